@@ -1,0 +1,429 @@
+//! The nouns of the product, named once: target kinds, outcome classes, statuses, outcomes,
+//! transitions and incidents. Everything else (probes, state machine, store, UI) speaks these.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A target's id as written in the configuration (`id = "local-ollama"`).
+pub type TargetId = String;
+
+/// Which API a target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Ollama,
+    Lmstudio,
+    Openai,
+    Anthropic,
+    Gemini,
+    OpenaiCompatible,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Ollama,
+        Kind::Lmstudio,
+        Kind::Openai,
+        Kind::Anthropic,
+        Kind::Gemini,
+        Kind::OpenaiCompatible,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Ollama => "ollama",
+            Kind::Lmstudio => "lmstudio",
+            Kind::Openai => "openai",
+            Kind::Anthropic => "anthropic",
+            Kind::Gemini => "gemini",
+            Kind::OpenaiCompatible => "openai_compatible",
+        }
+    }
+
+    /// Local servers load models on demand and serve one model at a time well: probes against them
+    /// are serialized per server and never generate against an unloaded model.
+    pub fn is_local(self) -> bool {
+        matches!(self, Kind::Ollama | Kind::Lmstudio)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How much a probe is allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeLevel {
+    /// Zero tokens: version or model list with the key (validates reachability and auth).
+    #[default]
+    Reachable,
+    /// A streamed 1-token canary that measures time to first token; costs tokens on cloud APIs.
+    Inference,
+}
+
+/// What happened in one probe, from a closed list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    Ok,
+    Slow,
+    Timeout,
+    Connect,
+    Tls,
+    Auth,
+    Quota,
+    RateLimited,
+    Overloaded,
+    ServerError,
+    NotFound,
+    BadResponse,
+}
+
+/// How an outcome weighs on health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Worked as expected.
+    Ok,
+    /// Worked, but not well (slow, rate limited): degraded, never unhealthy on its own.
+    Soft,
+    /// Did not work: counts toward the failure threshold.
+    Hard,
+}
+
+impl Class {
+    pub const ALL: [Class; 12] = [
+        Class::Ok,
+        Class::Slow,
+        Class::Timeout,
+        Class::Connect,
+        Class::Tls,
+        Class::Auth,
+        Class::Quota,
+        Class::RateLimited,
+        Class::Overloaded,
+        Class::ServerError,
+        Class::NotFound,
+        Class::BadResponse,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Ok => "ok",
+            Class::Slow => "slow",
+            Class::Timeout => "timeout",
+            Class::Connect => "connect",
+            Class::Tls => "tls",
+            Class::Auth => "auth",
+            Class::Quota => "quota",
+            Class::RateLimited => "rate_limited",
+            Class::Overloaded => "overloaded",
+            Class::ServerError => "server_error",
+            Class::NotFound => "not_found",
+            Class::BadResponse => "bad_response",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Stable small integer for compact storage; never reorder.
+    pub fn code(self) -> u8 {
+        match self {
+            Class::Ok => 0,
+            Class::Slow => 1,
+            Class::Timeout => 2,
+            Class::Connect => 3,
+            Class::Tls => 4,
+            Class::Auth => 5,
+            Class::Quota => 6,
+            Class::RateLimited => 7,
+            Class::Overloaded => 8,
+            Class::ServerError => 9,
+            Class::NotFound => 10,
+            Class::BadResponse => 11,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            Class::Ok => Severity::Ok,
+            Class::Slow | Class::RateLimited => Severity::Soft,
+            _ => Severity::Hard,
+        }
+    }
+
+    /// The cause in plain words, for notifications and the tray menu.
+    pub fn plain_words(self) -> &'static str {
+        match self {
+            Class::Ok => "working",
+            Class::Slow => "responding slowly",
+            Class::Timeout => "timing out",
+            Class::Connect => "not running or unreachable",
+            Class::Tls => "TLS handshake failed",
+            Class::Auth => "API key rejected",
+            Class::Quota => "quota exhausted",
+            Class::RateLimited => "rate limited",
+            Class::Overloaded => "overloaded",
+            Class::ServerError => "server error",
+            Class::NotFound => "model or endpoint not found",
+            Class::BadResponse => "unexpected response",
+        }
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an outcome history means for the user, decided by the state machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Healthy,
+    Degraded,
+    Unhealthy,
+    #[default]
+    Unknown,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Healthy,
+        Status::Degraded,
+        Status::Unhealthy,
+        Status::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Healthy => "healthy",
+            Status::Degraded => "degraded",
+            Status::Unhealthy => "unhealthy",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Stable small integer for compact storage; never reorder.
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Healthy => 0,
+            Status::Degraded => 1,
+            Status::Unhealthy => 2,
+            Status::Unknown => 3,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Ordering for "worst of": unhealthy > degraded > unknown > healthy.
+    pub fn badness(self) -> u8 {
+        match self {
+            Status::Healthy => 0,
+            Status::Unknown => 1,
+            Status::Degraded => 2,
+            Status::Unhealthy => 3,
+        }
+    }
+
+    /// The overall status of many targets: the worst one; unknown only when nothing is known.
+    pub fn overall(statuses: impl IntoIterator<Item = Status>) -> Status {
+        let mut worst: Option<Status> = None;
+        for s in statuses {
+            worst = Some(match worst {
+                None => s,
+                Some(w) if s.badness() > w.badness() => s,
+                Some(w) => w,
+            });
+        }
+        worst.unwrap_or(Status::Unknown)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A model resident in a local server's memory.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LoadedModel {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vram_bytes: Option<u64>,
+    /// Share of the model held in GPU memory, 0–1 (`size_vram / size`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vram_share: Option<f64>,
+    /// When the server will unload it (RFC 3339), if the server says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_length: Option<u64>,
+}
+
+/// Rate-limit headroom read from response headers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RateLimit {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_limit: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_remaining: Option<u64>,
+    /// Time until the request budget resets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_reset_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_limit: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_remaining: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_reset_ms: Option<u64>,
+}
+
+impl RateLimit {
+    pub fn is_empty(&self) -> bool {
+        self == &RateLimit::default()
+    }
+}
+
+/// Tokens an inference probe spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TokenUse {
+    pub input: u64,
+    pub output: u64,
+}
+
+/// What a probe learned beyond its class. Every field is optional: probes fill what the API gives.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Details {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    /// Model inventory (installed or listed models).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loaded_models: Vec<LoadedModel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// Time to first token of an inference probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenUse>,
+    /// The model an inference probe used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probed_model: Option<String>,
+    /// Why an inference probe did not generate (e.g. no model loaded), when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// The result of one probe against one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// When the probe started.
+    pub at: DateTime<Utc>,
+    pub class: Class,
+    /// The HTTP status of the response that decided the class, if one arrived.
+    pub http_status: Option<u16>,
+    /// Wall time of the whole exchange, body included.
+    pub latency_ms: u64,
+    /// Human-readable summary; never contains a secret.
+    pub message: String,
+    #[serde(default)]
+    pub details: Details,
+}
+
+/// A status change with its reason: what notifications and the timeline are made of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub target: TargetId,
+    pub at: DateTime<Utc>,
+    pub from: Status,
+    pub to: Status,
+    /// The class of the outcome that caused the change.
+    pub class: Class,
+    pub reason: String,
+}
+
+/// A stretch of non-healthy status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub target: TargetId,
+    pub started_at: DateTime<Utc>,
+    /// `None` while the incident is still open.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The worst status reached during the incident.
+    pub worst: Status,
+    /// The class that caused the worst status.
+    pub cause: Class,
+    pub message: String,
+}
+
+impl Incident {
+    pub fn duration_ms(&self, now: DateTime<Utc>) -> i64 {
+        let end = self.ended_at.unwrap_or(now);
+        (end - self.started_at).num_milliseconds().max(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for c in Class::ALL {
+            assert_eq!(Class::from_code(c.code()), Some(c));
+            assert_eq!(Class::parse(c.as_str()), Some(c));
+        }
+        for s in Status::ALL {
+            assert_eq!(Status::from_code(s.code()), Some(s));
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn overall_is_the_worst() {
+        use Status::*;
+        assert_eq!(Status::overall([]), Unknown);
+        assert_eq!(Status::overall([Healthy, Healthy]), Healthy);
+        assert_eq!(Status::overall([Healthy, Unknown]), Unknown);
+        assert_eq!(Status::overall([Healthy, Degraded, Unknown]), Degraded);
+        assert_eq!(Status::overall([Unhealthy, Degraded]), Unhealthy);
+    }
+
+    #[test]
+    fn serde_names_match_the_contract() {
+        assert_eq!(
+            serde_json::to_string(&Class::RateLimited).unwrap(),
+            "\"rate_limited\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Kind::OpenaiCompatible).unwrap(),
+            "\"openai_compatible\""
+        );
+    }
+}

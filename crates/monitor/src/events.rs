@@ -1,0 +1,33 @@
+//! What the engine tells its subscribers. Data flows one way: scheduler → probe → classify →
+//! state machine → events; the store, tray, notifications, UI and HTTP server only listen.
+
+use crate::domain::{Incident, Outcome, Status, TargetId, Transition};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One finished probe, with the status the state machine derived after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub target: TargetId,
+    pub outcome: Outcome,
+    /// Status after this outcome.
+    pub status: Status,
+    /// Health score 0–1 after this outcome (1 = every recent probe fine).
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Checked(Check),
+    Transition(Transition),
+    /// An incident opened, worsened or closed; the same incident is identified by
+    /// `(target, started_at)` and sent again whole on every change.
+    Incident(Incident),
+    /// The machine was asleep (wall clock jumped ahead of the monotonic clock): nothing is known
+    /// about this stretch, and no alarm is raised for it.
+    Slept {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+}

@@ -1,0 +1,8 @@
+//! The monitoring engine: targets and configuration, probes per provider, outcome
+//! classification, the health state machine and the scheduler. No Tauri, no GUI.
+
+pub mod domain;
+pub mod events;
+
+pub use domain::*;
+pub use events::{Check, Event};
