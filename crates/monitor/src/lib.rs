@@ -1,6 +1,7 @@
 //! The monitoring engine: targets and configuration, probes per provider, outcome
 //! classification, the health state machine and the scheduler. No Tauri, no GUI.
 
+pub mod config;
 pub mod domain;
 pub mod events;
 
