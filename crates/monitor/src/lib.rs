@@ -4,6 +4,7 @@
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod health;
 
 pub use domain::*;
 pub use events::{Check, Event};
