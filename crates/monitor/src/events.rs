@@ -16,6 +16,9 @@ pub struct Check {
     pub score: f64,
 }
 
+/// `Checked` is much larger than the rest; events move once through a channel, so boxing it
+/// would only add an allocation per probe.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {

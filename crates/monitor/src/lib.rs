@@ -5,6 +5,8 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod health;
+pub mod probe;
+pub mod redact;
 
 pub use domain::*;
 pub use events::{Check, Event};

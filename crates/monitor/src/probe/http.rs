@@ -1,0 +1,233 @@
+//! The one HTTP client every probe shares: bounded bodies, no credentials sent across hosts,
+//! streamed replies read line by line with time to first token measured.
+
+use super::classify::{http_failure, transport_failure, Failure};
+use crate::domain::Kind;
+use bytes::{Bytes, BytesMut};
+use chrono::Utc;
+use reqwest::header::HeaderMap;
+use reqwest::{redirect, RequestBuilder};
+use std::time::{Duration, Instant};
+
+/// Largest body a probe reads. Model lists of big aggregators run to a few MB; anything far
+/// beyond is not an API answering.
+pub const BODY_CAP: usize = 16 * 1024 * 1024;
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Result<serde_json::Value, Failure> {
+        serde_json::from_slice(&self.body).map_err(|e| Failure {
+            http_status: Some(self.status),
+            ..Failure::bad_response(format!("response is not JSON ({e})"))
+        })
+    }
+}
+
+/// What one line of a streamed reply meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// Nothing of note (keep-alives, metadata).
+    Nothing,
+    /// Carried generated content: the first such line marks time to first token.
+    Token,
+    /// The stream is complete; stop reading.
+    Done,
+}
+
+#[derive(Debug)]
+pub struct Streamed {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub ttft: Option<Duration>,
+    /// Whether the stream ended properly (a `Done` line), rather than being cut.
+    pub completed: bool,
+}
+
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    body_cap: usize,
+}
+
+impl Http {
+    pub fn new() -> Result<Http, reqwest::Error> {
+        Http::with_body_cap(BODY_CAP)
+    }
+
+    pub fn with_body_cap(body_cap: usize) -> Result<Http, reqwest::Error> {
+        // Same-host redirects (a trailing slash, http→https on the same host) are followed; a
+        // redirect to another host is returned as-is and classified, because following it would
+        // hand our key to a server the user never named.
+        let policy = redirect::Policy::custom(|attempt| {
+            let same_host = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| first.host_str() == attempt.url().host_str());
+            if attempt.previous().len() > 5 || !same_host {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .redirect(policy)
+            .user_agent(concat!("llm-health-monitor/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(2)
+            .connect_timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Http { client, body_cap })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends a request and reads the whole body, up to the cap. Any status comes back as a
+    /// `Reply`; only transport problems and oversize bodies are failures.
+    pub async fn send(&self, request: RequestBuilder) -> Result<Reply, Failure> {
+        let mut response = request.send().await.map_err(|e| transport_failure(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if response
+            .content_length()
+            .is_some_and(|len| len as usize > self.body_cap)
+        {
+            return Err(self.too_big(status));
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| Failure {
+            http_status: Some(status),
+            ..transport_failure(&e)
+        })? {
+            if body.len() + chunk.len() > self.body_cap {
+                return Err(self.too_big(status));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply {
+            status,
+            headers,
+            body: body.freeze(),
+        })
+    }
+
+    /// Sends a request and requires a 2xx answer, classifying anything else for `kind`.
+    pub async fn send_ok(&self, kind: Kind, request: RequestBuilder) -> Result<Reply, Failure> {
+        let reply = self.send(request).await?;
+        if (200..300).contains(&reply.status) {
+            Ok(reply)
+        } else {
+            Err(http_failure(
+                kind,
+                reply.status,
+                &reply.headers,
+                &reply.body,
+                Utc::now(),
+            ))
+        }
+    }
+
+    /// Sends a streaming request and feeds each line (SSE or NDJSON) to `on_line`. Time to first
+    /// token runs from the moment the request is sent to the first line `on_line` calls a token.
+    pub async fn stream_lines(
+        &self,
+        kind: Kind,
+        request: RequestBuilder,
+        mut on_line: impl FnMut(&str) -> Result<Line, Failure>,
+    ) -> Result<Streamed, Failure> {
+        let started = Instant::now();
+        let mut response = request.send().await.map_err(|e| transport_failure(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if !(200..300).contains(&status) {
+            let mut body = BytesMut::new();
+            while let Ok(Some(chunk)) = response.chunk().await {
+                if body.len() + chunk.len() > 64 * 1024 {
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return Err(http_failure(kind, status, &headers, &body, Utc::now()));
+        }
+        let mut ttft = None;
+        let mut pending = BytesMut::new();
+        let mut total = 0usize;
+        loop {
+            let chunk = response.chunk().await.map_err(|e| Failure {
+                http_status: Some(status),
+                ..transport_failure(&e)
+            })?;
+            let Some(chunk) = chunk else {
+                // The stream ended: a last line without a newline still counts.
+                let rest = std::mem::take(&mut pending);
+                let completed = !rest.is_empty()
+                    && handle_line(&rest, &mut on_line, &mut ttft, started, status)?;
+                return Ok(Streamed {
+                    status,
+                    headers,
+                    ttft,
+                    completed,
+                });
+            };
+            total += chunk.len();
+            if total > self.body_cap {
+                return Err(self.too_big(status));
+            }
+            pending.extend_from_slice(&chunk);
+            while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+                let line = pending.split_to(pos + 1);
+                if handle_line(&line, &mut on_line, &mut ttft, started, status)? {
+                    return Ok(Streamed {
+                        status,
+                        headers,
+                        ttft,
+                        completed: true,
+                    });
+                }
+            }
+        }
+    }
+
+    fn too_big(&self, status: u16) -> Failure {
+        Failure {
+            http_status: Some(status),
+            ..Failure::bad_response(format!(
+                "response larger than {} MiB",
+                self.body_cap / (1024 * 1024)
+            ))
+        }
+    }
+}
+
+/// Returns true when the line ends the stream.
+fn handle_line(
+    raw: &[u8],
+    on_line: &mut impl FnMut(&str) -> Result<Line, Failure>,
+    ttft: &mut Option<Duration>,
+    started: Instant,
+    status: u16,
+) -> Result<bool, Failure> {
+    let text = String::from_utf8_lossy(raw);
+    let line = text.trim();
+    if line.is_empty() {
+        return Ok(false);
+    }
+    match on_line(line).map_err(|f| Failure {
+        http_status: f.http_status.or(Some(status)),
+        ..f
+    })? {
+        Line::Nothing => Ok(false),
+        Line::Token => {
+            ttft.get_or_insert_with(|| started.elapsed());
+            Ok(false)
+        }
+        Line::Done => Ok(true),
+    }
+}

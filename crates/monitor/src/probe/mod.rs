@@ -1,0 +1,330 @@
+//! Probes: one attempt against one target → one `Outcome`. A probe never panics and never
+//! fails to produce an outcome: every error becomes a class.
+//!
+//! Rules every provider module follows (see `shared/guide/llm-endpoints.md`):
+//! - `reachable` costs zero tokens: version and model list, with the key (validates auth).
+//! - `inference` is a streamed 1-token canary, and against a local server only on a model that is
+//!   already loaded; otherwise the probe says it skipped and why.
+//! - Keys travel only in headers, never in URLs; every message is redacted.
+
+mod anthropic;
+pub mod classify;
+mod gemini;
+pub mod http;
+mod lmstudio;
+mod ollama;
+mod openai;
+
+use crate::config::Target;
+use crate::domain::{Class, Details, Kind, Outcome, ProbeLevel};
+use crate::redact::Redactor;
+use chrono::Utc;
+pub use classify::Failure;
+use http::Http;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::RequestBuilder;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Where probes get API keys. The CLI reads environment variables; the desktop app reads the OS
+/// keyring first.
+pub trait KeySource: Send + Sync {
+    fn key_for(&self, target: &Target) -> Option<String>;
+}
+
+/// Keys from the environment variable each target names. Gemini's SDKs accept either
+/// `GEMINI_API_KEY` or `GOOGLE_API_KEY`, so the second is a fallback for the first.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EnvKeys;
+
+impl KeySource for EnvKeys {
+    fn key_for(&self, target: &Target) -> Option<String> {
+        let name = target.api_key_env.as_deref()?;
+        let read = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        read(name).or_else(|| {
+            (target.kind == Kind::Gemini && name == "GEMINI_API_KEY")
+                .then(|| read("GOOGLE_API_KEY"))
+                .flatten()
+        })
+    }
+}
+
+/// What a successful probe learned.
+#[derive(Debug, Default)]
+pub(crate) struct Success {
+    pub http_status: Option<u16>,
+    pub details: Details,
+    /// A note for the outcome's message (e.g. why inference was skipped).
+    pub note: Option<String>,
+}
+
+/// Runs probes. Cheap to clone; shares one HTTP client and the per-server locks.
+#[derive(Clone)]
+pub struct Prober {
+    http: Http,
+    keys: Arc<dyn KeySource>,
+    /// One lock per local server: a local server serves one model at a time, and parallel probes
+    /// would queue behind each other or, worse, make it swap models.
+    server_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Prober {
+    pub fn new(keys: Arc<dyn KeySource>) -> Result<Prober, reqwest::Error> {
+        Ok(Prober {
+            http: Http::new()?,
+            keys,
+            server_locks: Arc::default(),
+        })
+    }
+
+    pub fn with_env_keys() -> Result<Prober, reqwest::Error> {
+        Prober::new(Arc::new(EnvKeys))
+    }
+
+    /// Probes a target once. The target's timeout bounds the whole exchange, bodies included;
+    /// time spent waiting for a busy local server is not counted against it.
+    pub async fn probe(&self, target: &Target) -> Outcome {
+        let lock = self.server_lock(target);
+        let _guard = match &lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        let at = Utc::now();
+        let started = Instant::now();
+        let key = self.keys.key_for(target);
+        let redactor = Redactor::new(key.as_deref());
+        let result = if needs_key(target) && key.is_none() {
+            Err(Failure::new(
+                Class::Auth,
+                match &target.api_key_env {
+                    Some(env) => format!("no API key: set {env}"),
+                    None => "no API key configured (api_key_env)".to_string(),
+                },
+            ))
+        } else {
+            let ctx = Ctx {
+                http: &self.http,
+                target,
+                key: key.as_deref(),
+            };
+            match tokio::time::timeout(target.timing.timeout, run(&ctx)).await {
+                Ok(result) => result,
+                Err(_) => Err(Failure::new(
+                    Class::Timeout,
+                    format!(
+                        "no complete answer within {}",
+                        humantime::format_duration(target.timing.timeout)
+                    ),
+                )),
+            }
+        };
+        let latency_ms = started.elapsed().as_millis() as u64;
+        outcome(target, at, latency_ms, result, &redactor)
+    }
+
+    fn server_lock(&self, target: &Target) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        if !is_local_server(target) {
+            return None;
+        }
+        let mut locks = match self.server_locks.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Some(locks.entry(target.server_key()).or_default().clone())
+    }
+}
+
+/// Local model servers: the two local kinds, and any OpenAI-compatible server on this machine
+/// (llama.cpp, vLLM, …), which have the same one-model-at-a-time nature.
+fn is_local_server(target: &Target) -> bool {
+    if target.kind.is_local() {
+        return true;
+    }
+    match target.base_url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn needs_key(target: &Target) -> bool {
+    match target.kind {
+        Kind::Ollama | Kind::Lmstudio => false,
+        Kind::Openai | Kind::Anthropic | Kind::Gemini => true,
+        // Self-hosted compatible servers often need no key; presets are cloud services.
+        Kind::OpenaiCompatible => target.preset.is_some(),
+    }
+}
+
+async fn run(ctx: &Ctx<'_>) -> Result<Success, Failure> {
+    match ctx.target.kind {
+        Kind::Ollama => ollama::probe(ctx).await,
+        Kind::Lmstudio => lmstudio::probe(ctx).await,
+        Kind::Openai | Kind::OpenaiCompatible => openai::probe(ctx).await,
+        Kind::Anthropic => anthropic::probe(ctx).await,
+        Kind::Gemini => gemini::probe(ctx).await,
+    }
+}
+
+fn outcome(
+    target: &Target,
+    at: chrono::DateTime<Utc>,
+    latency_ms: u64,
+    result: Result<Success, Failure>,
+    redactor: &Redactor,
+) -> Outcome {
+    match result {
+        Ok(success) => {
+            let slow = latency_ms > target.timing.slow_ms;
+            let class = if slow { Class::Slow } else { Class::Ok };
+            let mut parts = Vec::new();
+            if slow {
+                parts.push(format!(
+                    "answered in {latency_ms} ms (slow above {} ms)",
+                    target.timing.slow_ms
+                ));
+            }
+            if let Some(note) = success.note {
+                parts.push(note);
+            }
+            let mut details = success.details;
+            details.skipped = details.skipped.map(|s| redactor.redact(&s));
+            Outcome {
+                at,
+                class,
+                http_status: success.http_status,
+                latency_ms,
+                message: redactor.redact(&parts.join("; ")),
+                details,
+            }
+        }
+        Err(failure) => Outcome {
+            at,
+            class: failure.class,
+            http_status: failure.http_status,
+            latency_ms,
+            message: redactor.redact(&failure.message),
+            details: Details {
+                retry_after_ms: failure.retry_after_ms,
+                rate_limit: failure.rate_limit.map(|r| *r),
+                ..Details::default()
+            },
+        },
+    }
+}
+
+/// What a provider module needs for one probe.
+pub(crate) struct Ctx<'a> {
+    pub http: &'a Http,
+    pub target: &'a Target,
+    pub key: Option<&'a str>,
+}
+
+impl Ctx<'_> {
+    pub fn kind(&self) -> Kind {
+        self.target.kind
+    }
+
+    pub fn level(&self) -> ProbeLevel {
+        self.target.probe
+    }
+
+    /// `base_url` + `path`, without doubling or losing the slash between them.
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.target.base_url.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.http
+            .client()
+            .get(self.url(path))
+            .headers(self.auth_headers())
+            .header(ACCEPT, "application/json")
+    }
+
+    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> RequestBuilder {
+        self.http
+            .client()
+            .post(self.url(path))
+            .headers(self.auth_headers())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json, text/event-stream")
+            .body(body.to_string())
+    }
+
+    fn auth_headers(&self) -> HeaderMap {
+        use crate::config::AuthStyle;
+        let mut h = HeaderMap::new();
+        let Some(key) = self.key else {
+            if self.target.kind == Kind::Anthropic {
+                h.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+            }
+            return h;
+        };
+        let value = |v: String| {
+            HeaderValue::from_str(&v).map(|mut v| {
+                v.set_sensitive(true);
+                v
+            })
+        };
+        // A key with characters a header cannot carry is sent as nothing; the server then
+        // answers with its auth error, which is the truth of the matter.
+        let insert = |h: &mut HeaderMap, name: &'static str, v: String| {
+            if let Ok(v) = value(v) {
+                h.insert(name, v);
+            }
+        };
+        match self.target.auth_style() {
+            AuthStyle::Bearer => insert(&mut h, AUTHORIZATION.as_str(), format!("Bearer {key}")),
+            AuthStyle::AnthropicKey => {
+                insert(&mut h, "x-api-key", key.to_string());
+                h.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+            }
+            AuthStyle::GoogleKey => insert(&mut h, "x-goog-api-key", key.to_string()),
+            AuthStyle::AzureKey => insert(&mut h, "api-key", key.to_string()),
+        }
+        h
+    }
+}
+
+/// Whether a listed model is the configured one: names match exactly, or up to Ollama's implicit
+/// `:latest` tag, or up to Gemini's `models/` prefix.
+pub(crate) fn same_model(configured: &str, listed: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.trim();
+        let s = s.strip_prefix("models/").unwrap_or(s);
+        s.strip_suffix(":latest").unwrap_or(s).to_string()
+    };
+    norm(configured) == norm(listed)
+}
+
+/// Fails with `not_found` when a configured model is missing from a complete inventory.
+pub(crate) fn require_listed(target: &Target, models: &[String]) -> Result<(), Failure> {
+    if let Some(model) = &target.model {
+        if !models.iter().any(|m| same_model(model, m)) {
+            return Err(Failure::new(
+                Class::NotFound,
+                format!("model {model:?} is not available on this endpoint"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_match_like_the_servers_do() {
+        assert!(same_model("llama3.2", "llama3.2:latest"));
+        assert!(same_model("gemini-2.5-flash", "models/gemini-2.5-flash"));
+        assert!(!same_model("llama3.2", "llama3.2:1b"));
+    }
+}

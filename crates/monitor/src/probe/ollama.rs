@@ -1,0 +1,176 @@
+//! Ollama: liveness from `/api/version`, inventory from `/api/tags`, the loaded set from
+//! `/api/ps`; a canary only against a model already loaded, with no runner options and no
+//! `keep_alive` (either would reload or unload it).
+
+use super::classify::Failure;
+use super::http::Line;
+use super::{require_listed, same_model, Ctx, Success};
+use crate::domain::{Class, Details, LoadedModel, ProbeLevel, TokenUse};
+use serde_json::{json, Value};
+
+/// A canary whose `load_duration` exceeds this caused a cold load (a race with the user's own
+/// unload): reported, since it means the probe disturbed the server.
+const COLD_LOAD_NS: u64 = 1_000_000_000;
+
+pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
+    let version = ctx.http.send_ok(ctx.kind(), ctx.get("api/version")).await?;
+    let server_version = version
+        .json()?
+        .get("version")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Failure::bad_response("no `version` in /api/version: not an Ollama server?")
+        })?;
+
+    let tags = ctx.http.send_ok(ctx.kind(), ctx.get("api/tags")).await?;
+    let models = names(&tags.json()?)
+        .ok_or_else(|| Failure::bad_response("/api/tags has no `models` list"))?;
+    let ps = ctx.http.send_ok(ctx.kind(), ctx.get("api/ps")).await?;
+    let loaded = loaded_models(&ps.json()?)
+        .ok_or_else(|| Failure::bad_response("/api/ps has no `models` list"))?;
+    require_listed(ctx.target, &models)?;
+
+    let mut success = Success {
+        http_status: Some(ps.status),
+        details: Details {
+            server_version: Some(server_version),
+            models,
+            loaded_models: loaded,
+            ..Details::default()
+        },
+        note: None,
+    };
+    if ctx.level() == ProbeLevel::Inference {
+        match pick_loaded(ctx, &success.details.loaded_models) {
+            Ok(model) => generate(ctx, &model, &mut success).await?,
+            Err(why) => {
+                success.note = Some(format!("inference skipped: {why}"));
+                success.details.skipped = Some(why);
+            }
+        }
+    }
+    Ok(success)
+}
+
+/// The model a canary may use: the configured one if it is loaded, else (none configured) the
+/// first loaded one. Never an unloaded model: generating would load it.
+pub(crate) fn pick_loaded(ctx: &Ctx<'_>, loaded: &[LoadedModel]) -> Result<String, String> {
+    match &ctx.target.model {
+        Some(want) => loaded
+            .iter()
+            .find(|m| same_model(want, &m.name))
+            .map(|m| m.name.clone())
+            .ok_or_else(|| format!("model {want:?} is not loaded, and a probe must not load it")),
+        None => loaded
+            .first()
+            .map(|m| m.name.clone())
+            .ok_or_else(|| "no model is loaded, and a probe must not load one".to_string()),
+    }
+}
+
+fn names(json: &Value) -> Option<Vec<String>> {
+    Some(
+        json.get("models")?
+            .as_array()?
+            .iter()
+            .filter_map(|m| m.get("name").and_then(Value::as_str).map(str::to_string))
+            .collect(),
+    )
+}
+
+fn loaded_models(json: &Value) -> Option<Vec<LoadedModel>> {
+    Some(
+        json.get("models")?
+            .as_array()?
+            .iter()
+            .filter_map(|m| {
+                let name = m
+                    .get("name")
+                    .or_else(|| m.get("model"))
+                    .and_then(Value::as_str)?;
+                let size = m.get("size").and_then(Value::as_u64);
+                let vram = m.get("size_vram").and_then(Value::as_u64);
+                Some(LoadedModel {
+                    name: name.to_string(),
+                    size_bytes: size,
+                    vram_bytes: vram,
+                    vram_share: match (vram, size) {
+                        (Some(v), Some(s)) if s > 0 => Some((v as f64 / s as f64).min(1.0)),
+                        _ => None,
+                    },
+                    expires_at: m
+                        .get("expires_at")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    context_length: m.get("context_length").and_then(Value::as_u64),
+                })
+            })
+            .collect(),
+    )
+}
+
+async fn generate(ctx: &Ctx<'_>, model: &str, success: &mut Success) -> Result<(), Failure> {
+    // Only `num_predict`: runner options (num_ctx, num_gpu, …) would reload the model, and any
+    // `keep_alive` would change how long it stays.
+    let body = json!({
+        "model": model,
+        "prompt": "Reply with OK.",
+        "stream": true,
+        "options": {"num_predict": 1},
+    });
+    let mut last = Value::Null;
+    let streamed = ctx
+        .http
+        .stream_lines(ctx.kind(), ctx.post_json("api/generate", &body), |line| {
+            let chunk: Value = serde_json::from_str(line)
+                .map_err(|e| Failure::bad_response(format!("stream line is not JSON ({e})")))?;
+            if let Some(err) = chunk.get("error").and_then(Value::as_str) {
+                return Err(Failure::new(
+                    Class::ServerError,
+                    format!("generation failed: {err}"),
+                ));
+            }
+            let token = chunk
+                .get("response")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty());
+            let done = chunk.get("done").and_then(Value::as_bool).unwrap_or(false);
+            if done {
+                last = chunk;
+                return Ok(Line::Done);
+            }
+            Ok(if token { Line::Token } else { Line::Nothing })
+        })
+        .await?;
+    if !streamed.completed {
+        return Err(Failure {
+            http_status: Some(streamed.status),
+            ..Failure::bad_response("generation stream ended without `done`")
+        });
+    }
+    let n = |k: &str| last.get(k).and_then(Value::as_u64);
+    let d = &mut success.details;
+    success.http_status = Some(streamed.status);
+    d.probed_model = Some(model.to_string());
+    // With one token the first token may arrive in the final `done` line.
+    d.ttft_ms = streamed
+        .ttft
+        .map(|t| t.as_millis() as u64)
+        .or_else(|| n("total_duration").map(|ns| ns / 1_000_000));
+    d.tokens = Some(TokenUse {
+        input: n("prompt_eval_count").unwrap_or(0),
+        output: n("eval_count").unwrap_or(0),
+    });
+    d.tokens_per_second = match (n("eval_count"), n("eval_duration")) {
+        (Some(count), Some(ns)) if ns > 0 => Some(count as f64 / ns as f64 * 1e9),
+        _ => None,
+    };
+    if let Some(load) = n("load_duration").filter(|&ns| ns > COLD_LOAD_NS) {
+        success.note = Some(format!(
+            "the model was unloaded between checks and this canary loaded it ({:.1} s)",
+            load as f64 / 1e9
+        ));
+    }
+    Ok(())
+}

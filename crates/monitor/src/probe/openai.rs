@@ -1,0 +1,209 @@
+//! OpenAI and every OpenAI-compatible server (Groq, Mistral, OpenRouter, DeepSeek, Together,
+//! Azure OpenAI, llama.cpp, vLLM …): zero-token model list, optional 1-token streamed canary.
+
+use super::classify::{self, Failure};
+use super::http::Line;
+use super::{require_listed, Ctx, Success};
+use crate::config::Preset;
+use crate::domain::{Class, Details, Kind, ProbeLevel, TokenUse};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
+    let routes = Routes::of(ctx);
+    let reply = ctx
+        .http
+        .send_ok(ctx.kind(), ctx.get(&routes.models))
+        .await?;
+    let models = model_ids(&reply.json()?).ok_or_else(|| Failure {
+        http_status: Some(reply.status),
+        ..Failure::bad_response("model list has no `data` array")
+    })?;
+    // Azure lists base models, not the deployments that requests name.
+    if !routes.azure {
+        require_listed(ctx.target, &models)?;
+    }
+    let mut success = Success {
+        http_status: Some(reply.status),
+        details: Details {
+            models,
+            rate_limit: classify::rate_limit(&reply.headers, Utc::now()),
+            ..Details::default()
+        },
+        note: None,
+    };
+    if ctx.level() == ProbeLevel::Inference {
+        let model = ctx.target.model.clone().ok_or_else(|| {
+            Failure::new(
+                Class::NotFound,
+                "inference probe needs `model` in the config",
+            )
+        })?;
+        // OpenAI's newer models reject `max_tokens`; compatible servers mostly know only it.
+        let token_field = if ctx.kind() == Kind::Openai {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        let canary = chat_canary(ctx, &routes.chat(&model), &model, token_field).await?;
+        canary.merge_into(&mut success);
+    }
+    Ok(success)
+}
+
+/// Where the list and chat endpoints are. Azure's classic routes name the deployment in the
+/// path and need `api-version`; its `/openai/v1` routes look like OpenAI's.
+struct Routes {
+    models: String,
+    azure_classic: Option<String>,
+    azure: bool,
+}
+
+impl Routes {
+    fn of(ctx: &Ctx<'_>) -> Routes {
+        let azure = ctx.target.preset == Some(Preset::Azure);
+        let v1_style = ctx
+            .target
+            .base_url
+            .path()
+            .trim_end_matches('/')
+            .ends_with("/v1");
+        if azure && !v1_style {
+            let version = ctx.target.api_version.clone().unwrap_or_default();
+            Routes {
+                models: format!("openai/models?api-version={version}"),
+                azure_classic: Some(version),
+                azure,
+            }
+        } else {
+            Routes {
+                models: "models".into(),
+                azure_classic: None,
+                azure,
+            }
+        }
+    }
+
+    fn chat(&self, model: &str) -> String {
+        match &self.azure_classic {
+            Some(version) => format!(
+                "openai/deployments/{}/chat/completions?api-version={version}",
+                url_segment(model)
+            ),
+            None => "chat/completions".into(),
+        }
+    }
+}
+
+fn url_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `{"data":[{"id":..}]}`, or a bare array of the same objects (Together).
+pub(crate) fn model_ids(json: &Value) -> Option<Vec<String>> {
+    let list = json
+        .get("data")
+        .and_then(Value::as_array)
+        .or_else(|| json.as_array())?;
+    Some(
+        list.iter()
+            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect(),
+    )
+}
+
+/// What a 1-token canary measured.
+#[derive(Debug, Default)]
+pub(crate) struct Canary {
+    pub http_status: u16,
+    pub ttft_ms: Option<u64>,
+    pub tokens: Option<TokenUse>,
+    pub tokens_per_second: Option<f64>,
+    pub model: String,
+    pub headers_rate_limit: Option<crate::domain::RateLimit>,
+    pub note: Option<String>,
+}
+
+impl Canary {
+    pub fn merge_into(self, success: &mut Success) {
+        success.http_status = Some(self.http_status);
+        let d = &mut success.details;
+        d.ttft_ms = self.ttft_ms;
+        d.tokens = self.tokens;
+        d.tokens_per_second = self.tokens_per_second;
+        d.probed_model = Some(self.model);
+        if self.headers_rate_limit.is_some() {
+            d.rate_limit = self.headers_rate_limit;
+        }
+        if let Some(note) = self.note {
+            success.note = Some(note);
+        }
+    }
+}
+
+/// A streamed chat completion asking for one token, with usage reported at the end.
+pub(crate) async fn chat_canary(
+    ctx: &Ctx<'_>,
+    path: &str,
+    model: &str,
+    token_field: &str,
+) -> Result<Canary, Failure> {
+    let mut body = json!({
+        "model": model,
+        "messages": [{"role": "user", "content": "Reply with OK."}],
+        "stream": true,
+        "stream_options": {"include_usage": true},
+    });
+    body[token_field] = json!(1);
+    let mut tokens = None;
+    let streamed = ctx
+        .http
+        .stream_lines(ctx.kind(), ctx.post_json(path, &body), |line| {
+            let Some(data) = line.strip_prefix("data:").map(str::trim) else {
+                return Ok(Line::Nothing);
+            };
+            if data == "[DONE]" {
+                return Ok(Line::Done);
+            }
+            let chunk: Value = serde_json::from_str(data)
+                .map_err(|e| Failure::bad_response(format!("stream chunk is not JSON ({e})")))?;
+            if chunk.get("error").is_some() {
+                return Err(classify::stream_error(ctx.kind(), &chunk));
+            }
+            if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
+                let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+                tokens = Some(TokenUse {
+                    input: n("prompt_tokens"),
+                    output: n("completion_tokens"),
+                });
+            }
+            let delta = chunk.pointer("/choices/0/delta");
+            let has_text = |k: &str| {
+                delta
+                    .and_then(|d| d.get(k))
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty())
+            };
+            if has_text("content") || has_text("reasoning_content") || has_text("reasoning") {
+                Ok(Line::Token)
+            } else {
+                Ok(Line::Nothing)
+            }
+        })
+        .await?;
+    if !streamed.completed && streamed.ttft.is_none() {
+        return Err(Failure {
+            http_status: Some(streamed.status),
+            ..Failure::bad_response("stream ended before any token")
+        });
+    }
+    Ok(Canary {
+        http_status: streamed.status,
+        ttft_ms: streamed.ttft.map(|d| d.as_millis() as u64),
+        tokens,
+        tokens_per_second: None,
+        model: model.to_string(),
+        headers_rate_limit: classify::rate_limit(&streamed.headers, Utc::now()),
+        note: (!streamed.completed).then(|| "stream was cut before its end".to_string()),
+    })
+}
