@@ -434,6 +434,13 @@ impl ConfigFile {
                     ));
                 }
             }
+            if t.probe == Some(ProbeLevel::Inference) && !t.kind.is_local() && t.model.is_none() {
+                return Err(invalid(
+                    section,
+                    "probe",
+                    "an inference probe on a cloud API needs `model` (the model the 1-token canary asks)".into(),
+                ));
+            }
             let written = t.timing();
             let timing = merge_timing(&defaults, &written);
             check_timing(&timing, &written).map_err(|(key, msg)| invalid(section, key, msg))?;
@@ -862,6 +869,13 @@ interval = "5m"
         );
         assert_eq!(key, "targets[0].base_url");
         assert!(!msg.contains("abc"), "{msg}");
+    }
+
+    #[test]
+    fn cloud_inference_needs_a_model() {
+        let (line, key, _) =
+            err("[[targets]]\nid = \"a\"\nkind = \"anthropic\"\nprobe = \"inference\"\n");
+        assert_eq!((line, key.as_str()), (4, "targets[0].probe"));
     }
 
     #[test]

@@ -1,0 +1,515 @@
+//! The scheduler: runs every target on its own jittered interval under a global concurrency cap,
+//! feeds outcomes to the state machine and publishes events. One task owns all mutable state;
+//! probes run as their own tasks and report back, so a slow endpoint never delays another.
+
+use crate::config::{Config, Target};
+use crate::domain::{Incident, Outcome, Severity, Status, TargetId};
+use crate::events::{Check, Event};
+use crate::health::{next_delay, Health, Thresholds};
+use crate::probe::Prober;
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::time::Instant;
+
+/// Reads the wall clock. Injected so tests can simulate a machine that slept.
+pub trait WallClock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl WallClock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A target's last known health from a previous run, so a restart does not re-announce it.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    pub status: Status,
+    pub since: Option<DateTime<Utc>>,
+    pub score: Option<f64>,
+    pub open_incident: Option<Incident>,
+}
+
+pub struct EngineOptions {
+    /// A consumer that must see every event (the store). Sent with `try_send`: if it falls
+    /// behind, events are counted as dropped rather than stalling probes.
+    pub sink: Option<mpsc::Sender<Event>>,
+    pub restore: HashMap<TargetId, Restored>,
+    pub clock: Arc<dyn WallClock>,
+    /// How often the wall clock is compared with the monotonic clock.
+    pub sleep_check_every: Duration,
+    /// A wall-clock jump larger than this (beyond elapsed monotonic time) means the machine slept.
+    pub sleep_threshold: Duration,
+    /// After waking, failures are not counted for this long (the network is often still down).
+    pub wake_grace: Duration,
+    /// Delay of the first probe of every target (spread by jitter).
+    pub first_check_within: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            sink: None,
+            restore: HashMap::new(),
+            clock: Arc::new(SystemClock),
+            sleep_check_every: Duration::from_secs(5),
+            sleep_threshold: Duration::from_secs(20),
+            wake_grace: Duration::from_secs(30),
+            first_check_within: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What a reader (tray, UI, `watch`) sees of one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetView {
+    pub id: TargetId,
+    pub name: String,
+    pub kind: crate::domain::Kind,
+    pub enabled: bool,
+    pub status: Status,
+    pub since: Option<DateTime<Utc>>,
+    pub score: Option<f64>,
+    pub consecutive_failures: u32,
+    pub checking: bool,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub last: Option<Outcome>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub paused: bool,
+    pub overall: Status,
+    pub targets: Vec<TargetView>,
+}
+
+/// Counters for benchmarks and diagnostics.
+#[derive(Debug, Default)]
+pub struct EngineStats {
+    pub probes: AtomicU64,
+    pub sink_dropped: AtomicU64,
+    /// Recent scheduling lateness samples (ms between when a probe was due and when it started).
+    lateness_ms: Mutex<Vec<u32>>,
+}
+
+const LATENESS_SAMPLES: usize = 20_000;
+
+impl EngineStats {
+    fn record_lateness(&self, late: Duration) {
+        let mut samples = match self.lateness_ms.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        if samples.len() >= LATENESS_SAMPLES {
+            samples.remove(0);
+        }
+        samples.push(late.as_millis().min(u32::MAX as u128) as u32);
+    }
+
+    /// Lateness percentiles in ms (p50, p99, max) over recent probes.
+    pub fn lateness_ms(&self) -> Option<(u32, u32, u32)> {
+        let mut samples = match self.lateness_ms.lock() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        if samples.is_empty() {
+            return None;
+        }
+        samples.sort_unstable();
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        Some((at(0.5), at(0.99), at(1.0)))
+    }
+}
+
+enum Command {
+    CheckNow(Option<TargetId>),
+    Pause,
+    Resume,
+    Shutdown,
+}
+
+/// The running engine. Dropping it does not stop the engine; call `shutdown`.
+#[derive(Clone)]
+pub struct Engine {
+    commands: mpsc::UnboundedSender<Command>,
+    events: broadcast::Sender<Event>,
+    view: Arc<RwLock<Snapshot>>,
+    stats: Arc<EngineStats>,
+    done: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Engine {
+    /// Starts monitoring every enabled target of `config`. Must be called inside a Tokio runtime.
+    pub fn start(config: Config, prober: Prober, options: EngineOptions) -> Engine {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(1024);
+        let stats = Arc::new(EngineStats::default());
+        let mut state = Scheduler::new(config, prober, options, events.clone(), stats.clone());
+        let view = Arc::new(RwLock::new(state.snapshot()));
+        state.view = view.clone();
+        let handle = tokio::spawn(state.run(command_rx));
+        Engine {
+            commands,
+            events,
+            view,
+            stats,
+            done: Arc::new(tokio::sync::Mutex::new(Some(handle))),
+        }
+    }
+
+    /// Live events. A slow subscriber misses events (and is told so by `RecvError::Lagged`)
+    /// rather than slowing the engine; lossless consumers use `EngineOptions::sink`.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        match self.view.read() {
+            Ok(v) => v.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    /// Probes one target, or all, right away (outside their schedule).
+    pub fn check_now(&self, target: Option<&str>) {
+        let _ = self
+            .commands
+            .send(Command::CheckNow(target.map(str::to_string)));
+    }
+
+    pub fn pause(&self) {
+        let _ = self.commands.send(Command::Pause);
+    }
+
+    pub fn resume(&self) {
+        let _ = self.commands.send(Command::Resume);
+    }
+
+    /// Stops scheduling, waits for probes in flight, and flushes the last events to the sink.
+    pub async fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(handle) = self.done.lock().await.take() {
+            let _ = handle.await;
+        }
+    }
+}
+
+struct Slot {
+    target: Arc<Target>,
+    health: Health,
+    last: Option<Outcome>,
+    due: Option<Instant>,
+    in_flight: bool,
+    /// Bumped whenever the slot is rescheduled, so stale heap entries are ignored.
+    epoch: u64,
+}
+
+struct Scheduler {
+    slots: Vec<Slot>,
+    index: HashMap<TargetId, usize>,
+    heap: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    prober: Prober,
+    permits: Arc<Semaphore>,
+    options: EngineOptions,
+    events: broadcast::Sender<Event>,
+    stats: Arc<EngineStats>,
+    view: Arc<RwLock<Snapshot>>,
+    paused: bool,
+    rng: StdRng,
+    done_tx: mpsc::UnboundedSender<(usize, Outcome)>,
+    done_rx: mpsc::UnboundedReceiver<(usize, Outcome)>,
+}
+
+impl Scheduler {
+    fn new(
+        config: Config,
+        prober: Prober,
+        mut options: EngineOptions,
+        events: broadcast::Sender<Event>,
+        stats: Arc<EngineStats>,
+    ) -> Scheduler {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let restore = std::mem::take(&mut options.restore);
+        let slots: Vec<Slot> = config
+            .targets
+            .into_iter()
+            .filter(|t| t.enabled)
+            .map(|t| {
+                let health = match restore.get(&t.id) {
+                    Some(r) => Health::restored(
+                        t.id.clone(),
+                        r.status,
+                        r.since,
+                        r.score,
+                        r.open_incident.clone(),
+                    ),
+                    None => Health::new(t.id.clone()),
+                };
+                Slot {
+                    target: Arc::new(t),
+                    health,
+                    last: None,
+                    due: None,
+                    in_flight: false,
+                    epoch: 0,
+                }
+            })
+            .collect();
+        let index = slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.target.id.clone(), i))
+            .collect();
+        Scheduler {
+            slots,
+            index,
+            heap: BinaryHeap::new(),
+            prober,
+            permits: Arc::new(Semaphore::new(config.engine.max_concurrent_probes.max(1))),
+            options,
+            events,
+            stats,
+            view: Arc::new(RwLock::new(Snapshot {
+                paused: false,
+                overall: Status::Unknown,
+                targets: Vec::new(),
+            })),
+            paused: false,
+            rng: StdRng::from_entropy(),
+            done_tx,
+            done_rx,
+        }
+    }
+
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let now = Instant::now();
+        for i in 0..self.slots.len() {
+            let spread = self.options.first_check_within.as_secs_f64();
+            let first = Duration::from_secs_f64(self.rng.gen_range(0.0..=spread));
+            self.schedule(i, now + first);
+        }
+        self.publish_view();
+        let mut sleep_tick = tokio::time::interval(self.options.sleep_check_every);
+        sleep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut wall_mark = (self.options.clock.now(), Instant::now());
+        let mut shutting_down = false;
+
+        loop {
+            if shutting_down && self.slots.iter().all(|s| !s.in_flight) {
+                break;
+            }
+            let next_due = self.next_due();
+            tokio::select! {
+                _ = sleep_until_opt(next_due), if !shutting_down => self.start_due(),
+                Some((i, outcome)) = self.done_rx.recv() => self.finish(i, outcome),
+                command = commands.recv(), if !shutting_down => match command {
+                    Some(Command::CheckNow(None)) => {
+                        for i in 0..self.slots.len() { self.schedule(i, Instant::now()); }
+                    }
+                    Some(Command::CheckNow(Some(id))) => {
+                        if let Some(&i) = self.index.get(&id) { self.schedule(i, Instant::now()); }
+                    }
+                    Some(Command::Pause) => { self.paused = true; self.publish_view(); }
+                    Some(Command::Resume) => {
+                        self.paused = false;
+                        for i in 0..self.slots.len() { self.schedule(i, Instant::now()); }
+                        self.publish_view();
+                    }
+                    Some(Command::Shutdown) | None => shutting_down = true,
+                },
+                _ = sleep_tick.tick(), if !shutting_down => {
+                    wall_mark = self.detect_sleep(wall_mark);
+                }
+            }
+        }
+    }
+
+    fn next_due(&mut self) -> Option<Instant> {
+        while let Some(Reverse((due, i, epoch))) = self.heap.peek().copied() {
+            let slot = &self.slots[i];
+            if slot.epoch == epoch && slot.due == Some(due) && !slot.in_flight {
+                return Some(due);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    fn schedule(&mut self, i: usize, due: Instant) {
+        let slot = &mut self.slots[i];
+        if slot.in_flight {
+            return;
+        }
+        slot.epoch += 1;
+        slot.due = Some(due);
+        self.heap.push(Reverse((due, i, slot.epoch)));
+    }
+
+    /// Starts every probe that is due.
+    fn start_due(&mut self) {
+        let now = Instant::now();
+        // `next_due` drops stale entries, so the top of the heap is current when it returns.
+        while self.next_due().is_some_and(|due| due <= now) {
+            let Some(Reverse((due, i, _))) = self.heap.pop() else {
+                break;
+            };
+            if self.paused {
+                // Keep the rhythm while paused without probing; resume checks everything.
+                let next = now + self.slots[i].target.timing.interval;
+                self.slots[i].due = None;
+                self.schedule(i, next);
+                continue;
+            }
+            let slot = &mut self.slots[i];
+            slot.in_flight = true;
+            slot.due = None;
+            let target = slot.target.clone();
+            let prober = self.prober.clone();
+            let permits = self.permits.clone();
+            let done = self.done_tx.clone();
+            let stats = self.stats.clone();
+            tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                stats.record_lateness(Instant::now().saturating_duration_since(due));
+                let outcome = prober.probe(&target).await;
+                stats.probes.fetch_add(1, Ordering::Relaxed);
+                let _ = done.send((i, outcome));
+            });
+        }
+        self.publish_view();
+    }
+
+    fn finish(&mut self, i: usize, outcome: Outcome) {
+        let timing = self.slots[i].target.timing.clone();
+        let slot = &mut self.slots[i];
+        slot.in_flight = false;
+        let applied = slot.health.apply(&outcome, Thresholds::from(&timing));
+        let delay =
+            if slot.health.in_grace(outcome.at) && outcome.class.severity() == Severity::Hard {
+                // Re-check soon after waking instead of waiting a whole (or backed-off) interval.
+                Duration::from_secs(5).min(timing.interval)
+            } else {
+                next_delay(&slot.health, &timing, Some(&outcome), &mut self.rng)
+            };
+        let check = Check {
+            target: slot.target.id.clone(),
+            outcome: outcome.clone(),
+            status: slot.health.status,
+            score: slot.health.score.unwrap_or(0.0),
+        };
+        slot.last = Some(outcome);
+        self.emit(Event::Checked(check));
+        if let Some(t) = applied.transition {
+            self.emit(Event::Transition(t));
+        }
+        if let Some(inc) = applied.incident {
+            self.emit(Event::Incident(inc));
+        }
+        self.schedule(i, Instant::now() + delay);
+        self.publish_view();
+    }
+
+    /// Compares wall-clock progress with monotonic progress; a wall clock that ran far ahead
+    /// means the machine was suspended (the monotonic clock stops during suspend on Linux).
+    fn detect_sleep(&mut self, mark: (DateTime<Utc>, Instant)) -> (DateTime<Utc>, Instant) {
+        let (wall_then, mono_then) = mark;
+        let wall_now = self.options.clock.now();
+        let mono_now = Instant::now();
+        let wall = (wall_now - wall_then).to_std().unwrap_or(Duration::ZERO);
+        let mono = mono_now.duration_since(mono_then);
+        if wall > mono + self.options.sleep_threshold {
+            let slept_from = wall_then + chrono::Duration::from_std(mono).unwrap_or_default();
+            tracing::info!(
+                "machine slept from {slept_from} to {wall_now}; re-checking without alarms"
+            );
+            self.emit(Event::Slept {
+                from: slept_from,
+                to: wall_now,
+            });
+            let grace_until = Utc::now()
+                + chrono::Duration::from_std(self.options.wake_grace).unwrap_or_default();
+            let now = Instant::now();
+            for i in 0..self.slots.len() {
+                self.slots[i].health.begin_grace(grace_until);
+                let jitter = Duration::from_millis(self.rng.gen_range(0..1000));
+                self.schedule(i, now + jitter);
+            }
+        }
+        (wall_now, mono_now)
+    }
+
+    fn emit(&self, event: Event) {
+        if let Some(sink) = &self.options.sink {
+            if sink.try_send(event.clone()).is_err() {
+                self.stats.sink_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let _ = self.events.send(event);
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let now_wall = Utc::now();
+        let now = Instant::now();
+        let targets: Vec<TargetView> = self
+            .slots
+            .iter()
+            .map(|s| TargetView {
+                id: s.target.id.clone(),
+                name: s.target.name.clone(),
+                kind: s.target.kind,
+                enabled: s.target.enabled,
+                status: s.health.status,
+                since: s.health.since,
+                score: s.health.score,
+                consecutive_failures: s.health.consecutive_failures,
+                checking: s.in_flight,
+                next_check_at: s.due.map(|d| {
+                    now_wall
+                        + chrono::Duration::from_std(d.saturating_duration_since(now))
+                            .unwrap_or_default()
+                }),
+                last: s.last.clone(),
+            })
+            .collect();
+        Snapshot {
+            paused: self.paused,
+            overall: if self.paused {
+                Status::Unknown
+            } else {
+                Status::overall(targets.iter().map(|t| t.status))
+            },
+            targets,
+        }
+    }
+
+    fn publish_view(&self) {
+        let snap = self.snapshot();
+        match self.view.write() {
+            Ok(mut v) => *v = snap,
+            Err(p) => *p.into_inner() = snap,
+        }
+    }
+}
+
+async fn sleep_until_opt(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
