@@ -1,1 +1,349 @@
+//! SQLite history for the LLM health monitor: every check, transition, incident and sleep the
+//! engine reports, hourly roll-ups so long ranges stay fast, and retention so the file stays bounded.
+//!
+//! Conventions:
+//! - Timestamps are stored as INTEGER unix milliseconds UTC.
+//! - Ranges are half-open `[from, to)` for checks; incidents count when they touch the range.
+//! - One writer: every write goes through a single-connection pool, so writers queue instead of
+//!   fighting over SQLite's lock; readers use their own pool and, thanks to WAL, never wait for it.
 
+mod hist;
+mod maintain;
+mod open;
+mod query;
+mod timeline;
+mod write;
+mod writer;
+
+use chrono::{DateTime, Utc};
+use monitor::{Class, Incident, Kind, Outcome, Status};
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// Bound on the relative error of percentiles read from histograms (long ranges).
+pub const PERCENTILE_RELATIVE_ERROR: f64 = 0.02;
+pub use writer::{Writer, WriterConfig, WriterStats};
+
+/// Handle to the history database. Cheap to clone: clones share the connection pools.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// Single connection: the one writer.
+    write: SqlitePool,
+    /// Readers; the same pool as `write` for an in-memory database.
+    read: SqlitePool,
+    /// The file path, or `:memory:`, for error messages.
+    location: Arc<str>,
+}
+
+/// What [`Store::open`] found.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub store: Store,
+    /// Where a damaged database was moved before a fresh one was created, if it was.
+    pub set_aside: Option<PathBuf>,
+    /// Why it was set aside (not a database, malformed, failed `quick_check`, newer schema).
+    pub reason: Option<String>,
+}
+
+/// A target as configured: the store keeps its kind and name for the snapshot and exports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetInfo {
+    pub id: String,
+    pub kind: Kind,
+    pub name: String,
+}
+
+/// The history ranges the UI and CLI offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Range {
+    #[serde(rename = "1h")]
+    H1,
+    #[serde(rename = "6h")]
+    H6,
+    #[serde(rename = "24h")]
+    H24,
+    #[serde(rename = "7d")]
+    D7,
+    #[serde(rename = "30d")]
+    D30,
+}
+
+impl Range {
+    pub const ALL: [Range; 5] = [Range::H1, Range::H6, Range::H24, Range::D7, Range::D30];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Range::H1 => "1h",
+            Range::H6 => "6h",
+            Range::H24 => "24h",
+            Range::D7 => "7d",
+            Range::D30 => "30d",
+        }
+    }
+
+    pub fn duration(&self) -> chrono::Duration {
+        match self {
+            Range::H1 => chrono::Duration::hours(1),
+            Range::H6 => chrono::Duration::hours(6),
+            Range::H24 => chrono::Duration::hours(24),
+            Range::D7 => chrono::Duration::days(7),
+            Range::D30 => chrono::Duration::days(30),
+        }
+    }
+}
+
+impl fmt::Display for Range {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A range name that is not one of [`Range::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown range `{0}`: valid ranges are 1h, 6h, 24h, 7d, 30d")]
+pub struct ParseRangeError(pub String);
+
+impl FromStr for Range {
+    type Err = ParseRangeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Range::ALL
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| ParseRangeError(s.to_string()))
+    }
+}
+
+/// How long history is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    /// Raw checks; older ones survive only inside hourly roll-ups.
+    pub raw: chrono::Duration,
+    /// Roll-ups, and with them transitions, closed incidents and sleeps.
+    pub rollups: chrono::Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            raw: chrono::Duration::days(14),
+            rollups: chrono::Duration::days(365),
+        }
+    }
+}
+
+/// The latest known state of one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetSnapshot {
+    pub target: String,
+    /// `None` for a target only ever seen in events, never in [`Store::upsert_targets`].
+    pub kind: Option<Kind>,
+    pub name: Option<String>,
+    pub status: Status,
+    /// When the current status began.
+    pub since: Option<DateTime<Utc>>,
+    pub score: Option<f64>,
+    /// The last probe's full outcome, details included.
+    pub last: Option<Outcome>,
+}
+
+/// One target's history over `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub target: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Time healthy or degraded ÷ time not unknown (from `segments`), × 100; `None` when all of
+    /// the range is unknown.
+    pub uptime_pct: Option<f64>,
+    /// Checks in the range.
+    pub checks: u64,
+    /// Checks whose class has hard severity (did not work).
+    pub failures: u64,
+    /// `failures / checks`; `None` without checks.
+    pub error_rate: Option<f64>,
+    /// Nearest-rank latency percentiles of the checks that got an answer (severity ok or soft).
+    /// Exact for ranges up to 24 h whose raw checks are still kept; otherwise read from merged
+    /// log-bucket histograms, within 2 % of the exact value.
+    pub p50_ms: Option<u64>,
+    pub p90_ms: Option<u64>,
+    pub p99_ms: Option<u64>,
+    /// The status timeline, see [`Segment`].
+    pub segments: Vec<Segment>,
+    /// Incidents touching the range, newest first.
+    pub incidents: Vec<Incident>,
+}
+
+/// One stretch of the status timeline.
+///
+/// The timeline over `[from, to)`: the status at `from` is the `to` of the last transition at or
+/// before `from` (`Unknown` if there is none); each later transition starts a new segment; spans
+/// the machine slept read as `Unknown` whatever the transitions say; adjacent segments with the
+/// same status are merged; everything is clipped to the range. Segments are contiguous: the first
+/// starts at `from`, the last ends at `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub status: Status,
+}
+
+/// One raw check, as exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRow {
+    pub target: String,
+    pub at: DateTime<Utc>,
+    pub class: Class,
+    /// Status after this check.
+    pub status: Status,
+    pub http_status: Option<u16>,
+    pub latency_ms: u64,
+    /// `None` when the outcome's message was empty.
+    pub message: Option<String>,
+    pub ttft_ms: Option<u64>,
+    pub tokens_in: Option<u64>,
+    pub tokens_out: Option<u64>,
+}
+
+/// What one [`Store::maintain`] run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenanceReport {
+    /// Hours newly rolled up (across all targets).
+    pub hours_rolled: u64,
+    /// Roll-up rows written (one per target per hour with checks).
+    pub rollups_written: u64,
+    pub checks_deleted: u64,
+    pub rollups_deleted: u64,
+    /// Every hour before this is in the roll-ups.
+    pub rolled_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the directory {path} for the history database: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the history database {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot update the schema of the history database {path}: {source}")]
+    Migrate {
+        path: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error(
+        "the history database {path} is damaged ({reason}) and could not be moved aside to {aside}: {source}; move or delete it by hand"
+    )]
+    SetAside {
+        path: PathBuf,
+        aside: PathBuf,
+        reason: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("history database {path}: {op} failed: {source}")]
+    Db {
+        path: String,
+        op: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("history database {path} holds unexpected data: {what}")]
+    Corrupt { path: String, what: String },
+    #[error("history database {path}: no target with id `{target}`")]
+    UnknownTarget { path: String, target: String },
+    #[error("invalid range: `from` ({from}) is after `to` ({to})")]
+    BadRange {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+    #[error("the history writer stopped abnormally: {0}")]
+    Writer(String),
+}
+
+impl Store {
+    /// The file path, or `:memory:`.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Waits for in-flight queries and closes every connection (and so checkpoints the WAL).
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    fn db_err(&self, op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+        move |source| StoreError::Db {
+            path: self.location.to_string(),
+            op,
+            source,
+        }
+    }
+
+    fn corrupt(&self, what: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            path: self.location.to_string(),
+            what: what.into(),
+        }
+    }
+
+    fn class(&self, code: i64) -> Result<Class, StoreError> {
+        u8::try_from(code)
+            .ok()
+            .and_then(Class::from_code)
+            .ok_or_else(|| self.corrupt(format!("unknown class code {code}")))
+    }
+
+    fn status(&self, code: i64) -> Result<Status, StoreError> {
+        u8::try_from(code)
+            .ok()
+            .and_then(Status::from_code)
+            .ok_or_else(|| self.corrupt(format!("unknown status code {code}")))
+    }
+
+    fn time(&self, ms: i64) -> Result<DateTime<Utc>, StoreError> {
+        DateTime::from_timestamp_millis(ms)
+            .ok_or_else(|| self.corrupt(format!("timestamp {ms} ms out of range")))
+    }
+}
+
+fn kind_from_str(s: &str) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|k| k.as_str() == s)
+}
+
+/// u64 → SQLite INTEGER. Values past i64::MAX are not real latencies or token counts.
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+fn floor_hour(ms: i64) -> i64 {
+    ms.div_euclid(HOUR_MS) * HOUR_MS
+}
+
+fn ceil_hour(ms: i64) -> i64 {
+    let f = floor_hour(ms);
+    if f == ms {
+        f
+    } else {
+        f + HOUR_MS
+    }
+}

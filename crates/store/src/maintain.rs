@@ -1,0 +1,290 @@
+//! Hourly roll-ups and retention.
+//!
+//! Two horizons, kept in `meta`, make the roll-ups trustworthy:
+//! - `rolled_until_ms`: every hour before it is in `rollups` for every target. Checks that arrive
+//!   later for such an hour are added to its roll-up by `write` itself.
+//! - `raw_kept_from_ms`: raw checks before it may be gone. It never passes `rolled_until_ms`, so no
+//!   check is ever deleted before it is rolled up.
+
+use crate::hist::Histogram;
+use crate::{floor_hour, to_i64, to_u64, MaintenanceReport, Retention, Store, StoreError, HOUR_MS};
+use chrono::{DateTime, Utc};
+use monitor::{Class, Severity};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+use std::collections::BTreeMap;
+
+pub(crate) const ROLLED_UNTIL: &str = "rolled_until_ms";
+pub(crate) const RAW_KEPT_FROM: &str = "raw_kept_from_ms";
+
+/// An hour is rolled up once it ended at least this long ago, so the writer's last batches for it
+/// (flushed every 250 ms) are in.
+const SETTLE_MS: i64 = 2 * 60 * 1000;
+
+/// Hours rolled per transaction, so a first roll over weeks of data does not hold the writer for
+/// the whole time.
+const HOURS_PER_TRANSACTION: i64 = 24;
+
+pub(crate) async fn meta(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM meta WHERE key = ?1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+}
+
+async fn set_meta(conn: &mut SqliteConnection, key: &str, value: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// One target's hour.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rollup {
+    pub hour_ms: i64,
+    pub checks: u64,
+    pub ok: u64,
+    pub soft: u64,
+    pub hard: u64,
+    /// Sum over ok and soft checks, like `hist`.
+    pub latency_sum_ms: u64,
+    pub hist: Histogram,
+}
+
+impl Rollup {
+    pub fn empty(hour_ms: i64) -> Self {
+        Rollup {
+            hour_ms,
+            ..Rollup::default()
+        }
+    }
+
+    pub fn add(&mut self, class: Class, latency_ms: u64) {
+        self.checks += 1;
+        match class.severity() {
+            Severity::Ok => self.ok += 1,
+            Severity::Soft => self.soft += 1,
+            Severity::Hard => {
+                self.hard += 1;
+                return;
+            }
+        }
+        self.latency_sum_ms = self.latency_sum_ms.saturating_add(latency_ms);
+        self.hist.add(latency_ms);
+    }
+}
+
+pub(crate) async fn load_rollup(
+    store: &Store,
+    tx: &mut Transaction<'static, Sqlite>,
+    rid: i64,
+    hour_ms: i64,
+) -> Result<Option<Rollup>, StoreError> {
+    let row: Option<(i64, i64, i64, i64, i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT checks, ok, soft, hard, latency_sum_ms, hist FROM rollups
+         WHERE target = ?1 AND hour_ms = ?2",
+    )
+    .bind(rid)
+    .bind(hour_ms)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(store.db_err("read roll-up"))?;
+    row.map(|(checks, ok, soft, hard, sum, blob)| {
+        Ok(Rollup {
+            hour_ms,
+            checks: to_u64(checks),
+            ok: to_u64(ok),
+            soft: to_u64(soft),
+            hard: to_u64(hard),
+            latency_sum_ms: to_u64(sum),
+            hist: store.decode_hist(&blob)?,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn store_rollup(
+    store: &Store,
+    tx: &mut Transaction<'static, Sqlite>,
+    rid: i64,
+    r: &Rollup,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO rollups
+             (target, hour_ms, checks, ok, soft, hard, latency_sum_ms, hist)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .bind(rid)
+    .bind(r.hour_ms)
+    .bind(to_i64(r.checks))
+    .bind(to_i64(r.ok))
+    .bind(to_i64(r.soft))
+    .bind(to_i64(r.hard))
+    .bind(to_i64(r.latency_sum_ms))
+    .bind(r.hist.encode())
+    .execute(&mut **tx)
+    .await
+    .map_err(store.db_err("write roll-up"))?;
+    Ok(())
+}
+
+impl Store {
+    pub(crate) fn decode_hist(&self, blob: &[u8]) -> Result<Histogram, StoreError> {
+        Histogram::decode(blob).map_err(|e| self.corrupt(format!("roll-up histogram: {}", e.0)))
+    }
+
+    /// Rolls up every complete hour not yet rolled (hours that ended before `now` − 2 min), then
+    /// applies retention: raw checks older than `retention.raw` and roll-ups older than
+    /// `retention.rollups` are deleted (cut at hour boundaries), as are transitions, closed
+    /// incidents and sleeps older than `retention.rollups` — except each target's latest
+    /// transition, which still says what its status is. Idempotent: a second run with the same
+    /// `now` changes nothing.
+    pub async fn maintain(
+        &self,
+        now: DateTime<Utc>,
+        retention: &Retention,
+    ) -> Result<MaintenanceReport, StoreError> {
+        let now_ms = now.timestamp_millis();
+        let limit = floor_hour(now_ms - SETTLE_MS);
+        let mut report = MaintenanceReport::default();
+
+        let mut conn = self.write.acquire().await.map_err(self.db_err("connect"))?;
+        let rids: Vec<i64> = sqlx::query_scalar("SELECT rid FROM targets ORDER BY rid")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.db_err("list targets"))?;
+        let rolled = meta(&mut conn, ROLLED_UNTIL)
+            .await
+            .map_err(self.db_err("read roll-up horizon"))?;
+        let mut start = match rolled {
+            Some(r) => r,
+            None => {
+                let mut earliest: Option<i64> = None;
+                for &rid in &rids {
+                    // Per target, so the (target, ts_ms) index answers instead of a table scan.
+                    let m: Option<i64> =
+                        sqlx::query_scalar("SELECT MIN(ts_ms) FROM checks WHERE target = ?1")
+                            .bind(rid)
+                            .fetch_one(&mut *conn)
+                            .await
+                            .map_err(self.db_err("find the oldest check"))?;
+                    earliest = match (earliest, m) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                earliest.map(floor_hour).unwrap_or(limit).min(limit)
+            }
+        };
+        drop(conn);
+
+        while start < limit {
+            let end = (start + HOURS_PER_TRANSACTION * HOUR_MS).min(limit);
+            let mut tx = self.write.begin().await.map_err(self.db_err("begin"))?;
+            for &rid in &rids {
+                let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+                    "SELECT ts_ms, class, latency_ms FROM checks
+                     WHERE target = ?1 AND ts_ms >= ?2 AND ts_ms < ?3",
+                )
+                .bind(rid)
+                .bind(start)
+                .bind(end)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(self.db_err("read checks to roll up"))?;
+                let mut hours: BTreeMap<i64, Rollup> = BTreeMap::new();
+                for (ts, class, latency) in rows {
+                    let hour = floor_hour(ts);
+                    hours
+                        .entry(hour)
+                        .or_insert_with(|| Rollup::empty(hour))
+                        .add(self.class(class)?, to_u64(latency));
+                }
+                for r in hours.values() {
+                    store_rollup(self, &mut tx, rid, r).await?;
+                    report.rollups_written += 1;
+                }
+            }
+            set_meta(&mut tx, ROLLED_UNTIL, end)
+                .await
+                .map_err(self.db_err("advance roll-up horizon"))?;
+            tx.commit().await.map_err(self.db_err("commit"))?;
+            report.hours_rolled += to_u64((end - start) / HOUR_MS);
+            start = end;
+        }
+        let rolled_until = if rolled.is_none() {
+            // Nothing to roll yet: still fix the horizon, so checks from now on that arrive late
+            // for an hour before it are merged into roll-ups by `write`.
+            let mut conn = self.write.acquire().await.map_err(self.db_err("connect"))?;
+            let r = start.max(limit);
+            set_meta(&mut conn, ROLLED_UNTIL, r)
+                .await
+                .map_err(self.db_err("set roll-up horizon"))?;
+            r
+        } else {
+            start
+        };
+        report.rolled_until = Some(self.time(rolled_until)?);
+
+        let raw_cutoff =
+            floor_hour(now_ms.saturating_sub(retention.raw.num_milliseconds())).min(rolled_until);
+        let keep_cutoff = floor_hour(now_ms.saturating_sub(retention.rollups.num_milliseconds()));
+        let mut tx = self.write.begin().await.map_err(self.db_err("begin"))?;
+        for &rid in &rids {
+            report.checks_deleted +=
+                sqlx::query("DELETE FROM checks WHERE target = ?1 AND ts_ms < ?2")
+                    .bind(rid)
+                    .bind(raw_cutoff)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db_err("delete old checks"))?
+                    .rows_affected();
+            report.rollups_deleted +=
+                sqlx::query("DELETE FROM rollups WHERE target = ?1 AND hour_ms < ?2")
+                    .bind(rid)
+                    .bind(keep_cutoff)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db_err("delete old roll-ups"))?
+                    .rows_affected();
+        }
+        let kept_from = meta(&mut tx, RAW_KEPT_FROM)
+            .await
+            .map_err(self.db_err("read raw horizon"))?;
+        if kept_from.is_none_or(|k| k < raw_cutoff) {
+            set_meta(&mut tx, RAW_KEPT_FROM, raw_cutoff)
+                .await
+                .map_err(self.db_err("advance raw horizon"))?;
+        }
+        sqlx::query(
+            "DELETE FROM transitions WHERE at_ms < ?1 AND rowid NOT IN (
+                 SELECT (SELECT x.rowid FROM transitions x WHERE x.target = t.rid
+                         ORDER BY x.at_ms DESC, x.rowid DESC LIMIT 1)
+                 FROM targets t)",
+        )
+        .bind(keep_cutoff)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("delete old transitions"))?;
+        sqlx::query("DELETE FROM incidents WHERE ended_ms IS NOT NULL AND ended_ms < ?1")
+            .bind(keep_cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db_err("delete old incidents"))?;
+        sqlx::query("DELETE FROM sleeps WHERE to_ms < ?1")
+            .bind(keep_cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db_err("delete old sleeps"))?;
+        tx.commit().await.map_err(self.db_err("commit"))?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,248 @@
+//! Opening the database: WAL, migrations, and setting a damaged file aside instead of failing or,
+//! worse, overwriting someone's history.
+
+use crate::{Opened, Store, StoreError};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::ConnectOptions;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Readers are short queries; a few cover the UI, the HTTP API and an export at once.
+const READ_CONNECTIONS: u32 = 4;
+
+/// Long enough to outlast a maintenance transaction, short enough to surface a stuck lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+enum Failure {
+    /// The file is not a usable database of ours: set it aside.
+    Damaged(String),
+    /// Anything else (permissions, disk full): the user has to act, the file stays untouched.
+    Fatal(StoreError),
+}
+
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // In WAL mode NORMAL cannot corrupt the database; a power cut loses at most the last
+        // commits, which for a monitor's history is the right trade for far fewer fsyncs.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true)
+        .disable_statement_logging()
+}
+
+impl Store {
+    /// Opens (creating it and its parent directories if needed) the database at `path`.
+    ///
+    /// A damaged file — not a database, malformed, failing `PRAGMA quick_check`, or carrying
+    /// schema migrations this version does not know (written by a newer version) — is renamed to
+    /// `<name>.damaged-<UTC timestamp>` together with its `-wal`/`-shm` files, a fresh database is
+    /// created in its place, and [`Opened::set_aside`] says where the old one went. Errors that
+    /// are not damage (permissions, a full disk) leave the file alone and are returned.
+    pub async fn open(path: &Path) -> Result<Opened, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        match open_file(path).await {
+            Ok(store) => Ok(Opened {
+                store,
+                set_aside: None,
+                reason: None,
+            }),
+            Err(Failure::Fatal(e)) => Err(e),
+            Err(Failure::Damaged(reason)) => {
+                let aside = set_aside(path, &reason)?;
+                tracing::warn!(
+                    path = %path.display(),
+                    aside = %aside.display(),
+                    %reason,
+                    "history database was damaged; moved it aside and started a new one"
+                );
+                match open_file(path).await {
+                    Ok(store) => Ok(Opened {
+                        store,
+                        set_aside: Some(aside),
+                        reason: Some(reason),
+                    }),
+                    Err(Failure::Fatal(e)) => Err(e),
+                    Err(Failure::Damaged(again)) => Err(StoreError::Corrupt {
+                        path: path.display().to_string(),
+                        what: format!("a freshly created database is unusable too: {again}"),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// A real SQLite database in memory, for tests. Gone when the last clone is dropped.
+    pub async fn open_memory() -> Result<Store, StoreError> {
+        let location = ":memory:";
+        let open_err = |source| StoreError::Open {
+            path: location.to_string(),
+            source,
+        };
+        let opts = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(open_err)?
+            .foreign_keys(true)
+            .disable_statement_logging();
+        // One connection that never expires: an in-memory database lives exactly as long as its
+        // connections, and a single connection also makes it its own "one writer".
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await
+            .map_err(open_err)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: location.to_string(),
+                source,
+            })?;
+        Ok(Store {
+            write: pool.clone(),
+            read: pool,
+            location: Arc::from(location),
+        })
+    }
+}
+
+async fn open_file(path: &Path) -> Result<Store, Failure> {
+    let location = path.display().to_string();
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options(path))
+        .await
+        .map_err(|e| classify(e, &location))?;
+    if let Err(f) = check_and_migrate(&write, &location).await {
+        write.close().await;
+        return Err(f);
+    }
+    let read = match SqlitePoolOptions::new()
+        .max_connections(READ_CONNECTIONS)
+        .connect_with(options(path))
+        .await
+    {
+        Ok(read) => read,
+        Err(e) => {
+            write.close().await;
+            return Err(classify(e, &location));
+        }
+    };
+    Ok(Store {
+        write,
+        read,
+        location: Arc::from(location),
+    })
+}
+
+async fn check_and_migrate(pool: &SqlitePool, location: &str) -> Result<(), Failure> {
+    let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_all(pool)
+        .await
+        .map_err(|e| classify(e, location))?;
+    if rows.len() != 1 || rows[0] != "ok" {
+        let first = rows.first().map(String::as_str).unwrap_or("no answer");
+        return Err(Failure::Damaged(format!("integrity check failed: {first}")));
+    }
+    MIGRATOR.run(pool).await.map_err(|e| match e {
+        MigrateError::VersionMissing(v) => Failure::Damaged(format!(
+            "it has schema migration {v}, which this version does not know: written by a newer version"
+        )),
+        MigrateError::VersionMismatch(v) => Failure::Damaged(format!(
+            "its schema migration {v} differs from this version's"
+        )),
+        MigrateError::Dirty(v) => {
+            Failure::Damaged(format!("schema migration {v} was left half applied"))
+        }
+        MigrateError::Execute(ref inner) | MigrateError::ExecuteMigration(ref inner, _)
+            if damage(inner).is_some() =>
+        {
+            Failure::Damaged(damage(inner).unwrap_or_default())
+        }
+        source => Failure::Fatal(StoreError::Migrate {
+            path: location.to_string(),
+            source,
+        }),
+    })
+}
+
+fn classify(e: sqlx::Error, location: &str) -> Failure {
+    match damage(&e) {
+        Some(reason) => Failure::Damaged(reason),
+        None => Failure::Fatal(StoreError::Open {
+            path: location.to_string(),
+            source: e,
+        }),
+    }
+}
+
+/// SQLite's own verdict that the file is not a sound database (as opposed to, say, EACCES).
+fn damage(e: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    let code: i32 = db.code()?.parse().ok()?;
+    // Extended codes carry the primary code in the low byte.
+    match code & 0xff {
+        libsqlite_codes::CORRUPT => Some(format!("malformed: {}", db.message())),
+        libsqlite_codes::NOTADB => Some(format!("not a database: {}", db.message())),
+        _ => None,
+    }
+}
+
+mod libsqlite_codes {
+    pub const CORRUPT: i32 = 11;
+    pub const NOTADB: i32 = 26;
+}
+
+/// Renames the database and its WAL/shared-memory files to `<name>.damaged-<timestamp>[-wal|-shm]`,
+/// so SQLite can still open the set-aside copy with its WAL for a rescue.
+fn set_aside(path: &Path, reason: &str) -> Result<PathBuf, StoreError> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let mut aside = with_suffix(path, &format!(".damaged-{stamp}"));
+    let mut n = 1;
+    while aside.exists() {
+        n += 1;
+        aside = with_suffix(path, &format!(".damaged-{stamp}-{n}"));
+    }
+    let fail = |from: &Path, to: &Path, source| StoreError::SetAside {
+        path: from.to_path_buf(),
+        aside: to.to_path_buf(),
+        reason: reason.to_string(),
+        source,
+    };
+    std::fs::rename(path, &aside).map_err(|e| fail(path, &aside, e))?;
+    for side in ["-wal", "-shm"] {
+        let from = with_suffix(path, side);
+        let to = with_suffix(&aside, side);
+        match std::fs::rename(&from, &to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // A stale WAL left beside the new database would be read as its journal.
+            Err(e) => return Err(fail(&from, &to, e)),
+        }
+    }
+    Ok(aside)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}

@@ -1,0 +1,211 @@
+//! Writing events: one transaction per batch.
+
+use crate::maintain::{self, Rollup};
+use crate::{floor_hour, to_i64, Store, StoreError, TargetInfo};
+use monitor::{Event, Status};
+use sqlx::{Sqlite, Transaction};
+use std::collections::HashMap;
+
+/// What a batch leaves as a target's latest state.
+#[derive(Default)]
+struct Latest {
+    status: Option<Status>,
+    since_ms: Option<i64>,
+    /// `since_ms` came from the batch's first check, which cannot know whether the status was
+    /// already in force before the batch: if the stored status is the same, the stored `since` wins.
+    since_tentative: bool,
+    score: Option<f64>,
+    last_ts_ms: Option<i64>,
+    last_outcome: Option<String>,
+}
+
+impl Store {
+    /// Records the configured targets' kind and name, creating rows for new ones. Targets missing
+    /// from `targets` are kept: their history stays readable.
+    pub async fn upsert_targets(&self, targets: &[TargetInfo]) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(self.db_err("begin"))?;
+        for t in targets {
+            sqlx::query(
+                "INSERT INTO targets (id, kind, name) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name",
+            )
+            .bind(&t.id)
+            .bind(t.kind.as_str())
+            .bind(&t.name)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db_err("upsert target"))?;
+        }
+        tx.commit().await.map_err(self.db_err("commit"))
+    }
+
+    /// Writes events in one transaction, in order. Unknown target ids get a row (without kind or
+    /// name) automatically. A check older than the roll-up horizon — it arrived after its hour was
+    /// rolled up — is added to that hour's roll-up too, so roll-ups always agree with raw rows.
+    pub async fn write(&self, events: &[Event]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await.map_err(self.db_err("begin"))?;
+        let rolled_until = maintain::meta(&mut tx, maintain::ROLLED_UNTIL)
+            .await
+            .map_err(self.db_err("read roll-up horizon"))?;
+        let mut rids: HashMap<&str, i64> = HashMap::new();
+        let mut latest: HashMap<i64, Latest> = HashMap::new();
+        let mut late: HashMap<(i64, i64), Vec<(monitor::Class, u64)>> = HashMap::new();
+
+        for event in events {
+            match event {
+                Event::Checked(c) => {
+                    let rid = self.rid(&mut tx, &mut rids, &c.target).await?;
+                    let o = &c.outcome;
+                    let ts = o.at.timestamp_millis();
+                    let tokens = o.details.tokens;
+                    sqlx::query(
+                        "INSERT INTO checks (target, ts_ms, class, status, http_status, latency_ms,
+                                             message, ttft_ms, tokens_in, tokens_out)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    )
+                    .bind(rid)
+                    .bind(ts)
+                    .bind(i64::from(o.class.code()))
+                    .bind(i64::from(c.status.code()))
+                    .bind(o.http_status.map(i64::from))
+                    .bind(to_i64(o.latency_ms))
+                    .bind((!o.message.is_empty()).then_some(o.message.as_str()))
+                    .bind(o.details.ttft_ms.map(to_i64))
+                    .bind(tokens.map(|t| to_i64(t.input)))
+                    .bind(tokens.map(|t| to_i64(t.output)))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db_err("insert check"))?;
+                    if rolled_until.is_some_and(|r| ts < r) {
+                        late.entry((rid, floor_hour(ts)))
+                            .or_default()
+                            .push((o.class, o.latency_ms));
+                    }
+
+                    let l = latest.entry(rid).or_default();
+                    if l.status != Some(c.status) {
+                        l.since_tentative = l.status.is_none();
+                        l.status = Some(c.status);
+                        l.since_ms = Some(ts);
+                    }
+                    l.score = Some(c.score);
+                    l.last_ts_ms = Some(ts);
+                    l.last_outcome = Some(serde_json::to_string(o).map_err(|e| {
+                        self.corrupt(format!("cannot encode the outcome as JSON: {e}"))
+                    })?);
+                }
+                Event::Transition(t) => {
+                    let rid = self.rid(&mut tx, &mut rids, &t.target).await?;
+                    let at = t.at.timestamp_millis();
+                    sqlx::query(
+                        "INSERT INTO transitions (target, at_ms, from_status, to_status, class, reason)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .bind(rid)
+                    .bind(at)
+                    .bind(i64::from(t.from.code()))
+                    .bind(i64::from(t.to.code()))
+                    .bind(i64::from(t.class.code()))
+                    .bind(&t.reason)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db_err("insert transition"))?;
+                    let l = latest.entry(rid).or_default();
+                    l.status = Some(t.to);
+                    l.since_ms = Some(at);
+                    l.since_tentative = false;
+                }
+                Event::Incident(i) => {
+                    let rid = self.rid(&mut tx, &mut rids, &i.target).await?;
+                    sqlx::query(
+                        "INSERT INTO incidents (target, started_ms, ended_ms, worst, cause, message)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT(target, started_ms) DO UPDATE SET
+                             ended_ms = excluded.ended_ms, worst = excluded.worst,
+                             cause = excluded.cause, message = excluded.message",
+                    )
+                    .bind(rid)
+                    .bind(i.started_at.timestamp_millis())
+                    .bind(i.ended_at.map(|t| t.timestamp_millis()))
+                    .bind(i64::from(i.worst.code()))
+                    .bind(i64::from(i.cause.code()))
+                    .bind(&i.message)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db_err("upsert incident"))?;
+                }
+                Event::Slept { from, to } => {
+                    sqlx::query("INSERT OR IGNORE INTO sleeps (from_ms, to_ms) VALUES (?1, ?2)")
+                        .bind(from.timestamp_millis())
+                        .bind(to.timestamp_millis())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(self.db_err("insert sleep"))?;
+                }
+            }
+        }
+
+        for ((rid, hour), checks) in late {
+            let mut r = maintain::load_rollup(self, &mut tx, rid, hour)
+                .await?
+                .unwrap_or_else(|| Rollup::empty(hour));
+            for (class, latency) in checks {
+                r.add(class, latency);
+            }
+            maintain::store_rollup(self, &mut tx, rid, &r).await?;
+        }
+
+        for (rid, l) in latest {
+            let Some(status) = l.status else { continue };
+            sqlx::query(
+                "INSERT INTO target_state (target, status, since_ms, score, last_ts_ms, last_outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(target) DO UPDATE SET
+                     since_ms = CASE WHEN ?7 AND target_state.status = excluded.status
+                                     THEN target_state.since_ms ELSE excluded.since_ms END,
+                     status = excluded.status,
+                     score = COALESCE(excluded.score, target_state.score),
+                     last_ts_ms = COALESCE(excluded.last_ts_ms, target_state.last_ts_ms),
+                     last_outcome = COALESCE(excluded.last_outcome, target_state.last_outcome)",
+            )
+            .bind(rid)
+            .bind(i64::from(status.code()))
+            .bind(l.since_ms)
+            .bind(l.score)
+            .bind(l.last_ts_ms)
+            .bind(l.last_outcome)
+            .bind(l.since_tentative)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db_err("update target state"))?;
+        }
+
+        tx.commit().await.map_err(self.db_err("commit"))
+    }
+
+    async fn rid<'a>(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        cache: &mut HashMap<&'a str, i64>,
+        target: &'a str,
+    ) -> Result<i64, StoreError> {
+        if let Some(&rid) = cache.get(target) {
+            return Ok(rid);
+        }
+        // DO UPDATE (a no-op) rather than DO NOTHING so RETURNING yields the existing row too.
+        let rid: i64 = sqlx::query_scalar(
+            "INSERT INTO targets (id) VALUES (?1)
+             ON CONFLICT(id) DO UPDATE SET id = excluded.id
+             RETURNING rid",
+        )
+        .bind(target)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(self.db_err("look up target"))?;
+        cache.insert(target, rid);
+        Ok(rid)
+    }
+}

@@ -1,0 +1,168 @@
+//! Opening files: data survives a reopen; a damaged file is set aside with its bytes, reported,
+//! and replaced by a working database.
+
+mod common;
+
+use common::*;
+use monitor::{Class, Status};
+use std::path::Path;
+use store::Store;
+
+async fn assert_works(store: &Store) {
+    store
+        .write(&[check("a", T0, Class::Ok, 12, Status::Healthy)])
+        .await
+        .unwrap();
+    let rows = store.checks(Some("a"), ts(T0), ts(T0 + 1)).await.unwrap();
+    assert_eq!(rows.len(), 1);
+}
+
+fn side(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(suffix);
+    s.into()
+}
+
+#[tokio::test]
+async fn creates_parent_dirs_and_keeps_data_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep/er/history.db");
+    let opened = Store::open(&path).await.unwrap();
+    assert_eq!(opened.set_aside, None);
+    assert_works(&opened.store).await;
+    opened.store.close().await;
+
+    let opened = Store::open(&path).await.unwrap();
+    assert_eq!(opened.set_aside, None);
+    let rows = opened
+        .store
+        .checks(None, ts(0), ts(T0 + DAY))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    // WAL is a property of the file: visible to any connection.
+    assert_eq!(journal_mode_of(&path).await, "wal");
+}
+
+/// Reads the journal mode through a separate plain connection.
+async fn journal_mode_of(path: &Path) -> String {
+    use sqlx::ConnectOptions;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn garbage_file_is_set_aside_with_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    let garbage: Vec<u8> = (0..10_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    std::fs::write(side(&path, "-wal"), b"not a wal either").unwrap();
+
+    let opened = Store::open(&path).await.unwrap();
+    let aside = opened.set_aside.clone().expect("set aside");
+    let reason = opened.reason.clone().unwrap();
+    assert!(reason.contains("not a database"), "{reason}");
+    let name = aside.file_name().unwrap().to_string_lossy().to_string();
+    assert!(name.starts_with("history.db.damaged-"), "{name}");
+    assert_eq!(std::fs::read(&aside).unwrap(), garbage);
+    assert_eq!(
+        std::fs::read(side(&aside, "-wal")).unwrap(),
+        b"not a wal either"
+    );
+    assert_works(&opened.store).await;
+}
+
+#[tokio::test]
+async fn truncated_database_is_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    {
+        let opened = Store::open(&path).await.unwrap();
+        let d = generate(3, 3, 2);
+        write_all(&opened.store, &d.events).await;
+        opened.store.close().await;
+    }
+    // Closing the last connection checkpoints the WAL into the main file.
+    assert!(
+        !side(&path, "-wal").exists() || std::fs::metadata(side(&path, "-wal")).unwrap().len() == 0
+    );
+    let len = std::fs::metadata(&path).unwrap().len();
+    assert!(len > 100_000, "{len}");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(len / 2).unwrap();
+    drop(file);
+    let truncated = std::fs::read(&path).unwrap();
+
+    let opened = Store::open(&path).await.unwrap();
+    let aside = opened.set_aside.clone().expect("set aside");
+    assert_eq!(std::fs::read(&aside).unwrap(), truncated);
+    assert!(opened.reason.is_some());
+    // The new database is empty and works.
+    assert!(opened
+        .store
+        .checks(None, ts(0), ts(T0 * 2))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_works(&opened.store).await;
+}
+
+#[tokio::test]
+async fn database_from_a_newer_version_is_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    {
+        let opened = Store::open(&path).await.unwrap();
+        assert_works(&opened.store).await;
+        opened.store.close().await;
+    }
+    {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (99999999999999, 'from the future', 1, x'00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let opened = Store::open(&path).await.unwrap();
+    let aside = opened.set_aside.clone().expect("set aside");
+    assert!(opened.reason.unwrap().contains("newer version"));
+    assert!(aside.exists());
+    assert_works(&opened.store).await;
+}
+
+#[tokio::test]
+async fn an_empty_file_is_just_a_new_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    std::fs::write(&path, b"").unwrap();
+    let opened = Store::open(&path).await.unwrap();
+    assert_eq!(opened.set_aside, None);
+    assert_works(&opened.store).await;
+}
+
+#[tokio::test]
+async fn a_directory_in_the_way_is_an_error_that_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    std::fs::create_dir(&path).unwrap();
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(err.to_string().contains("history.db"), "{err}");
+    // Not damage: nothing was moved.
+    assert!(path.is_dir());
+}
