@@ -1,1 +1,195 @@
-fn main() {}
+//! `llm-health`: the monitor from the terminal.
+
+mod check;
+mod demo;
+mod detect;
+mod history;
+mod paths;
+mod render;
+mod watch;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "llm-health",
+    version,
+    about = "Watches local and cloud LLM endpoints and tells whether they work",
+    after_help = "Without --config, reads $LLM_HEALTH_CONFIG or ~/.config/llm-health/config.toml, \
+                  and with neither auto-detects: Ollama, LM Studio, and every cloud provider whose key variable is set."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Probe every target once and print the result (exit 1 if anything is unhealthy).
+    Check {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print a JSON array, one object per target.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the monitor: probe on schedule, keep history, show a live table.
+    Watch {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// History database (default: ~/.local/share/llm-health/history.db).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Print a line per change instead of a live table (the default when not on a terminal).
+        #[arg(long)]
+        plain: bool,
+        /// Stop after this long (e.g. "10m"); runs until Ctrl-C otherwise.
+        #[arg(long, value_parser = humantime_duration)]
+        duration: Option<std::time::Duration>,
+    },
+    /// Uptime, latency percentiles, incidents and status segments of one target.
+    History {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        target: String,
+        /// 1h, 6h, 24h, 7d or 30d.
+        #[arg(long, default_value = "24h")]
+        range: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The last known status of every target, from the history database.
+    Status {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export raw checks as CSV or JSON.
+    Export {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: history::ExportFormat,
+        /// Only this target.
+        #[arg(long)]
+        target: Option<String>,
+        /// 1h, 6h, 24h, 7d or 30d.
+        #[arg(long, default_value = "24h")]
+        range: String,
+    },
+    /// Look for local servers and cloud keys; optionally write them as a config file.
+    Detect {
+        /// Write the detected targets to this config file (refuses to overwrite).
+        #[arg(long)]
+        write: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Run against built-in fake servers with a scripted outage, to see the whole thing work.
+    Demo {
+        /// How long the demo runs.
+        #[arg(long, value_parser = humantime_duration, default_value = "45s")]
+        duration: std::time::Duration,
+        /// Keep the demo's history here (default: a temporary file).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        plain: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a config file; print what it watches or the line and key at fault.
+    Validate {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn humantime_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (write it like 30s, 10m, 2h)"))
+}
+
+/// Exit status for a usage or configuration error, as clap uses for bad arguments.
+pub const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LLM_HEALTH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("llm-health: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Check { config, json } => check::run(config, json).await,
+            Command::Watch {
+                config,
+                db,
+                plain,
+                duration,
+            } => watch::run(config, db, plain, duration).await,
+            Command::History {
+                db,
+                target,
+                range,
+                json,
+            } => history::history(db, &target, &range, json).await,
+            Command::Status { db, json } => history::status(db, json).await,
+            Command::Export {
+                db,
+                format,
+                target,
+                range,
+            } => history::export(db, format, target.as_deref(), &range).await,
+            Command::Detect { write, json } => detect::run(write, json).await,
+            Command::Config {
+                command: ConfigCommand::Validate { config },
+            } => check::validate(config),
+            Command::Demo {
+                duration,
+                db,
+                plain,
+            } => demo::run(duration, db, plain).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            // A config error already names file, line and key; others get their chain.
+            if err.downcast_ref::<monitor::config::ConfigError>().is_some() {
+                eprintln!("llm-health: {err}");
+                ExitCode::from(EXIT_USAGE)
+            } else if let Some(usage) = err.downcast_ref::<paths::UsageError>() {
+                eprintln!("llm-health: {usage}");
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                eprintln!("llm-health: {err:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}

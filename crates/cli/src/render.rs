@@ -1,0 +1,171 @@
+//! Terminal output: status marks that do not rely on color alone, durations in words, tables.
+
+use chrono::{DateTime, Utc};
+use monitor::{Class, Outcome, Status};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// Color only on a terminal, and never when NO_COLOR is set (no-color.org).
+    pub fn detect() -> Style {
+        use std::io::IsTerminal;
+        Style {
+            color: std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    pub fn status(&self, status: Status) -> String {
+        let (mark, code) = match status {
+            Status::Healthy => ("✔", "32"),
+            Status::Degraded => ("▲", "33"),
+            Status::Unhealthy => ("✖", "31"),
+            Status::Unknown => ("?", "90"),
+        };
+        let text = format!("{mark} {status}");
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text
+        }
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[2m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// "12 s", "4 min", "2 h 5 min", "3 d 4 h".
+pub fn duration_words(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => {
+            let m = (s % 3600) / 60;
+            if m == 0 {
+                format!("{} h", s / 3600)
+            } else {
+                format!("{} h {m} min", s / 3600)
+            }
+        }
+        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+pub fn since_words(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    since
+        .map(|s| duration_words((now - s).num_milliseconds()))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The short description of an outcome: class, then the message if any.
+pub fn outcome_words(outcome: &Outcome) -> String {
+    let base = if outcome.class == Class::Ok {
+        String::new()
+    } else {
+        outcome.class.plain_words().to_string()
+    };
+    match (base.is_empty(), outcome.message.is_empty()) {
+        (true, true) => String::new(),
+        (true, false) => outcome.message.clone(),
+        (false, true) => base,
+        (false, false) => format!("{base} — {}", outcome.message),
+    }
+}
+
+/// Left-aligned columns; the last column is cut to fit `width` when one is given.
+pub fn table(header: &[&str], rows: &[Vec<String>], width: Option<usize>) -> String {
+    let cols = header.len();
+    let mut widths: Vec<usize> = header.iter().map(|h| visible_len(h)).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(cols) {
+            widths[i] = widths[i].max(visible_len(cell));
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<String>| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cols {
+                let used: usize = widths[..i].iter().map(|w| w + 2).sum();
+                let room = width.map(|w| w.saturating_sub(used).max(10));
+                text.push_str(&fit(cell, room));
+            } else {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(widths[i] - visible_len(cell) + 2));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+    out
+}
+
+fn fit(cell: &str, room: Option<usize>) -> String {
+    match room {
+        Some(room) if visible_len(cell) > room => {
+            let mut s: String = cell.chars().take(room.saturating_sub(1)).collect();
+            s.push('…');
+            s
+        }
+        _ => cell.to_string(),
+    }
+}
+
+/// Length as the terminal shows it: ANSI color codes take no room.
+fn visible_len(s: &str) -> usize {
+    let mut len = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => len += 1,
+        }
+    }
+    len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_words() {
+        assert_eq!(duration_words(12_000), "12 s");
+        assert_eq!(duration_words(4 * 60_000 + 5_000), "4 min");
+        assert_eq!(duration_words(2 * 3_600_000 + 5 * 60_000), "2 h 5 min");
+        assert_eq!(duration_words(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h");
+    }
+
+    #[test]
+    fn colored_cells_align() {
+        let s = Style { color: true };
+        let t = table(
+            &["A", "B"],
+            &[
+                vec![s.status(Status::Healthy), "x".into()],
+                vec!["plain".into(), "y".into()],
+            ],
+            None,
+        );
+        let lines: Vec<_> = t.lines().collect();
+        assert_eq!(
+            visible_len(lines[1]).saturating_sub(1),
+            visible_len(lines[2]).saturating_sub(1)
+        );
+    }
+}

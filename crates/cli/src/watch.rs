@@ -1,0 +1,257 @@
+//! `llm-health watch`: the engine with history, and a live table (or a line per change).
+
+use crate::check::terminal_width;
+use crate::paths::{default_db_path, load_config, UsageError};
+use crate::render::{duration_words, outcome_words, since_words, table, Style};
+use chrono::Utc;
+use monitor::config::Config;
+use monitor::engine::Restored;
+use monitor::probe::Prober;
+use monitor::{Engine, EngineOptions, Event, Snapshot, Status};
+use std::collections::{HashMap, VecDeque};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use store::{Store, TargetInfo};
+use tokio::sync::{broadcast, mpsc};
+
+/// Events waiting for the history writer; beyond this the engine counts drops instead of waiting.
+const SINK_CAPACITY: usize = 16_384;
+
+pub async fn run(
+    config: Option<PathBuf>,
+    db: Option<PathBuf>,
+    plain: bool,
+    duration: Option<Duration>,
+) -> anyhow::Result<u8> {
+    let prober = Prober::with_env_keys()?;
+    let (config, source) = load_config(config.as_deref(), &prober).await?;
+    if config.enabled_targets().next().is_none() {
+        return Err(UsageError(format!(
+            "nothing to watch ({source}): no targets configured and nothing detected; \
+             run `llm-health detect` or write a config file"
+        ))
+        .into());
+    }
+    let db = db.unwrap_or_else(default_db_path);
+    session(config, prober, &db, &source.to_string(), plain, duration).await
+}
+
+/// Runs the monitor with history until Ctrl-C or `duration`; shared by `watch` and `demo`.
+pub async fn session(
+    config: Config,
+    prober: Prober,
+    db: &Path,
+    source: &str,
+    plain: bool,
+    duration: Option<Duration>,
+) -> anyhow::Result<u8> {
+    let opened = Store::open(db).await?;
+    if let Some(aside) = &opened.set_aside {
+        eprintln!(
+            "llm-health: the history database was damaged; it was set aside as {} and a new one started",
+            aside.display()
+        );
+    }
+    let store = opened.store;
+    let infos: Vec<TargetInfo> = config
+        .targets
+        .iter()
+        .map(|t| TargetInfo {
+            id: t.id.clone(),
+            kind: t.kind,
+            name: t.name.clone(),
+        })
+        .collect();
+    store.upsert_targets(&infos).await?;
+    let restore = restore_state(&store).await?;
+
+    let (sink, sink_rx) = mpsc::channel(SINK_CAPACITY);
+    let writer = store.spawn_writer(sink_rx);
+    let engine = Engine::start(
+        config,
+        prober,
+        EngineOptions {
+            sink: Some(sink),
+            restore,
+            ..EngineOptions::default()
+        },
+    );
+    let live = !plain && std::io::stdout().is_terminal();
+    let header = format!("config: {source} · history: {}", db.display());
+    if !live {
+        println!("llm-health watching ({header}); Ctrl-C to stop");
+    }
+    let display = display(engine.clone(), live, header);
+    let stop = async {
+        match duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = stop => {}
+        _ = display => {}
+    }
+    engine.shutdown().await;
+    let dropped = engine
+        .stats()
+        .sink_dropped
+        .load(std::sync::atomic::Ordering::Relaxed);
+    drop(engine);
+    let stats = writer.finish().await?;
+    if dropped > 0 {
+        eprintln!("llm-health: {dropped} events could not be written in time and were dropped");
+    }
+    if live {
+        println!();
+    }
+    println!(
+        "stopped; {} events written to {}",
+        stats.events,
+        db.display()
+    );
+    Ok(0)
+}
+
+/// The statuses a previous run left, so a restart does not re-announce every target.
+async fn restore_state(store: &Store) -> anyhow::Result<HashMap<String, Restored>> {
+    let now = Utc::now();
+    let mut restore = HashMap::new();
+    for snap in store.snapshot().await? {
+        if snap.status == Status::Unknown {
+            continue;
+        }
+        let open_incident = store
+            .incidents(Some(&snap.target), now - chrono::Duration::days(365), now)
+            .await?
+            .into_iter()
+            .find(|i| i.ended_at.is_none());
+        restore.insert(
+            snap.target.clone(),
+            Restored {
+                status: snap.status,
+                since: snap.since,
+                score: snap.score,
+                open_incident,
+            },
+        );
+    }
+    Ok(restore)
+}
+
+async fn display(engine: Engine, live: bool, header: String) {
+    let style = Style::detect();
+    let mut events = engine.subscribe();
+    let mut recent: VecDeque<String> = VecDeque::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick(), if live => {
+                print!("\x1b[H\x1b[2J{}", screen(&engine.snapshot(), &header, &recent, &style));
+            }
+            event = events.recv() => match event {
+                Ok(event) => {
+                    if let Some(line) = event_line(&event, &style) {
+                        if live {
+                            recent.push_front(line);
+                            recent.truncate(8);
+                        } else {
+                            println!("{line}");
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+/// A line for a change worth telling: transitions, incidents closing, sleep.
+pub fn event_line(event: &Event, style: &Style) -> Option<String> {
+    match event {
+        Event::Transition(t) => Some(format!(
+            "{} {:<18} {} → {}  {}",
+            t.at.format("%H:%M:%S"),
+            t.target,
+            style.status(t.from),
+            style.status(t.to),
+            t.reason
+        )),
+        Event::Incident(i) if i.ended_at.is_some() => Some(format!(
+            "{} {:<18} incident over after {} (worst: {}, {})",
+            i.ended_at.unwrap_or(i.started_at).format("%H:%M:%S"),
+            i.target,
+            duration_words(i.duration_ms(Utc::now())),
+            i.worst,
+            i.cause.plain_words()
+        )),
+        Event::Slept { from, to } => Some(format!(
+            "{} machine was asleep for {}; re-checking everything",
+            to.format("%H:%M:%S"),
+            duration_words((*to - *from).num_milliseconds())
+        )),
+        _ => None,
+    }
+}
+
+fn screen(snap: &Snapshot, header: &str, recent: &VecDeque<String>, style: &Style) -> String {
+    let now = Utc::now();
+    let rows: Vec<Vec<String>> = snap
+        .targets
+        .iter()
+        .map(|t| {
+            let (latency, details) = match &t.last {
+                Some(o) => {
+                    let mut d = outcome_words(o);
+                    if let Some(ttft) = o.details.ttft_ms {
+                        d = format!("TTFT {ttft} ms {d}");
+                    }
+                    if d.is_empty() && !o.details.loaded_models.is_empty() {
+                        d = format!("{} loaded", o.details.loaded_models.len());
+                    }
+                    (format!("{} ms", o.latency_ms), d)
+                }
+                None => ("—".into(), String::new()),
+            };
+            vec![
+                t.name.clone(),
+                style.status(t.status),
+                since_words(t.since, now),
+                latency,
+                match (&t.last, t.checking) {
+                    (_, true) => "checking…".into(),
+                    (Some(o), _) => {
+                        format!("{} ago", duration_words((now - o.at).num_milliseconds()))
+                    }
+                    (None, _) => "—".into(),
+                },
+                details,
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "llm-health — {}{}\n{}\n\n",
+        style.status(snap.overall),
+        if snap.paused { " (paused)" } else { "" },
+        style.dim(header)
+    );
+    out.push_str(&table(
+        &["TARGET", "STATUS", "FOR", "LATENCY", "CHECKED", "DETAILS"],
+        &rows,
+        terminal_width().or(Some(120)),
+    ));
+    if !recent.is_empty() {
+        out.push_str("\nRecent changes:\n");
+        for line in recent {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str(&style.dim("\nCtrl-C to stop\n"));
+    out
+}
