@@ -16,7 +16,8 @@ use crate::body;
 use crate::gen::{self, Completion, TOKEN_GAP};
 use crate::models::display_name;
 use crate::provider::{
-    finish, header_key, opaque_id, parse_body, reason, set_header, status, ApiError, Ctx, Provider,
+    finish, header_key, opaque_id, parse_body, query_param, reason, set_header, status, ApiError,
+    Ctx, Provider,
 };
 use crate::state::AppState;
 
@@ -167,11 +168,8 @@ impl Provider for Gemini {
 
     /// The header is preferred; `?key=` is what ends up in logs and errors.
     fn presented_key(&self, parts: &Parts) -> Option<String> {
-        header_key(parts, "x-goog-api-key").or_else(|| {
-            Ctx::new(parts, 0)
-                .query_param("key")
-                .filter(|k| !k.is_empty())
-        })
+        header_key(parts, "x-goog-api-key")
+            .or_else(|| query_param(parts.uri.query(), "key").filter(|k| !k.is_empty()))
     }
 
     fn error(&self, ctx: &Ctx, err: &ApiError) -> Response {

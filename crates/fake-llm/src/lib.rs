@@ -138,6 +138,12 @@ impl FakeServer {
         self.state.clear_requests();
     }
 
+    /// Recording is on by default; a long-running benchmark server turns it
+    /// off so that memory stays flat (`requests()` then stays empty).
+    pub fn set_recording(&self, on: bool) {
+        self.state.set_recording(on);
+    }
+
     /// Every model load or reload a request caused, in order.
     pub fn model_loads(&self) -> Vec<String> {
         self.state.model_loads()

@@ -48,6 +48,9 @@ async fn main() -> anyhow::Result<()> {
         server.load_model(name);
     }
     server.set_api_key(args.api_key.as_deref());
+    // Nobody can read the record of a separate process, and under a benchmark
+    // it would only grow.
+    server.set_recording(false);
     if let Some(ms) = args.latency_ms {
         server.set_fault(Fault::Latency(Duration::from_millis(ms)));
     }

@@ -114,7 +114,8 @@ fn residency_for(secs: Option<f64>) -> KeepAlive {
     match secs {
         None => DEFAULT_KEEP_ALIVE,
         Some(s) if s < 0.0 => KeepAlive::Forever,
-        Some(s) => KeepAlive::For(TimeDelta::milliseconds((s * 1000.0) as i64)),
+        Some(s) => TimeDelta::try_milliseconds((s * 1000.0) as i64)
+            .map_or(KeepAlive::Forever, KeepAlive::For),
     }
 }
 

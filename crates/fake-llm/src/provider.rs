@@ -35,10 +35,7 @@ impl Ctx {
     }
 
     pub fn query_param(&self, name: &str) -> Option<String> {
-        let uri: axum::http::Uri = format!("/?{}", self.query.as_deref()?).parse().ok()?;
-        let Query(map) =
-            Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri).ok()?;
-        map.get(name).cloned()
+        query_param(self.query.as_deref(), name)
     }
 }
 
@@ -177,6 +174,13 @@ pub(crate) fn opaque_id(seq: u64, len: usize) -> String {
             char::from(ALPHABET[(x % ALPHABET.len() as u64) as usize])
         })
         .collect()
+}
+
+/// One percent-decoded query parameter.
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    let uri: axum::http::Uri = format!("/?{}", query?).parse().ok()?;
+    let Query(map) = Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri).ok()?;
+    map.get(name).cloned()
 }
 
 /// Sets a header, skipping values that are not valid header text.

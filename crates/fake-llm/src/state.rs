@@ -25,6 +25,7 @@ struct Inner {
     models: Vec<String>,
     resident: Vec<Resident>,
     requests: Vec<RecordedRequest>,
+    recording: bool,
     model_loads: Vec<String>,
 }
 
@@ -103,6 +104,7 @@ impl AppState {
                     .collect(),
                 resident: Vec::new(),
                 requests: Vec::new(),
+                recording: true,
                 model_loads: Vec::new(),
             }),
             in_flight: AtomicUsize::new(0),
@@ -167,7 +169,14 @@ impl AppState {
     // --- recording ---
 
     pub fn record(&self, req: RecordedRequest) {
-        self.lock().requests.push(req);
+        let mut inner = self.lock();
+        if inner.recording {
+            inner.requests.push(req);
+        }
+    }
+
+    pub fn set_recording(&self, on: bool) {
+        self.lock().recording = on;
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
