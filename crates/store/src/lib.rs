@@ -11,6 +11,7 @@ mod hist;
 mod maintain;
 mod open;
 mod query;
+mod sql;
 mod timeline;
 mod write;
 mod writer;
@@ -283,6 +284,15 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+    }
+
+    /// A write transaction that takes SQLite's write lock up front: a deferred one that reads
+    /// first could fail to upgrade (SQLITE_BUSY without waiting) if another process wrote meanwhile.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db_err("begin write"))
     }
 
     fn db_err(&self, op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {

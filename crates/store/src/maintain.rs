@@ -7,11 +7,11 @@
 //!   check is ever deleted before it is rolled up.
 
 use crate::hist::Histogram;
+use crate::sql;
 use crate::{floor_hour, to_i64, to_u64, MaintenanceReport, Retention, Store, StoreError, HOUR_MS};
 use chrono::{DateTime, Utc};
 use monitor::{Class, Severity};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
-use std::collections::BTreeMap;
 
 pub(crate) const ROLLED_UNTIL: &str = "rolled_until_ms";
 pub(crate) const RAW_KEPT_FROM: &str = "raw_kept_from_ms";
@@ -45,6 +45,9 @@ async fn set_meta(conn: &mut SqliteConnection, key: &str, value: i64) -> Result<
     .await
     .map(|_| ())
 }
+
+/// hour, checks, ok, soft, latency sum, latencies (see `sql::hourly_stats`).
+type HourRow = (i64, i64, i64, i64, i64, Option<String>);
 
 /// One target's hour.
 #[derive(Debug, Clone, Default)]
@@ -137,6 +140,35 @@ pub(crate) async fn store_rollup(
 }
 
 impl Store {
+    async fn rids(&self, conn: &mut SqliteConnection) -> Result<Vec<i64>, StoreError> {
+        sqlx::query_scalar("SELECT rid FROM targets ORDER BY rid")
+            .fetch_all(conn)
+            .await
+            .map_err(self.db_err("list targets"))
+    }
+
+    async fn earliest_check(
+        &self,
+        conn: &mut SqliteConnection,
+        rids: &[i64],
+    ) -> Result<Option<i64>, StoreError> {
+        let mut earliest: Option<i64> = None;
+        for &rid in rids {
+            // Per target, so the (target, ts_ms) index answers instead of a table scan.
+            let m: Option<i64> =
+                sqlx::query_scalar("SELECT MIN(ts_ms) FROM checks WHERE target = ?1")
+                    .bind(rid)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(self.db_err("find the oldest check"))?;
+            earliest = match (earliest, m) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(earliest)
+    }
+
     pub(crate) fn decode_hist(&self, blob: &[u8]) -> Result<Histogram, StoreError> {
         Histogram::decode(blob).map_err(|e| self.corrupt(format!("roll-up histogram: {}", e.0)))
     }
@@ -156,59 +188,61 @@ impl Store {
         let limit = floor_hour(now_ms - SETTLE_MS);
         let mut report = MaintenanceReport::default();
 
-        let mut conn = self.write.acquire().await.map_err(self.db_err("connect"))?;
-        let rids: Vec<i64> = sqlx::query_scalar("SELECT rid FROM targets ORDER BY rid")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(self.db_err("list targets"))?;
-        let rolled = meta(&mut conn, ROLLED_UNTIL)
-            .await
-            .map_err(self.db_err("read roll-up horizon"))?;
-        let mut start = match rolled {
-            Some(r) => r,
-            None => {
-                let mut earliest: Option<i64> = None;
-                for &rid in &rids {
-                    // Per target, so the (target, ts_ms) index answers instead of a table scan.
-                    let m: Option<i64> =
-                        sqlx::query_scalar("SELECT MIN(ts_ms) FROM checks WHERE target = ?1")
-                            .bind(rid)
-                            .fetch_one(&mut *conn)
-                            .await
-                            .map_err(self.db_err("find the oldest check"))?;
-                    earliest = match (earliest, m) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                }
-                earliest.map(floor_hour).unwrap_or(limit).min(limit)
-            }
-        };
-        drop(conn);
-
-        while start < limit {
-            let end = (start + HOURS_PER_TRANSACTION * HOUR_MS).min(limit);
-            let mut tx = self.write.begin().await.map_err(self.db_err("begin"))?;
-            for &rid in &rids {
-                let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-                    "SELECT ts_ms, class, latency_ms FROM checks
-                     WHERE target = ?1 AND ts_ms >= ?2 AND ts_ms < ?3",
-                )
-                .bind(rid)
-                .bind(start)
-                .bind(end)
-                .fetch_all(&mut *tx)
+        // Each step reads the horizon and the targets inside its own write transaction, so a
+        // concurrent `write` (or another process) can never slip checks in between reading them
+        // and advancing the horizon.
+        let rolled_until = loop {
+            let mut tx = self.begin_write().await?;
+            let rids = self.rids(&mut tx).await?;
+            let rolled = meta(&mut tx, ROLLED_UNTIL)
                 .await
-                .map_err(self.db_err("read checks to roll up"))?;
-                let mut hours: BTreeMap<i64, Rollup> = BTreeMap::new();
-                for (ts, class, latency) in rows {
-                    let hour = floor_hour(ts);
-                    hours
-                        .entry(hour)
-                        .or_insert_with(|| Rollup::empty(hour))
-                        .add(self.class(class)?, to_u64(latency));
+                .map_err(self.db_err("read roll-up horizon"))?;
+            let start = match rolled {
+                Some(r) => r,
+                None => self
+                    .earliest_check(&mut tx, &rids)
+                    .await?
+                    .map(floor_hour)
+                    .unwrap_or(limit)
+                    .min(limit),
+            };
+            if start >= limit {
+                if rolled.is_none() {
+                    // Nothing to roll yet: still fix the horizon, so checks that arrive late for
+                    // an hour before it are merged into roll-ups by `write`.
+                    set_meta(&mut tx, ROLLED_UNTIL, start)
+                        .await
+                        .map_err(self.db_err("set roll-up horizon"))?;
                 }
-                for r in hours.values() {
+                tx.commit().await.map_err(self.db_err("commit"))?;
+                break start;
+            }
+            let end = (start + HOURS_PER_TRANSACTION * HOUR_MS).min(limit);
+            for &rid in &rids {
+                let rows: Vec<HourRow> = sqlx::query_as(sql::hourly_stats())
+                    .bind(rid)
+                    .bind(start)
+                    .bind(end)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(self.db_err("read checks to roll up"))?;
+                let mut hours = Vec::with_capacity(rows.len());
+                for (hour, checks, ok, soft, sum, latencies) in rows {
+                    let mut hist = Histogram::new();
+                    sql::each_latency(latencies.as_deref(), |v| hist.add(v))
+                        .map_err(|e| self.corrupt(e))?;
+                    let (checks, ok, soft) = (to_u64(checks), to_u64(ok), to_u64(soft));
+                    hours.push(Rollup {
+                        hour_ms: hour,
+                        checks,
+                        ok,
+                        soft,
+                        hard: checks.saturating_sub(ok + soft),
+                        latency_sum_ms: to_u64(sum),
+                        hist,
+                    });
+                }
+                for r in &hours {
                     store_rollup(self, &mut tx, rid, r).await?;
                     report.rollups_written += 1;
                 }
@@ -218,26 +252,14 @@ impl Store {
                 .map_err(self.db_err("advance roll-up horizon"))?;
             tx.commit().await.map_err(self.db_err("commit"))?;
             report.hours_rolled += to_u64((end - start) / HOUR_MS);
-            start = end;
-        }
-        let rolled_until = if rolled.is_none() {
-            // Nothing to roll yet: still fix the horizon, so checks from now on that arrive late
-            // for an hour before it are merged into roll-ups by `write`.
-            let mut conn = self.write.acquire().await.map_err(self.db_err("connect"))?;
-            let r = start.max(limit);
-            set_meta(&mut conn, ROLLED_UNTIL, r)
-                .await
-                .map_err(self.db_err("set roll-up horizon"))?;
-            r
-        } else {
-            start
         };
         report.rolled_until = Some(self.time(rolled_until)?);
 
         let raw_cutoff =
             floor_hour(now_ms.saturating_sub(retention.raw.num_milliseconds())).min(rolled_until);
         let keep_cutoff = floor_hour(now_ms.saturating_sub(retention.rollups.num_milliseconds()));
-        let mut tx = self.write.begin().await.map_err(self.db_err("begin"))?;
+        let mut tx = self.begin_write().await?;
+        let rids = self.rids(&mut tx).await?;
         for &rid in &rids {
             report.checks_deleted +=
                 sqlx::query("DELETE FROM checks WHERE target = ?1 AND ts_ms < ?2")

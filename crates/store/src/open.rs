@@ -3,10 +3,8 @@
 
 use crate::{Opened, Store, StoreError};
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -27,11 +25,11 @@ enum Failure {
     Fatal(StoreError),
 }
 
+/// Connection settings; the pools add `journal_mode = WAL` (a no-op once the file is in WAL).
 fn options(path: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
         // In WAL mode NORMAL cannot corrupt the database; a power cut loses at most the last
         // commits, which for a monitor's history is the right trade for far fewer fsyncs.
         .synchronous(SqliteSynchronous::Normal)
@@ -124,20 +122,29 @@ impl Store {
 
 async fn open_file(path: &Path) -> Result<Store, Failure> {
     let location = path.display().to_string();
-    let write = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options(path))
+    if let Some(reason) = foreign_header(path) {
+        return Err(Failure::Damaged(reason));
+    }
+    // Vet the file on one plain connection first: it is closed for certain (`close().await`) before
+    // anything is renamed, whereas a connection that fails inside a pool is closed later on its
+    // worker thread — and SQLite closing a WAL database deletes `<path>-wal` by name, which by
+    // then could be the fresh database's.
+    let mut conn = options(path)
+        .connect()
         .await
         .map_err(|e| classify(e, &location))?;
-    if let Err(f) = check_and_migrate(&write, &location).await {
-        write.close().await;
-        return Err(f);
-    }
-    let read = match SqlitePoolOptions::new()
-        .max_connections(READ_CONNECTIONS)
-        .connect_with(options(path))
-        .await
-    {
+    let vetted = check_and_migrate(&mut conn, &location).await;
+    let closed = conn.close().await;
+    vetted?;
+    closed.map_err(|e| classify(e, &location))?;
+
+    let pool = |max| {
+        SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(options(path).journal_mode(SqliteJournalMode::Wal))
+    };
+    let write = pool(1).await.map_err(|e| classify(e, &location))?;
+    let read = match pool(READ_CONNECTIONS).await {
         Ok(read) => read,
         Err(e) => {
             write.close().await;
@@ -151,16 +158,35 @@ async fn open_file(path: &Path) -> Result<Store, Failure> {
     })
 }
 
-async fn check_and_migrate(pool: &SqlitePool, location: &str) -> Result<(), Failure> {
+/// A non-empty file that does not start with SQLite's magic string is no database at all: say so
+/// without letting SQLite open it (and possibly touch a `-wal` beside it).
+fn foreign_header(path: &Path) -> Option<String> {
+    use std::io::Read;
+    const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut head = [0u8; 16];
+    let n = file.read(&mut head).ok()?;
+    if n == 0 || head[..n] == MAGIC[..n] && n == MAGIC.len() {
+        return None;
+    }
+    Some("not a database: the file does not start with the SQLite header".to_string())
+}
+
+async fn check_and_migrate(conn: &mut SqliteConnection, location: &str) -> Result<(), Failure> {
     let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(|e| classify(e, location))?;
     if rows.len() != 1 || rows[0] != "ok" {
         let first = rows.first().map(String::as_str).unwrap_or("no answer");
         return Err(Failure::Damaged(format!("integrity check failed: {first}")));
     }
-    MIGRATOR.run(pool).await.map_err(|e| match e {
+    // WAL before the schema exists, so the file is created in the mode it will always use.
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| classify(e, location))?;
+    MIGRATOR.run(&mut *conn).await.map_err(|e| match e {
         MigrateError::VersionMissing(v) => Failure::Damaged(format!(
             "it has schema migration {v}, which this version does not know: written by a newer version"
         )),

@@ -3,13 +3,14 @@
 
 use crate::hist::{exact_percentile, Histogram};
 use crate::maintain::{meta, RAW_KEPT_FROM, ROLLED_UNTIL};
+use crate::sql;
 use crate::timeline;
 use crate::{
     ceil_hour, floor_hour, kind_from_str, to_u64, CheckRow, History, Segment, Store, StoreError,
     TargetInfo, TargetSnapshot, HOUR_MS,
 };
 use chrono::{DateTime, Utc};
-use monitor::{Incident, Outcome, Severity};
+use monitor::{Incident, Outcome};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
@@ -289,29 +290,22 @@ impl Store {
         stats: &mut Stats,
         exact: bool,
     ) -> Result<(), StoreError> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT class, latency_ms FROM checks WHERE target = ?1 AND ts_ms >= ?2 AND ts_ms < ?3",
-        )
-        .bind(rid)
-        .bind(a)
-        .bind(b)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(self.db_err("read checks"))?;
-        for (class, latency) in rows {
-            stats.checks += 1;
-            if self.class(class)?.severity() == Severity::Hard {
-                stats.failures += 1;
-                continue;
-            }
-            let latency = to_u64(latency);
-            if exact {
-                stats.exact.push(latency);
-            } else {
-                stats.hist.add(latency);
-            }
-        }
-        Ok(())
+        let (checks, failures, latencies): (i64, i64, Option<String>) =
+            sqlx::query_as(sql::range_stats())
+                .bind(rid)
+                .bind(a)
+                .bind(b)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(self.db_err("read checks"))?;
+        stats.checks += to_u64(checks);
+        stats.failures += to_u64(failures);
+        let added = if exact {
+            sql::each_latency(latencies.as_deref(), |v| stats.exact.push(v))
+        } else {
+            sql::each_latency(latencies.as_deref(), |v| stats.hist.add(v))
+        };
+        added.map_err(|e| self.corrupt(e))
     }
 
     /// Incidents touching `[from, to]` (an open incident lasts until now), newest first; of one

@@ -1,10 +1,25 @@
 //! Writing events: one transaction per batch.
 
 use crate::maintain::{self, Rollup};
+use crate::sql::{self, INSERT_SIZES};
 use crate::{floor_hour, to_i64, Store, StoreError, TargetInfo};
 use monitor::{Event, Status};
 use sqlx::{Sqlite, Transaction};
 use std::collections::HashMap;
+
+/// One `checks` row waiting for its multi-row insert.
+struct CheckValues<'a> {
+    rid: i64,
+    ts: i64,
+    class: i64,
+    status: i64,
+    http_status: Option<i64>,
+    latency_ms: i64,
+    message: Option<&'a str>,
+    ttft_ms: Option<i64>,
+    tokens_in: Option<i64>,
+    tokens_out: Option<i64>,
+}
 
 /// What a batch leaves as a target's latest state.
 #[derive(Default)]
@@ -23,7 +38,7 @@ impl Store {
     /// Records the configured targets' kind and name, creating rows for new ones. Targets missing
     /// from `targets` are kept: their history stays readable.
     pub async fn upsert_targets(&self, targets: &[TargetInfo]) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await.map_err(self.db_err("begin"))?;
+        let mut tx = self.begin_write().await?;
         for t in targets {
             sqlx::query(
                 "INSERT INTO targets (id, kind, name) VALUES (?1, ?2, ?3)
@@ -46,13 +61,14 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write.begin().await.map_err(self.db_err("begin"))?;
+        let mut tx = self.begin_write().await?;
         let rolled_until = maintain::meta(&mut tx, maintain::ROLLED_UNTIL)
             .await
             .map_err(self.db_err("read roll-up horizon"))?;
         let mut rids: HashMap<&str, i64> = HashMap::new();
         let mut latest: HashMap<i64, Latest> = HashMap::new();
         let mut late: HashMap<(i64, i64), Vec<(monitor::Class, u64)>> = HashMap::new();
+        let mut rows: Vec<CheckValues> = Vec::with_capacity(events.len());
 
         for event in events {
             match event {
@@ -61,24 +77,18 @@ impl Store {
                     let o = &c.outcome;
                     let ts = o.at.timestamp_millis();
                     let tokens = o.details.tokens;
-                    sqlx::query(
-                        "INSERT INTO checks (target, ts_ms, class, status, http_status, latency_ms,
-                                             message, ttft_ms, tokens_in, tokens_out)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    )
-                    .bind(rid)
-                    .bind(ts)
-                    .bind(i64::from(o.class.code()))
-                    .bind(i64::from(c.status.code()))
-                    .bind(o.http_status.map(i64::from))
-                    .bind(to_i64(o.latency_ms))
-                    .bind((!o.message.is_empty()).then_some(o.message.as_str()))
-                    .bind(o.details.ttft_ms.map(to_i64))
-                    .bind(tokens.map(|t| to_i64(t.input)))
-                    .bind(tokens.map(|t| to_i64(t.output)))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(self.db_err("insert check"))?;
+                    rows.push(CheckValues {
+                        rid,
+                        ts,
+                        class: i64::from(o.class.code()),
+                        status: i64::from(c.status.code()),
+                        http_status: o.http_status.map(i64::from),
+                        latency_ms: to_i64(o.latency_ms),
+                        message: (!o.message.is_empty()).then_some(o.message.as_str()),
+                        ttft_ms: o.details.ttft_ms.map(to_i64),
+                        tokens_in: tokens.map(|t| to_i64(t.input)),
+                        tokens_out: tokens.map(|t| to_i64(t.output)),
+                    });
                     if rolled_until.is_some_and(|r| ts < r) {
                         late.entry((rid, floor_hour(ts)))
                             .or_default()
@@ -148,6 +158,8 @@ impl Store {
             }
         }
 
+        self.insert_checks(&mut tx, &rows).await?;
+
         for ((rid, hour), checks) in late {
             let mut r = maintain::load_rollup(self, &mut tx, rid, hour)
                 .await?
@@ -184,6 +196,40 @@ impl Store {
         }
 
         tx.commit().await.map_err(self.db_err("commit"))
+    }
+
+    /// Multi-row inserts: per statement, sqlx's round trip to its connection thread costs more than
+    /// SQLite's insert itself.
+    async fn insert_checks(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        rows: &[CheckValues<'_>],
+    ) -> Result<(), StoreError> {
+        let mut rest = rows;
+        for size in INSERT_SIZES {
+            while rest.len() >= size {
+                let (chunk, tail) = rest.split_at(size);
+                rest = tail;
+                let mut q = sqlx::query(sql::insert_checks(size));
+                for r in chunk {
+                    q = q
+                        .bind(r.rid)
+                        .bind(r.ts)
+                        .bind(r.class)
+                        .bind(r.status)
+                        .bind(r.http_status)
+                        .bind(r.latency_ms)
+                        .bind(r.message)
+                        .bind(r.ttft_ms)
+                        .bind(r.tokens_in)
+                        .bind(r.tokens_out);
+                }
+                q.execute(&mut **tx)
+                    .await
+                    .map_err(self.db_err("insert checks"))?;
+            }
+        }
+        Ok(())
     }
 
     async fn rid<'a>(

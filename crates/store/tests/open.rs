@@ -104,7 +104,11 @@ async fn truncated_database_is_set_aside() {
     let opened = Store::open(&path).await.unwrap();
     let aside = opened.set_aside.clone().expect("set aside");
     assert_eq!(std::fs::read(&aside).unwrap(), truncated);
-    assert!(opened.reason.is_some());
+    let reason = opened.reason.clone().unwrap();
+    assert!(
+        reason.contains("malformed") || reason.contains("integrity"),
+        "{reason}"
+    );
     // The new database is empty and works.
     assert!(opened
         .store
@@ -165,4 +169,28 @@ async fn a_directory_in_the_way_is_an_error_that_names_the_path() {
     assert!(err.to_string().contains("history.db"), "{err}");
     // Not damage: nothing was moved.
     assert!(path.is_dir());
+}
+
+#[tokio::test]
+async fn scribbled_pages_are_caught_by_the_integrity_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    {
+        let opened = Store::open(&path).await.unwrap();
+        let d = generate(5, 3, 1);
+        write_all(&opened.store, &d.events).await;
+        opened.store.close().await;
+    }
+    // Keep the header and schema page, scribble over the data pages.
+    let mut bytes = std::fs::read(&path).unwrap();
+    for (i, b) in bytes.iter_mut().enumerate().skip(3 * 4096) {
+        *b = (i * 31 % 256) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let opened = Store::open(&path).await.unwrap();
+    let aside = opened.set_aside.clone().expect("set aside");
+    eprintln!("reason: {:?}", opened.reason);
+    assert_eq!(std::fs::read(&aside).unwrap(), bytes);
+    assert_works(&opened.store).await;
 }
