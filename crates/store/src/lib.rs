@@ -187,6 +187,10 @@ pub struct History {
 /// the machine slept read as `Unknown` whatever the transitions say; adjacent segments with the
 /// same status are merged; everything is clipped to the range. Segments are contiguous: the first
 /// starts at `from`, the last ends at `to`.
+///
+/// The store knows no "now" and no "the app was not running": the last status runs on to `to`.
+/// Callers pass `to = now`; stretches the engine did not watch read as whatever status it last
+/// reported, unless it sent a sleep or a transition to `Unknown` for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     pub from: DateTime<Utc>,

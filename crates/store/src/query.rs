@@ -38,7 +38,8 @@ impl Store {
             .map_err(|e| self.corrupt(format!("column {idx}: {e}")))
     }
 
-    /// Every target the store knows (configured or seen in events), by id.
+    /// The targets given to [`Store::upsert_targets`] (ever, not only the current configuration),
+    /// by id. Targets only seen in events have no kind and are left out; see [`Store::snapshot`].
     pub async fn targets(&self) -> Result<Vec<TargetInfo>, StoreError> {
         let rows =
             sqlx::query("SELECT id, kind, name FROM targets WHERE kind IS NOT NULL ORDER BY id")
