@@ -70,6 +70,9 @@ pub fn http_failure(
         404 => Class::NotFound,
         408 | 504 => Class::Timeout,
         429 if has("insufficient_quota") || has("billing_hard_limit_reached") => Class::Quota,
+        // Gemini says RESOURCE_EXHAUSTED for both; a per-day quota only resets at midnight
+        // (Pacific), so retrying in seconds does not help: that is quota, not a rate limit.
+        429 if json.as_ref().is_some_and(daily_quota_exhausted) => Class::Quota,
         429 => Class::RateLimited,
         503 | 529 => Class::Overloaded,
         500..=599 => Class::ServerError,
@@ -248,6 +251,19 @@ fn error_codes(json: &Value) -> Vec<String> {
     codes
 }
 
+/// Gemini's `error.details[].violations[].quotaId` names the exhausted quota, e.g.
+/// `GenerateRequestsPerDayPerProjectPerModel-FreeTier`.
+fn daily_quota_exhausted(json: &Value) -> bool {
+    json.pointer("/error/details")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("violations").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|v| v.get("quotaId").and_then(Value::as_str))
+        .any(|id| id.contains("PerDay"))
+}
+
 pub fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
@@ -376,6 +392,15 @@ mod tests {
         assert_eq!(class(Kind::Openai, 429, quota), Class::Quota);
         let limited = r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#;
         assert_eq!(class(Kind::Openai, 429, limited), Class::RateLimited);
+        let gemini = |quota_id: &str| {
+            format!(
+                r#"{{"error":{{"code":429,"status":"RESOURCE_EXHAUSTED","message":"You exceeded your current quota","details":[{{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{{"quotaId":"{quota_id}"}}]}}]}}}}"#
+            )
+        };
+        let per_day = gemini("GenerateRequestsPerDayPerProjectPerModel-FreeTier");
+        assert_eq!(class(Kind::Gemini, 429, &per_day), Class::Quota);
+        let per_minute = gemini("GenerateRequestsPerMinutePerProjectPerModel-FreeTier");
+        assert_eq!(class(Kind::Gemini, 429, &per_minute), Class::RateLimited);
         let overloaded = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"}"#;
         assert_eq!(class(Kind::Anthropic, 529, overloaded), Class::Overloaded);
         assert_eq!(class(Kind::Gemini, 503, "{}"), Class::Overloaded);

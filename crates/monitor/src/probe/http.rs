@@ -61,15 +61,15 @@ impl Http {
     }
 
     pub fn with_body_cap(body_cap: usize) -> Result<Http, reqwest::Error> {
-        // Same-host redirects (a trailing slash, http→https on the same host) are followed; a
-        // redirect to another host is returned as-is and classified, because following it would
-        // hand our key to a server the user never named.
+        // Redirects within the same server (a trailing slash, a moved path, http→https) are
+        // followed; a redirect anywhere else is returned as-is and classified, because following
+        // it would hand our key to a server the user never named.
         let policy = redirect::Policy::custom(|attempt| {
-            let same_host = attempt
+            let same_server = attempt
                 .previous()
                 .first()
-                .is_some_and(|first| first.host_str() == attempt.url().host_str());
-            if attempt.previous().len() > 5 || !same_host {
+                .is_some_and(|first| same_server(first, attempt.url()));
+            if attempt.previous().len() > 5 || !same_server {
                 attempt.stop()
             } else {
                 attempt.follow()
@@ -158,6 +158,9 @@ impl Http {
         }
         let mut ttft = None;
         let mut pending = BytesMut::new();
+        // How much of `pending` is known to hold no newline: only new bytes are searched, or a
+        // long line (up to the body cap) would be rescanned on every chunk, quadratically.
+        let mut scanned = 0usize;
         let mut total = 0usize;
         loop {
             let chunk = response.chunk().await.map_err(|e| Failure {
@@ -181,8 +184,9 @@ impl Http {
                 return Err(self.too_big(status));
             }
             pending.extend_from_slice(&chunk);
-            while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
-                let line = pending.split_to(pos + 1);
+            while let Some(pos) = pending[scanned..].iter().position(|&b| b == b'\n') {
+                let line = pending.split_to(scanned + pos + 1);
+                scanned = 0;
                 if handle_line(&line, &mut on_line, &mut ttft, started, status)? {
                     return Ok(Streamed {
                         status,
@@ -192,6 +196,7 @@ impl Http {
                     });
                 }
             }
+            scanned = pending.len();
         }
     }
 
@@ -203,6 +208,22 @@ impl Http {
                 self.body_cap / (1024 * 1024)
             ))
         }
+    }
+}
+
+/// Whether a redirect from `from` to `to` stays on the server the user named. The host alone is
+/// not enough: another port on the same host is another server (reqwest strips Authorization
+/// there, but not the custom key headers `x-api-key`, `api-key`, `x-goog-api-key`). An upgrade
+/// to https on its default port is the same server; a downgrade to http would send the key in
+/// clear.
+fn same_server(from: &url::Url, to: &url::Url) -> bool {
+    if from.host_str() != to.host_str() {
+        return false;
+    }
+    match (from.scheme(), to.scheme()) {
+        (a, b) if a == b => from.port_or_known_default() == to.port_or_known_default(),
+        ("http", "https") => to.port_or_known_default() == Some(443),
+        _ => false,
     }
 }
 
@@ -229,5 +250,28 @@ fn handle_line(
             Ok(false)
         }
         Line::Done => Ok(true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_server;
+
+    #[test]
+    fn redirects_are_followed_only_within_the_server() {
+        let same = |a: &str, b: &str| same_server(&a.parse().unwrap(), &b.parse().unwrap());
+        assert!(same("http://h:8080/v1/models", "http://h:8080/v1/models/"));
+        assert!(same("http://h/v1", "https://h/v1"));
+        assert!(same("https://h/v1", "https://h:443/v2"));
+        assert!(
+            !same("http://h:8080/v1", "http://h:8081/v1"),
+            "another port"
+        );
+        assert!(
+            !same("http://h:8080/v1", "https://h:8443/v1"),
+            "another port"
+        );
+        assert!(!same("https://h/v1", "http://h/v1"), "key in clear");
+        assert!(!same("https://a.example/v1", "https://b.example/v1"));
     }
 }
