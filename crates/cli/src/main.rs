@@ -132,8 +132,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: probing is I/O-bound, and a single-threaded runtime avoids the cross-thread
+    // wake-ups that were a fifth of the engine's CPU time in the benchmark (SQLite has its own
+    // worker thread either way).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

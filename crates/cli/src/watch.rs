@@ -49,7 +49,8 @@ pub async fn session(
     let opened = Store::open(db).await?;
     if let Some(aside) = &opened.set_aside {
         eprintln!(
-            "llm-health: the history database was damaged; it was set aside as {} and a new one started",
+            "llm-health: the history database was damaged ({}); it was set aside as {} and a new one started",
+            opened.reason.as_deref().unwrap_or("unreadable"),
             aside.display()
         );
     }

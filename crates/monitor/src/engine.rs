@@ -141,11 +141,19 @@ enum Command {
 }
 
 /// The running engine. Dropping it does not stop the engine; call `shutdown`.
+/// What readers see, updated one target at a time: rebuilding all of it after every probe would
+/// make the engine's cost grow with the square of the number of targets.
+#[derive(Debug, Default)]
+struct SharedView {
+    paused: bool,
+    targets: Vec<TargetView>,
+}
+
 #[derive(Clone)]
 pub struct Engine {
     commands: mpsc::UnboundedSender<Command>,
     events: broadcast::Sender<Event>,
-    view: Arc<RwLock<Snapshot>>,
+    view: Arc<RwLock<SharedView>>,
     stats: Arc<EngineStats>,
     done: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
@@ -156,9 +164,8 @@ impl Engine {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(1024);
         let stats = Arc::new(EngineStats::default());
-        let mut state = Scheduler::new(config, prober, options, events.clone(), stats.clone());
-        let view = Arc::new(RwLock::new(state.snapshot()));
-        state.view = view.clone();
+        let state = Scheduler::new(config, prober, options, events.clone(), stats.clone());
+        let view = state.view.clone();
         let handle = tokio::spawn(state.run(command_rx));
         Engine {
             commands,
@@ -176,9 +183,18 @@ impl Engine {
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        match self.view.read() {
-            Ok(v) => v.clone(),
-            Err(p) => p.into_inner().clone(),
+        let view = match self.view.read() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        };
+        Snapshot {
+            paused: view.paused,
+            overall: if view.paused {
+                Status::Unknown
+            } else {
+                Status::overall(view.targets.iter().map(|t| t.status))
+            },
+            targets: view.targets.clone(),
         }
     }
 
@@ -229,7 +245,7 @@ struct Scheduler {
     options: EngineOptions,
     events: broadcast::Sender<Event>,
     stats: Arc<EngineStats>,
-    view: Arc<RwLock<Snapshot>>,
+    view: Arc<RwLock<SharedView>>,
     paused: bool,
     rng: StdRng,
     done_tx: mpsc::UnboundedSender<(usize, Outcome)>,
@@ -276,6 +292,13 @@ impl Scheduler {
             .enumerate()
             .map(|(i, s)| (s.target.id.clone(), i))
             .collect();
+        let view = Arc::new(RwLock::new(SharedView {
+            paused: false,
+            targets: slots
+                .iter()
+                .map(|s| view_of(s, Utc::now(), Instant::now()))
+                .collect(),
+        }));
         Scheduler {
             slots,
             index,
@@ -285,11 +308,7 @@ impl Scheduler {
             options,
             events,
             stats,
-            view: Arc::new(RwLock::new(Snapshot {
-                paused: false,
-                overall: Status::Unknown,
-                targets: Vec::new(),
-            })),
+            view,
             paused: false,
             rng: StdRng::from_entropy(),
             done_tx,
@@ -304,7 +323,7 @@ impl Scheduler {
             let first = Duration::from_secs_f64(self.rng.gen_range(0.0..=spread));
             self.schedule(i, now + first);
         }
-        self.publish_view();
+        self.publish_all();
         let mut sleep_tick = tokio::time::interval(self.options.sleep_check_every);
         sleep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut wall_mark = (self.options.clock.now(), Instant::now());
@@ -312,6 +331,7 @@ impl Scheduler {
 
         loop {
             if shutting_down && self.slots.iter().all(|s| !s.in_flight) {
+                self.mark_stopped();
                 break;
             }
             let next_due = self.next_due();
@@ -325,11 +345,11 @@ impl Scheduler {
                     Some(Command::CheckNow(Some(id))) => {
                         if let Some(&i) = self.index.get(&id) { self.schedule(i, Instant::now()); }
                     }
-                    Some(Command::Pause) => { self.paused = true; self.publish_view(); }
+                    Some(Command::Pause) => { self.paused = true; self.publish_all(); }
                     Some(Command::Resume) => {
                         self.paused = false;
                         for i in 0..self.slots.len() { self.schedule(i, Instant::now()); }
-                        self.publish_view();
+                        self.publish_all();
                     }
                     Some(Command::Shutdown) | None => shutting_down = true,
                 },
@@ -391,8 +411,8 @@ impl Scheduler {
                 stats.probes.fetch_add(1, Ordering::Relaxed);
                 let _ = done.send((i, outcome));
             });
+            self.publish_started(i);
         }
-        self.publish_view();
     }
 
     fn finish(&mut self, i: usize, outcome: Outcome) {
@@ -422,7 +442,7 @@ impl Scheduler {
             self.emit(Event::Incident(inc));
         }
         self.schedule(i, Instant::now() + delay);
-        self.publish_view();
+        self.publish(i);
     }
 
     /// Compares wall-clock progress with monotonic progress; a wall clock that ran far ahead
@@ -454,6 +474,43 @@ impl Scheduler {
         (wall_now, mono_now)
     }
 
+    /// Nothing is known about a target once nobody watches it: each known status ends here, so
+    /// the timeline shows the time the monitor was not running as unknown rather than stretching
+    /// the last status over it, and open incidents end where observation ended.
+    fn mark_stopped(&mut self) {
+        let at = Utc::now();
+        for i in 0..self.slots.len() {
+            let slot = &mut self.slots[i];
+            let from = slot.health.status;
+            if from == Status::Unknown {
+                continue;
+            }
+            let class = slot
+                .last
+                .as_ref()
+                .map_or(crate::domain::Class::Ok, |o| o.class);
+            let incident = slot.health.incident.take().map(|mut inc| {
+                inc.ended_at = Some(at);
+                inc
+            });
+            slot.health.status = Status::Unknown;
+            slot.health.since = Some(at);
+            let transition = crate::domain::Transition {
+                target: slot.target.id.clone(),
+                at,
+                from,
+                to: Status::Unknown,
+                class,
+                reason: "monitoring stopped".into(),
+            };
+            self.emit(Event::Transition(transition));
+            if let Some(inc) = incident {
+                self.emit(Event::Incident(inc));
+            }
+        }
+        self.publish_all();
+    }
+
     fn emit(&self, event: Event) {
         if let Some(sink) = &self.options.sink {
             if sink.try_send(event.clone()).is_err() {
@@ -463,47 +520,62 @@ impl Scheduler {
         let _ = self.events.send(event);
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let now_wall = Utc::now();
-        let now = Instant::now();
-        let targets: Vec<TargetView> = self
-            .slots
-            .iter()
-            .map(|s| TargetView {
-                id: s.target.id.clone(),
-                name: s.target.name.clone(),
-                kind: s.target.kind,
-                enabled: s.target.enabled,
-                status: s.health.status,
-                since: s.health.since,
-                score: s.health.score,
-                consecutive_failures: s.health.consecutive_failures,
-                checking: s.in_flight,
-                next_check_at: s.due.map(|d| {
-                    now_wall
-                        + chrono::Duration::from_std(d.saturating_duration_since(now))
-                            .unwrap_or_default()
-                }),
-                last: s.last.clone(),
-            })
-            .collect();
-        Snapshot {
-            paused: self.paused,
-            overall: if self.paused {
-                Status::Unknown
-            } else {
-                Status::overall(targets.iter().map(|t| t.status))
-            },
-            targets,
+    /// Updates what readers see of one target.
+    fn publish(&self, i: usize) {
+        let entry = view_of(&self.slots[i], Utc::now(), Instant::now());
+        let mut view = match self.view.write() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(slot) = view.targets.get_mut(i) {
+            *slot = entry;
         }
     }
 
-    fn publish_view(&self) {
-        let snap = self.snapshot();
-        match self.view.write() {
-            Ok(mut v) => *v = snap,
-            Err(p) => *p.into_inner() = snap,
+    /// A probe started: only these two fields changed, and the last outcome need not be copied.
+    fn publish_started(&self, i: usize) {
+        let mut view = match self.view.write() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(entry) = view.targets.get_mut(i) {
+            entry.checking = true;
+            entry.next_check_at = None;
         }
+    }
+
+    fn publish_all(&self) {
+        let (now_wall, now) = (Utc::now(), Instant::now());
+        let targets = self
+            .slots
+            .iter()
+            .map(|s| view_of(s, now_wall, now))
+            .collect();
+        let mut view = match self.view.write() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        };
+        view.paused = self.paused;
+        view.targets = targets;
+    }
+}
+
+fn view_of(s: &Slot, now_wall: DateTime<Utc>, now: Instant) -> TargetView {
+    TargetView {
+        id: s.target.id.clone(),
+        name: s.target.name.clone(),
+        kind: s.target.kind,
+        enabled: s.target.enabled,
+        status: s.health.status,
+        since: s.health.since,
+        score: s.health.score,
+        consecutive_failures: s.health.consecutive_failures,
+        checking: s.in_flight,
+        next_check_at: s.due.map(|d| {
+            now_wall
+                + chrono::Duration::from_std(d.saturating_duration_since(now)).unwrap_or_default()
+        }),
+        last: s.last.clone(),
     }
 }
 

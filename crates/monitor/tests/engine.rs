@@ -357,4 +357,40 @@ async fn lossless_sink_receives_everything_in_order() {
     assert!(checks >= 2, "{checks} checks");
     assert!(matches!(events[0], Event::Checked(_)));
     assert!(matches!(&events[1], Event::Transition(t) if t.to == Status::Healthy));
+    // The last word: nobody watches any more, so the status is unknown from here on.
+    assert!(
+        matches!(events.last(), Some(Event::Transition(t)) if t.to == Status::Unknown && t.reason == "monitoring stopped"),
+        "{:?}",
+        events.last()
+    );
+}
+
+#[tokio::test]
+async fn stopping_ends_open_incidents() {
+    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
+    fake.set_api_key(Some(KEY));
+    fake.set_fault(Fault::Status(500));
+    let engine = Engine::start(
+        config(&[("ai", "openai", &fake.base_url())], ""),
+        prober(),
+        quick_options(),
+    );
+    let mut rx = engine.subscribe();
+    wait_for(
+        &mut rx,
+        Duration::from_secs(5),
+        transition_to("ai", Status::Unhealthy),
+    )
+    .await;
+    engine.shutdown().await;
+    let mut closed = None;
+    while let Ok(e) = rx.try_recv() {
+        if let Event::Incident(i) = e {
+            closed = Some(i);
+        }
+    }
+    let closed = closed.expect("the open incident is closed at shutdown");
+    assert!(closed.ended_at.is_some());
+    assert_eq!(closed.worst, Status::Unhealthy);
+    assert_eq!(engine.snapshot().targets[0].status, Status::Unknown);
 }

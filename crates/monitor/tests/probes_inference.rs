@@ -303,3 +303,72 @@ async fn lmstudio_canary_runs_on_the_loaded_model_only() {
         assert_eq!(fake.loaded_models(), loaded);
     }
 }
+
+/// A user loaded the model with a bigger context than the default: a canary without options
+/// makes Ollama reload it. That may happen once — the canary notices from `load_duration`, says
+/// so, and pauses for that model until the user unloads it.
+#[tokio::test]
+async fn an_ollama_canary_that_caused_a_reload_pauses_itself() {
+    let fake = FakeServer::start(Flavor::Ollama).await.unwrap();
+    let user = reqwest::Client::new();
+    let user_load = |options: Value| {
+        let body = json!({"model": "llama3.2", "prompt": "", "options": options});
+        user.post(format!("{}/api/generate", fake.url()))
+            .body(body.to_string())
+            .send()
+    };
+    user_load(json!({"num_ctx": 8192})).await.unwrap();
+    let loads_by_user = fake.model_loads().len();
+    let prober = prober();
+    let target = target("ollama", &fake.base_url(), &inference(Some("llama3.2")));
+
+    let first = prober.probe(&target).await;
+    assert_eq!(first.class, Class::Ok);
+    assert_eq!(
+        fake.model_loads().len(),
+        loads_by_user + 1,
+        "the reload happened once"
+    );
+    assert!(
+        first.message.contains("made Ollama load"),
+        "{}",
+        first.message
+    );
+
+    let second = prober.probe(&target).await;
+    assert_eq!(second.class, Class::Ok);
+    assert!(
+        second
+            .details
+            .skipped
+            .as_deref()
+            .unwrap_or("")
+            .contains("paused"),
+        "{second:?}"
+    );
+    assert_eq!(fake.model_loads().len(), loads_by_user + 1, "never again");
+    // The user's own load, then the one canary.
+    assert_eq!(generations(&fake).len(), 2);
+
+    // The user unloads it; once it is loaded again the canary may run.
+    let unload = json!({"model": "llama3.2", "prompt": "", "keep_alive": 0});
+    user.post(format!("{}/api/generate", fake.url()))
+        .body(unload.to_string())
+        .send()
+        .await
+        .unwrap();
+    let third = prober.probe(&target).await;
+    assert!(
+        third
+            .details
+            .skipped
+            .as_deref()
+            .unwrap_or("")
+            .contains("not loaded"),
+        "{third:?}"
+    );
+    fake.load_model("llama3.2:latest");
+    let fourth = prober.probe(&target).await;
+    assert!(fourth.details.skipped.is_none(), "{fourth:?}");
+    assert!(fourth.details.ttft_ms.is_some());
+}

@@ -23,7 +23,7 @@ pub use classify::Failure;
 use http::Http;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::RequestBuilder;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -67,6 +67,9 @@ pub struct Prober {
     /// One lock per local server: a local server serves one model at a time, and parallel probes
     /// would queue behind each other or, worse, make it swap models.
     server_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// (target, model) pairs whose canary caused a model load: canaries for them pause until
+    /// the server unloads the model, so a probe disturbs a local server at most once.
+    disturbed: Arc<Mutex<HashSet<(String, String)>>>,
 }
 
 impl Prober {
@@ -75,6 +78,7 @@ impl Prober {
             http: Http::new()?,
             keys,
             server_locks: Arc::default(),
+            disturbed: Arc::default(),
         })
     }
 
@@ -107,6 +111,7 @@ impl Prober {
                 http: &self.http,
                 target,
                 key: key.as_deref(),
+                disturbed: &self.disturbed,
             };
             match tokio::time::timeout(target.timing.timeout, run(&ctx)).await {
                 Ok(result) => result,
@@ -220,6 +225,7 @@ pub(crate) struct Ctx<'a> {
     pub http: &'a Http,
     pub target: &'a Target,
     pub key: Option<&'a str>,
+    pub disturbed: &'a Mutex<HashSet<(String, String)>>,
 }
 
 impl Ctx<'_> {

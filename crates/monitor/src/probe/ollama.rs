@@ -8,8 +8,9 @@ use super::{require_listed, same_model, Ctx, Success};
 use crate::domain::{Class, Details, LoadedModel, ProbeLevel, TokenUse};
 use serde_json::{json, Value};
 
-/// A canary whose `load_duration` exceeds this caused a cold load (a race with the user's own
-/// unload): reported, since it means the probe disturbed the server.
+/// A canary whose `load_duration` exceeds this caused a load: the model was unloaded between the
+/// `/api/ps` read and the canary, or it was loaded with custom runner options (e.g. `num_ctx`)
+/// that a request without them replaces. Either way the probe disturbed the server.
 const COLD_LOAD_NS: u64 = 1_000_000_000;
 
 pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
@@ -42,7 +43,8 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         note: None,
     };
     if ctx.level() == ProbeLevel::Inference {
-        match pick_loaded(ctx, &success.details.loaded_models) {
+        forget_unloaded(ctx, &success.details.loaded_models);
+        match pick_loaded(ctx, &success.details.loaded_models).and_then(|m| not_disturbed(ctx, m)) {
             Ok(model) => generate(ctx, &model, &mut success).await?,
             Err(why) => {
                 success.note = Some(format!("inference skipped: {why}"));
@@ -51,6 +53,36 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         }
     }
     Ok(success)
+}
+
+fn disturbed_key(ctx: &Ctx<'_>, model: &str) -> (String, String) {
+    (ctx.target.id.clone(), model.to_string())
+}
+
+/// Once a canary has caused a load of a model, canaries for it wait until the server unloads it:
+/// whatever made it reload (custom options the user chose) would make it reload every time.
+fn not_disturbed(ctx: &Ctx<'_>, model: String) -> Result<String, String> {
+    let disturbed = match ctx.disturbed.lock() {
+        Ok(d) => d,
+        Err(p) => p.into_inner(),
+    };
+    if disturbed.contains(&disturbed_key(ctx, &model)) {
+        Err(format!(
+            "a canary made Ollama reload {model:?} (loaded with custom options?); canaries for it are paused until it is unloaded"
+        ))
+    } else {
+        Ok(model)
+    }
+}
+
+fn forget_unloaded(ctx: &Ctx<'_>, loaded: &[LoadedModel]) {
+    let mut disturbed = match ctx.disturbed.lock() {
+        Ok(d) => d,
+        Err(p) => p.into_inner(),
+    };
+    disturbed.retain(|(target, model)| {
+        target != &ctx.target.id || loaded.iter().any(|m| &m.name == model)
+    });
 }
 
 /// The model a canary may use: the configured one if it is loaded, else (none configured) the
@@ -168,9 +200,14 @@ async fn generate(ctx: &Ctx<'_>, model: &str, success: &mut Success) -> Result<(
     };
     if let Some(load) = n("load_duration").filter(|&ns| ns > COLD_LOAD_NS) {
         success.note = Some(format!(
-            "the model was unloaded between checks and this canary loaded it ({:.1} s)",
+            "this canary made Ollama load {model:?} ({:.1} s); canaries for it pause until it is unloaded",
             load as f64 / 1e9
         ));
+        let mut disturbed = match ctx.disturbed.lock() {
+            Ok(d) => d,
+            Err(p) => p.into_inner(),
+        };
+        disturbed.insert(disturbed_key(ctx, model));
     }
     Ok(())
 }
