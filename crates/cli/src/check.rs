@@ -60,7 +60,7 @@ fn print_table(results: &[RoundResult], style: &Style) {
                 r.target.kind.to_string(),
                 style.status(r.status),
                 o.class.to_string(),
-                format!("{} ms", o.latency_ms),
+                crate::render::ms_words(o.latency_ms),
                 summary(r),
             ]
         })
@@ -104,8 +104,12 @@ fn summary(r: &RoundResult) -> String {
     parts.join("; ")
 }
 
+/// The terminal's width, so rows are cut rather than wrapped; None when not on a terminal.
 pub fn terminal_width() -> Option<usize> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0 as usize))
 }
 
 pub fn validate(config: Option<PathBuf>) -> anyhow::Result<u8> {

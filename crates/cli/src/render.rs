@@ -96,8 +96,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>], width: Option<usize>) -> Str
         for (i, cell) in cells.iter().enumerate() {
             if i + 1 == cols {
                 let used: usize = widths[..i].iter().map(|w| w + 2).sum();
-                let room = width.map(|w| w.saturating_sub(used).max(10));
-                text.push_str(&fit(cell, room));
+                match width {
+                    Some(w) => text.push_str(&fit(cell, w.saturating_sub(used).max(10))),
+                    None => text.push_str(cell),
+                }
             } else {
                 text.push_str(cell);
                 text.push_str(&" ".repeat(widths[i] - visible_len(cell) + 2));
@@ -113,14 +115,37 @@ pub fn table(header: &[&str], rows: &[Vec<String>], width: Option<usize>) -> Str
     out
 }
 
-fn fit(cell: &str, room: Option<usize>) -> String {
-    match room {
-        Some(room) if visible_len(cell) > room => {
-            let mut s: String = cell.chars().take(room.saturating_sub(1)).collect();
-            s.push('…');
-            s
+/// Cuts text to `room` visible characters, keeping color codes intact.
+pub fn fit(text: &str, room: usize) -> String {
+    if visible_len(text) <= room {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut shown = 0;
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) if shown + 1 >= room => break,
+            (false, _) => shown += 1,
         }
-        _ => cell.to_string(),
+        out.push(c);
+    }
+    out.push('…');
+    if text.contains('\x1b') {
+        out.push_str("\x1b[0m");
+    }
+    out
+}
+
+/// Milliseconds, with sub-millisecond times shown as such rather than as "0 ms".
+pub fn ms_words(ms: u64) -> String {
+    if ms == 0 {
+        "<1 ms".into()
+    } else {
+        format!("{ms} ms")
     }
 }
 
@@ -149,6 +174,16 @@ mod tests {
         assert_eq!(duration_words(4 * 60_000 + 5_000), "4 min");
         assert_eq!(duration_words(2 * 3_600_000 + 5 * 60_000), "2 h 5 min");
         assert_eq!(duration_words(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h");
+    }
+
+    #[test]
+    fn fitting_keeps_colors_and_cuts_visible_text() {
+        let s = Style { color: true };
+        let colored = format!("{} and a long tail", s.status(Status::Healthy));
+        let cut = fit(&colored, 12);
+        assert_eq!(visible_len(&cut), 12);
+        assert!(cut.ends_with("…\x1b[0m"), "{cut:?}");
+        assert_eq!(fit("short", 12), "short");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::check::terminal_width;
 use crate::paths::{default_db_path, load_config, UsageError};
-use crate::render::{duration_words, outcome_words, since_words, table, Style};
+use crate::render::{duration_words, fit, ms_words, outcome_words, since_words, table, Style};
 use chrono::Utc;
 use monitor::config::Config;
 use monitor::engine::Restored;
@@ -209,12 +209,12 @@ fn screen(snap: &Snapshot, header: &str, recent: &VecDeque<String>, style: &Styl
                 Some(o) => {
                     let mut d = outcome_words(o);
                     if let Some(ttft) = o.details.ttft_ms {
-                        d = format!("TTFT {ttft} ms {d}");
+                        d = format!("TTFT {} {d}", ms_words(ttft));
                     }
                     if d.is_empty() && !o.details.loaded_models.is_empty() {
                         d = format!("{} loaded", o.details.loaded_models.len());
                     }
-                    (format!("{} ms", o.latency_ms), d)
+                    (ms_words(o.latency_ms), d)
                 }
                 None => ("—".into(), String::new()),
             };
@@ -240,16 +240,16 @@ fn screen(snap: &Snapshot, header: &str, recent: &VecDeque<String>, style: &Styl
         if snap.paused { " (paused)" } else { "" },
         style.dim(header)
     );
+    let width = terminal_width().unwrap_or(120);
     out.push_str(&table(
         &["TARGET", "STATUS", "FOR", "LATENCY", "CHECKED", "DETAILS"],
         &rows,
-        terminal_width().or(Some(120)),
+        Some(width),
     ));
     if !recent.is_empty() {
         out.push_str("\nRecent changes:\n");
         for line in recent {
-            out.push_str("  ");
-            out.push_str(line);
+            out.push_str(&fit(&format!("  {line}"), width));
             out.push('\n');
         }
     }
