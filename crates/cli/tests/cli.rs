@@ -336,6 +336,15 @@ async fn watch_then_history_status_and_export() {
         statuses.contains(&"unhealthy") && statuses.contains(&"healthy"),
         "{statuses:?}"
     );
+    assert_eq!(
+        statuses.last(),
+        Some(&"unknown"),
+        "time after the stop is unknown"
+    );
+    assert_eq!(
+        incidents[0]["duration_ms"].as_i64().map(|d| d > 0),
+        Some(true)
+    );
     let ts = segments[0]["from"].as_str().unwrap();
     assert!(ts.ends_with('Z'), "RFC 3339 UTC: {ts}");
 
@@ -359,7 +368,9 @@ async fn watch_then_history_status_and_export() {
         .unwrap();
     let snap: Value = serde_json::from_str(&text(&out).0).unwrap();
     assert_eq!(snap[0]["target"], "openai");
-    assert_eq!(snap[0]["status"], "healthy");
+    // Nobody watches it any more: its status is unknown, its last check is kept.
+    assert_eq!(snap[0]["status"], "unknown");
+    assert_eq!(snap[0]["last"]["class"], "ok");
 
     let out = llm_health(dir.path())
         .args(["export", "--format", "csv", "--range", "1h", "--db"])

@@ -368,8 +368,8 @@ pub struct Transition {
     pub reason: String,
 }
 
-/// A stretch of non-healthy status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A stretch of non-healthy status. Serialized with a derived `duration_ms` once it has ended.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Incident {
     pub target: TargetId,
     pub started_at: DateTime<Utc>,
@@ -386,6 +386,34 @@ impl Incident {
     pub fn duration_ms(&self, now: DateTime<Utc>) -> i64 {
         let end = self.ended_at.unwrap_or(now);
         (end - self.started_at).num_milliseconds().max(0)
+    }
+}
+
+impl Serialize for Incident {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            target: &'a str,
+            started_at: DateTime<Utc>,
+            ended_at: Option<DateTime<Utc>>,
+            /// Only for ended incidents: an open one's duration depends on when it is read.
+            duration_ms: Option<i64>,
+            worst: Status,
+            cause: Class,
+            message: &'a str,
+        }
+        Shown {
+            target: &self.target,
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            duration_ms: self
+                .ended_at
+                .map(|end| (end - self.started_at).num_milliseconds().max(0)),
+            worst: self.worst,
+            cause: self.cause,
+            message: &self.message,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -413,6 +441,27 @@ mod tests {
         assert_eq!(Status::overall([Healthy, Unknown]), Unknown);
         assert_eq!(Status::overall([Healthy, Degraded, Unknown]), Degraded);
         assert_eq!(Status::overall([Unhealthy, Degraded]), Unhealthy);
+    }
+
+    #[test]
+    fn incidents_serialize_their_duration_and_read_back() {
+        let start = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let mut incident = Incident {
+            target: "t".into(),
+            started_at: start,
+            ended_at: None,
+            worst: Status::Unhealthy,
+            cause: Class::Timeout,
+            message: "timed out".into(),
+        };
+        let open = serde_json::to_value(&incident).unwrap();
+        assert!(open["duration_ms"].is_null());
+        incident.ended_at = Some(start + chrono::Duration::seconds(90));
+        let closed = serde_json::to_value(&incident).unwrap();
+        assert_eq!(closed["duration_ms"], 90_000);
+        assert_eq!(closed["cause"], "timeout");
+        let back: Incident = serde_json::from_value(closed).unwrap();
+        assert_eq!(back, incident);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -85,7 +85,8 @@ pub struct TargetView {
     pub consecutive_failures: u32,
     pub checking: bool,
     pub next_check_at: Option<DateTime<Utc>>,
-    pub last: Option<Outcome>,
+    /// Shared with the engine: readers get it without a copy per probe.
+    pub last: Option<Arc<Outcome>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,7 +102,7 @@ pub struct EngineStats {
     pub probes: AtomicU64,
     pub sink_dropped: AtomicU64,
     /// Recent scheduling lateness samples (ms between when a probe was due and when it started).
-    lateness_ms: Mutex<Vec<u32>>,
+    lateness_ms: Mutex<VecDeque<u32>>,
 }
 
 const LATENESS_SAMPLES: usize = 20_000;
@@ -113,16 +114,16 @@ impl EngineStats {
             Err(p) => p.into_inner(),
         };
         if samples.len() >= LATENESS_SAMPLES {
-            samples.remove(0);
+            samples.pop_front();
         }
-        samples.push(late.as_millis().min(u32::MAX as u128) as u32);
+        samples.push_back(late.as_millis().min(u32::MAX as u128) as u32);
     }
 
     /// Lateness percentiles in ms (p50, p99, max) over recent probes.
     pub fn lateness_ms(&self) -> Option<(u32, u32, u32)> {
-        let mut samples = match self.lateness_ms.lock() {
-            Ok(s) => s.clone(),
-            Err(p) => p.into_inner().clone(),
+        let mut samples: Vec<u32> = match self.lateness_ms.lock() {
+            Ok(s) => s.iter().copied().collect(),
+            Err(p) => p.into_inner().iter().copied().collect(),
         };
         if samples.is_empty() {
             return None;
@@ -229,7 +230,7 @@ impl Engine {
 struct Slot {
     target: Arc<Target>,
     health: Health,
-    last: Option<Outcome>,
+    last: Option<Arc<Outcome>>,
     due: Option<Instant>,
     in_flight: bool,
     /// Bumped whenever the slot is rescheduled, so stale heap entries are ignored.
@@ -433,7 +434,7 @@ impl Scheduler {
             status: slot.health.status,
             score: slot.health.score.unwrap_or(0.0),
         };
-        slot.last = Some(outcome);
+        slot.last = Some(Arc::new(outcome));
         self.emit(Event::Checked(check));
         if let Some(t) = applied.transition {
             self.emit(Event::Transition(t));

@@ -37,6 +37,22 @@ fn config(targets: &[(&str, &str, &str)], extra_defaults: &str) -> Config {
     Config::parse(&text, "test").unwrap()
 }
 
+/// An OpenAI fake that accepts the test key.
+async fn openai_fake() -> FakeServer {
+    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
+    fake.set_api_key(Some(KEY));
+    fake
+}
+
+/// An engine watching one target, "ai", on `fake`.
+fn watch_one(fake: &FakeServer, options: EngineOptions) -> Engine {
+    Engine::start(
+        config(&[("ai", "openai", &fake.base_url())], ""),
+        prober(),
+        options,
+    )
+}
+
 fn quick_options() -> EngineOptions {
     EngineOptions {
         first_check_within: Duration::from_millis(10),
@@ -71,8 +87,7 @@ fn transition_to(id: &'static str, to: Status) -> impl FnMut(&Event) -> Option<E
 
 #[tokio::test]
 async fn outage_and_recovery_go_through_hysteresis() {
-    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
-    fake.set_api_key(Some(KEY));
+    let fake = openai_fake().await;
     let cfg = config(&[("ai", "openai", &fake.base_url())], "");
     let engine = Engine::start(cfg, prober(), quick_options());
     let mut rx = engine.subscribe();
@@ -121,8 +136,7 @@ async fn outage_and_recovery_go_through_hysteresis() {
 
 #[tokio::test]
 async fn check_now_pause_and_resume() {
-    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
-    fake.set_api_key(Some(KEY));
+    let fake = openai_fake().await;
     let cfg = config(&[("ai", "openai", &fake.base_url())], "");
     let mut cfg = cfg;
     cfg.targets[0].timing.interval = Duration::from_secs(3600);
@@ -154,13 +168,8 @@ async fn check_now_pause_and_resume() {
 
 #[tokio::test]
 async fn pausing_stops_probes() {
-    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
-    fake.set_api_key(Some(KEY));
-    let engine = Engine::start(
-        config(&[("ai", "openai", &fake.base_url())], ""),
-        prober(),
-        quick_options(),
-    );
+    let fake = openai_fake().await;
+    let engine = watch_one(&fake, quick_options());
     tokio::time::sleep(Duration::from_millis(700)).await;
     engine.pause();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -237,14 +246,9 @@ async fn one_request_at_a_time_per_local_server() {
 
 #[tokio::test]
 async fn unhealthy_targets_back_off_but_are_never_dropped() {
-    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
-    fake.set_api_key(Some(KEY));
+    let fake = openai_fake().await;
     fake.set_fault(Fault::Status(500));
-    let engine = Engine::start(
-        config(&[("ai", "openai", &fake.base_url())], ""),
-        prober(),
-        quick_options(),
-    );
+    let engine = watch_one(&fake, quick_options());
     tokio::time::sleep(Duration::from_millis(6500)).await;
     engine.shutdown().await;
     let times: Vec<_> = fake.requests().iter().map(|r| r.at).collect();
@@ -275,8 +279,7 @@ impl WallClock for JumpingClock {
 
 #[tokio::test]
 async fn waking_from_sleep_rechecks_without_alarms() {
-    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
-    fake.set_api_key(Some(KEY));
+    let fake = openai_fake().await;
     let clock = Arc::new(JumpingClock {
         offset_ms: AtomicI64::new(0),
     });
@@ -332,8 +335,7 @@ async fn waking_from_sleep_rechecks_without_alarms() {
 
 #[tokio::test]
 async fn lossless_sink_receives_everything_in_order() {
-    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
-    fake.set_api_key(Some(KEY));
+    let fake = openai_fake().await;
     let (tx, mut sink) = tokio::sync::mpsc::channel(1024);
     let engine = Engine::start(
         config(&[("ai", "openai", &fake.base_url())], ""),
@@ -367,14 +369,9 @@ async fn lossless_sink_receives_everything_in_order() {
 
 #[tokio::test]
 async fn stopping_ends_open_incidents() {
-    let fake = FakeServer::start(Flavor::Openai).await.unwrap();
-    fake.set_api_key(Some(KEY));
+    let fake = openai_fake().await;
     fake.set_fault(Fault::Status(500));
-    let engine = Engine::start(
-        config(&[("ai", "openai", &fake.base_url())], ""),
-        prober(),
-        quick_options(),
-    );
+    let engine = watch_one(&fake, quick_options());
     let mut rx = engine.subscribe();
     wait_for(
         &mut rx,
