@@ -3,7 +3,12 @@
 use crate::check::terminal_width;
 use crate::paths::{default_db_path, UsageError};
 use crate::render::{duration_words, outcome_words, since_words, table, Style};
-use chrono::Utc;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// RFC 3339 in UTC with a `Z`, to the second: what the JSON output says, made readable.
+fn utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
 use std::path::PathBuf;
 use store::{Range, Store};
 
@@ -71,7 +76,7 @@ pub async fn history(
     let style = Style::detect();
     let pct = |v: Option<f64>| v.map(|v| format!("{v:.3} %")).unwrap_or_else(|| "—".into());
     let ms = |v: Option<u64>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
-    println!("{target}: {} → {}", h.from.to_rfc3339(), h.to.to_rfc3339());
+    println!("{target}: {} → {}", utc(h.from), utc(h.to));
     println!("  uptime      {}", pct(h.uptime_pct));
     println!(
         "  checks      {} ({} failed, error rate {})",
@@ -91,7 +96,7 @@ pub async fn history(
     for i in &h.incidents {
         println!(
             "  {}  {:<10} {}  {} — {}",
-            i.started_at.to_rfc3339(),
+            utc(i.started_at),
             match i.ended_at {
                 Some(_) => duration_words(i.duration_ms(to)),
                 None => format!("ongoing {}", duration_words(i.duration_ms(to))),
@@ -105,8 +110,8 @@ pub async fn history(
     for s in &h.segments {
         println!(
             "  {} → {}  {:<10} {}",
-            s.from.to_rfc3339(),
-            s.to.to_rfc3339(),
+            utc(s.from),
+            utc(s.to),
             duration_words((s.to - s.from).num_milliseconds()),
             style.status(s.status)
         );
