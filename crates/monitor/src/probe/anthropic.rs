@@ -3,9 +3,8 @@
 
 use super::classify::{self, Failure};
 use super::http::Line;
-use super::openai::Canary;
-use super::{require_listed, Ctx, Success};
-use crate::domain::{Class, Details, ProbeLevel, TokenUse};
+use super::{cloud_probe, listed, Canary, Ctx, Listing, Success};
+use crate::domain::TokenUse;
 use chrono::Utc;
 use serde_json::{json, Value};
 
@@ -15,40 +14,24 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         .send_ok(ctx.kind(), ctx.get("v1/models?limit=1000"))
         .await?;
     let json = reply.json()?;
-    let models: Vec<String> = json
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Failure::bad_response("model list has no `data` array"))?
-        .iter()
-        .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
-        .collect();
+    let models = listed(&json, "data", "id")
+        .ok_or_else(|| Failure::bad_response("model list has no `data` array"))?;
     // A partial page cannot prove a model absent.
-    if !json
+    let complete = !json
         .get("has_more")
         .and_then(Value::as_bool)
-        .unwrap_or(false)
-    {
-        require_listed(ctx.target, &models)?;
-    }
-    let mut success = Success {
-        http_status: Some(reply.status),
-        details: Details {
-            models,
-            rate_limit: classify::rate_limit(&reply.headers, Utc::now()),
-            ..Details::default()
-        },
-        note: None,
+        .unwrap_or(false);
+    let listing = Listing {
+        reply,
+        models,
+        complete,
     };
-    if ctx.level() == ProbeLevel::Inference {
-        let model = ctx.target.model.clone().ok_or_else(|| {
-            Failure::new(
-                Class::NotFound,
-                "inference probe needs `model` in the config",
-            )
-        })?;
-        canary(ctx, &model).await?.merge_into(&mut success);
-    }
-    Ok(success)
+    cloud_probe(
+        ctx,
+        listing,
+        |model| async move { canary(ctx, &model).await },
+    )
+    .await
 }
 
 async fn canary(ctx: &Ctx<'_>, model: &str) -> Result<Canary, Failure> {

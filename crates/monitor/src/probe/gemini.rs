@@ -3,9 +3,8 @@
 
 use super::classify::{self, Failure};
 use super::http::Line;
-use super::openai::Canary;
-use super::{require_listed, Ctx, Success};
-use crate::domain::{Class, Details, ProbeLevel, TokenUse};
+use super::{cloud_probe, listed, Canary, Ctx, Listing, Success};
+use crate::domain::TokenUse;
 use serde_json::{json, Value};
 
 pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
@@ -14,34 +13,21 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         .send_ok(ctx.kind(), ctx.get("v1beta/models?pageSize=1000"))
         .await?;
     let json = reply.json()?;
-    let models: Vec<String> = json
-        .get("models")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Failure::bad_response("model list has no `models` array"))?
-        .iter()
-        .filter_map(|m| m.get("name").and_then(Value::as_str).map(str::to_string))
-        .collect();
-    if json.get("nextPageToken").and_then(Value::as_str).is_none() {
-        require_listed(ctx.target, &models)?;
-    }
-    let mut success = Success {
-        http_status: Some(reply.status),
-        details: Details {
-            models,
-            ..Details::default()
-        },
-        note: None,
+    let models = listed(&json, "models", "name")
+        .filter(|_| json.get("models").is_some())
+        .ok_or_else(|| Failure::bad_response("model list has no `models` array"))?;
+    let complete = json.get("nextPageToken").and_then(Value::as_str).is_none();
+    let listing = Listing {
+        reply,
+        models,
+        complete,
     };
-    if ctx.level() == ProbeLevel::Inference {
-        let model = ctx.target.model.clone().ok_or_else(|| {
-            Failure::new(
-                Class::NotFound,
-                "inference probe needs `model` in the config",
-            )
-        })?;
-        canary(ctx, &model).await?.merge_into(&mut success);
-    }
-    Ok(success)
+    cloud_probe(
+        ctx,
+        listing,
+        |model| async move { canary(ctx, &model).await },
+    )
+    .await
 }
 
 async fn canary(ctx: &Ctx<'_>, model: &str) -> Result<Canary, Failure> {

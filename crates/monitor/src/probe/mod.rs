@@ -299,6 +299,97 @@ impl Ctx<'_> {
     }
 }
 
+/// What a 1-token canary measured.
+#[derive(Debug, Default)]
+pub(crate) struct Canary {
+    pub http_status: u16,
+    pub ttft_ms: Option<u64>,
+    pub tokens: Option<crate::domain::TokenUse>,
+    pub tokens_per_second: Option<f64>,
+    pub model: String,
+    pub headers_rate_limit: Option<crate::domain::RateLimit>,
+    pub note: Option<String>,
+}
+
+impl Canary {
+    pub fn merge_into(self, success: &mut Success) {
+        success.http_status = Some(self.http_status);
+        let d = &mut success.details;
+        d.ttft_ms = self.ttft_ms;
+        d.tokens = self.tokens;
+        d.tokens_per_second = self.tokens_per_second;
+        d.probed_model = Some(self.model);
+        if self.headers_rate_limit.is_some() {
+            d.rate_limit = self.headers_rate_limit;
+        }
+        if let Some(note) = self.note {
+            success.note = Some(note);
+        }
+    }
+}
+
+/// A cloud provider's model list, as its probe module read it.
+pub(crate) struct Listing {
+    pub reply: http::Reply,
+    pub models: Vec<String>,
+    /// Whether the list can prove a model absent: not a partial page, and a list of the names
+    /// requests use (Azure lists base models, not deployments).
+    pub complete: bool,
+}
+
+/// What every cloud probe does with its model list: the configured model must be on it (when
+/// the list can tell), inventory and rate-limit headroom are kept, and the canary runs only when
+/// the target asks for one.
+pub(crate) async fn cloud_probe<F, Fut>(
+    ctx: &Ctx<'_>,
+    listing: Listing,
+    canary: F,
+) -> Result<Success, Failure>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Canary, Failure>>,
+{
+    if listing.complete {
+        require_listed(ctx.target, &listing.models)?;
+    }
+    let mut success = Success {
+        http_status: Some(listing.reply.status),
+        details: Details {
+            models: listing.models,
+            rate_limit: classify::rate_limit(&listing.reply.headers, Utc::now()),
+            ..Details::default()
+        },
+        note: None,
+    };
+    if ctx.level() == ProbeLevel::Inference {
+        let model = ctx.target.model.clone().ok_or_else(|| {
+            Failure::new(
+                Class::NotFound,
+                "inference probe needs `model` in the config",
+            )
+        })?;
+        canary(model).await?.merge_into(&mut success);
+    }
+    Ok(success)
+}
+
+/// The `field` of every object in `json[key]` (or in `json` itself when it is a bare array).
+pub(crate) fn listed(json: &serde_json::Value, key: &str, field: &str) -> Option<Vec<String>> {
+    let list = json
+        .get(key)
+        .and_then(serde_json::Value::as_array)
+        .or_else(|| json.as_array())?;
+    Some(
+        list.iter()
+            .filter_map(|m| {
+                m.get(field)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect(),
+    )
+}
+
 /// Whether a listed model is the configured one: names match exactly, or up to Ollama's implicit
 /// `:latest` tag, or up to Gemini's `models/` prefix.
 pub(crate) fn same_model(configured: &str, listed: &str) -> bool {

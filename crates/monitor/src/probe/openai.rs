@@ -3,9 +3,9 @@
 
 use super::classify::{self, Failure};
 use super::http::Line;
-use super::{require_listed, Ctx, Success};
+use super::{cloud_probe, listed, Canary, Ctx, Listing, Success};
 use crate::config::Preset;
-use crate::domain::{Class, Details, Kind, ProbeLevel, TokenUse};
+use crate::domain::{Kind, TokenUse};
 use chrono::Utc;
 use serde_json::{json, Value};
 
@@ -19,36 +19,22 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         http_status: Some(reply.status),
         ..Failure::bad_response("model list has no `data` array")
     })?;
-    // Azure lists base models, not the deployments that requests name.
-    if !routes.azure {
-        require_listed(ctx.target, &models)?;
-    }
-    let mut success = Success {
-        http_status: Some(reply.status),
-        details: Details {
-            models,
-            rate_limit: classify::rate_limit(&reply.headers, Utc::now()),
-            ..Details::default()
-        },
-        note: None,
+    let listing = Listing {
+        reply,
+        models,
+        // Azure lists base models, not the deployments that requests name.
+        complete: !routes.azure,
     };
-    if ctx.level() == ProbeLevel::Inference {
-        let model = ctx.target.model.clone().ok_or_else(|| {
-            Failure::new(
-                Class::NotFound,
-                "inference probe needs `model` in the config",
-            )
-        })?;
+    cloud_probe(ctx, listing, |model| async move {
         // OpenAI's newer models reject `max_tokens`; compatible servers mostly know only it.
         let token_field = if ctx.kind() == Kind::Openai {
             "max_completion_tokens"
         } else {
             "max_tokens"
         };
-        let canary = chat_canary(ctx, &routes.chat(&model), &model, token_field).await?;
-        canary.merge_into(&mut success);
-    }
-    Ok(success)
+        chat_canary(ctx, &routes.chat(&model), &model, token_field).await
+    })
+    .await
 }
 
 /// Where the list and chat endpoints are. Azure's classic routes name the deployment in the
@@ -101,44 +87,7 @@ fn url_segment(s: &str) -> String {
 
 /// `{"data":[{"id":..}]}`, or a bare array of the same objects (Together).
 pub(crate) fn model_ids(json: &Value) -> Option<Vec<String>> {
-    let list = json
-        .get("data")
-        .and_then(Value::as_array)
-        .or_else(|| json.as_array())?;
-    Some(
-        list.iter()
-            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
-            .collect(),
-    )
-}
-
-/// What a 1-token canary measured.
-#[derive(Debug, Default)]
-pub(crate) struct Canary {
-    pub http_status: u16,
-    pub ttft_ms: Option<u64>,
-    pub tokens: Option<TokenUse>,
-    pub tokens_per_second: Option<f64>,
-    pub model: String,
-    pub headers_rate_limit: Option<crate::domain::RateLimit>,
-    pub note: Option<String>,
-}
-
-impl Canary {
-    pub fn merge_into(self, success: &mut Success) {
-        success.http_status = Some(self.http_status);
-        let d = &mut success.details;
-        d.ttft_ms = self.ttft_ms;
-        d.tokens = self.tokens;
-        d.tokens_per_second = self.tokens_per_second;
-        d.probed_model = Some(self.model);
-        if self.headers_rate_limit.is_some() {
-            d.rate_limit = self.headers_rate_limit;
-        }
-        if let Some(note) = self.note {
-            success.note = Some(note);
-        }
-    }
+    listed(json, "data", "id")
 }
 
 /// A streamed chat completion asking for one token, with usage reported at the end.
