@@ -5,10 +5,9 @@ use crate::paths::{default_db_path, load_config, UsageError};
 use crate::render::{duration_words, fit, ms_words, outcome_words, since_words, table, Style};
 use chrono::Utc;
 use monitor::config::Config;
-use monitor::engine::Restored;
 use monitor::probe::Prober;
-use monitor::{Engine, EngineOptions, Event, Snapshot, Status};
-use std::collections::{HashMap, VecDeque};
+use monitor::{Engine, EngineOptions, Event, Snapshot};
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,7 +64,13 @@ pub async fn session(
         })
         .collect();
     store.upsert_targets(&infos).await?;
-    let restore = restore_state(&store).await?;
+    let ended = store.end_unclean_run().await?;
+    if !ended.is_empty() {
+        eprintln!(
+            "llm-health: the last run stopped without a clean shutdown; history marks {} as unknown from their last check",
+            ended.join(", ")
+        );
+    }
 
     let (sink, sink_rx) = mpsc::channel(SINK_CAPACITY);
     let writer = store.spawn_writer(sink_rx);
@@ -74,7 +79,6 @@ pub async fn session(
         prober,
         EngineOptions {
             sink: Some(sink),
-            restore,
             ..EngineOptions::default()
         },
     );
@@ -115,32 +119,6 @@ pub async fn session(
         db.display()
     );
     Ok(0)
-}
-
-/// The statuses a previous run left, so a restart does not re-announce every target.
-async fn restore_state(store: &Store) -> anyhow::Result<HashMap<String, Restored>> {
-    let now = Utc::now();
-    let mut restore = HashMap::new();
-    for snap in store.snapshot().await? {
-        if snap.status == Status::Unknown {
-            continue;
-        }
-        let open_incident = store
-            .incidents(Some(&snap.target), now - chrono::Duration::days(365), now)
-            .await?
-            .into_iter()
-            .find(|i| i.ended_at.is_none());
-        restore.insert(
-            snap.target.clone(),
-            Restored {
-                status: snap.status,
-                since: snap.since,
-                score: snap.score,
-                open_incident,
-            },
-        );
-    }
-    Ok(restore)
 }
 
 async fn display(engine: Engine, live: bool, header: String) {

@@ -495,3 +495,70 @@ async fn demo_runs_its_scripted_outage() {
     );
     assert!(stdout.contains("incident over"), "{stdout}");
 }
+
+/// `watch` killed outright (no clean stop): the next run says so, and the history shows the time
+/// between the runs as unknown rather than as the last status.
+#[tokio::test]
+async fn a_killed_watch_leaves_no_false_uptime() {
+    let openai = FakeServer::start(Flavor::Openai).await.unwrap();
+    openai.set_api_key(Some(OPENAI_KEY));
+    let dir = TempDir::new().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[targets]]\nid = \"openai\"\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"K\"\n",
+            openai.base_url()
+        ),
+    );
+    let db = dir.path().join("h.db");
+    let mut first = llm_health(dir.path())
+        .args(["watch", "--plain", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .env("K", OPENAI_KEY)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Long enough for checks to be written (the writer flushes every 250 ms).
+    while openai.requests().len() < 3 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    first.kill().await.unwrap(); // SIGKILL: no clean stop
+    let killed_at = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let out = llm_health(dir.path())
+        .args(["watch", "--plain", "--duration", "1s", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .env("K", OPENAI_KEY)
+        .output()
+        .await
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(stderr.contains("without a clean shutdown"), "{stderr}");
+
+    let out = llm_health(dir.path())
+        .args([
+            "history", "--target", "openai", "--range", "1h", "--json", "--db",
+        ])
+        .arg(&db)
+        .output()
+        .await
+        .unwrap();
+    let h: Value = serde_json::from_str(&text(&out).0).unwrap();
+    let at_kill = h["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            let from: chrono::DateTime<chrono::Utc> = s["from"].as_str().unwrap().parse().unwrap();
+            let to: chrono::DateTime<chrono::Utc> = s["to"].as_str().unwrap().parse().unwrap();
+            from <= killed_at && killed_at < to
+        })
+        .unwrap();
+    assert_eq!(at_kill["status"], "unknown", "{h}");
+}

@@ -3,7 +3,7 @@
 //! probes run as their own tasks and report back, so a slow endpoint never delays another.
 
 use crate::config::{Config, Target};
-use crate::domain::{Incident, Outcome, Severity, Status, TargetId};
+use crate::domain::{Outcome, Severity, Status, TargetId};
 use crate::events::{Check, Event};
 use crate::health::{next_delay, Health, Thresholds};
 use crate::probe::Prober;
@@ -33,20 +33,10 @@ impl WallClock for SystemClock {
     }
 }
 
-/// A target's last known health from a previous run, so a restart does not re-announce it.
-#[derive(Debug, Clone)]
-pub struct Restored {
-    pub status: Status,
-    pub since: Option<DateTime<Utc>>,
-    pub score: Option<f64>,
-    pub open_incident: Option<Incident>,
-}
-
 pub struct EngineOptions {
     /// A consumer that must see every event (the store). Sent with `try_send`: if it falls
     /// behind, events are counted as dropped rather than stalling probes.
     pub sink: Option<mpsc::Sender<Event>>,
-    pub restore: HashMap<TargetId, Restored>,
     pub clock: Arc<dyn WallClock>,
     /// How often the wall clock is compared with the monotonic clock.
     pub sleep_check_every: Duration,
@@ -62,7 +52,6 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             sink: None,
-            restore: HashMap::new(),
             clock: Arc::new(SystemClock),
             sleep_check_every: Duration::from_secs(5),
             sleep_threshold: Duration::from_secs(20),
@@ -257,27 +246,17 @@ impl Scheduler {
     fn new(
         config: Config,
         prober: Prober,
-        mut options: EngineOptions,
+        options: EngineOptions,
         events: broadcast::Sender<Event>,
         stats: Arc<EngineStats>,
     ) -> Scheduler {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let restore = std::mem::take(&mut options.restore);
         let slots: Vec<Slot> = config
             .targets
             .into_iter()
             .filter(|t| t.enabled)
             .map(|t| {
-                let health = match restore.get(&t.id) {
-                    Some(r) => Health::restored(
-                        t.id.clone(),
-                        r.status,
-                        r.since,
-                        r.score,
-                        r.open_incident.clone(),
-                    ),
-                    None => Health::new(t.id.clone()),
-                };
+                let health = Health::new(t.id.clone());
                 Slot {
                     target: Arc::new(t),
                     health,

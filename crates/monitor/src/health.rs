@@ -77,24 +77,6 @@ impl Health {
         }
     }
 
-    /// Starts from a status remembered from a previous run, so a restart does not announce
-    /// every target again.
-    pub fn restored(
-        target: impl Into<TargetId>,
-        status: Status,
-        since: Option<DateTime<Utc>>,
-        score: Option<f64>,
-        incident: Option<Incident>,
-    ) -> Self {
-        Health {
-            status,
-            since,
-            score,
-            incident: incident.filter(|i| i.ended_at.is_none() && status != Status::Healthy),
-            ..Health::new(target)
-        }
-    }
-
     pub fn begin_grace(&mut self, until: DateTime<Utc>) {
         self.grace_until = Some(until);
     }

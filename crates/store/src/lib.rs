@@ -13,6 +13,7 @@ mod open;
 mod query;
 mod sql;
 mod timeline;
+mod unclean;
 mod write;
 mod writer;
 
@@ -27,6 +28,7 @@ use std::sync::Arc;
 
 /// Bound on the relative error of percentiles read from histograms (long ranges).
 pub const PERCENTILE_RELATIVE_ERROR: f64 = 0.02;
+pub use unclean::UNCLEAN_REASON;
 pub use writer::{Writer, WriterConfig, WriterStats};
 
 /// Handle to the history database. Cheap to clone: clones share the connection pools.

@@ -234,3 +234,47 @@ async fn history_serializes_times_as_rfc3339() {
     assert_eq!(json["segments"][0]["from"], "2024-03-01T00:00:00Z");
     assert_eq!(json["segments"][0]["status"], "healthy");
 }
+
+/// A run that crashed left "healthy" and an open incident standing. The next run ends both at the
+/// end of the last check, so the downtime of the monitor is unknown, not up or down.
+#[tokio::test]
+async fn an_unclean_stop_is_ended_at_the_last_check() {
+    let store = Store::open_memory().await.unwrap();
+    write_all(
+        &store,
+        &[
+            check("up", 1_000, Class::Ok, 20, Status::Healthy),
+            transition("up", 1_000, Status::Unknown, Status::Healthy),
+            check("up", 31_000, Class::Ok, 30, Status::Healthy),
+            check("down", 1_000, Class::Timeout, 10_000, Status::Unhealthy),
+            transition("down", 1_000, Status::Unknown, Status::Unhealthy),
+            incident("down", 1_000, None, Status::Unhealthy),
+            check("stopped", 1_000, Class::Ok, 5, Status::Healthy),
+            transition("stopped", 1_000, Status::Unknown, Status::Healthy),
+            transition("stopped", 2_000, Status::Healthy, Status::Unknown),
+        ],
+    )
+    .await;
+
+    let mut ended = store.end_unclean_run().await.unwrap();
+    ended.sort();
+    assert_eq!(ended, ["down", "up"], "a clean stop needs nothing");
+
+    let snap = store.snapshot().await.unwrap();
+    assert!(snap.iter().all(|s| s.status == Status::Unknown), "{snap:?}");
+    let up = store.history("up", ts(0), ts(3_600_000)).await.unwrap();
+    let last = up.segments.last().unwrap();
+    assert_eq!((last.from, last.status), (ts(31_030), Status::Unknown));
+    let down = store
+        .incidents(Some("down"), ts(0), ts(3_600_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        down[0].ended_at,
+        Some(ts(11_000)),
+        "closed at the end of the last check"
+    );
+
+    // Idempotent: nothing is left to end.
+    assert!(store.end_unclean_run().await.unwrap().is_empty());
+}
