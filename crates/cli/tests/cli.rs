@@ -28,6 +28,21 @@ fn text(out: &Output) -> (String, String) {
     )
 }
 
+/// An OpenAI fake that takes `OPENAI_KEY`, and a config watching it as "openai" with its key in `K`.
+async fn one_openai_target() -> (FakeServer, TempDir, std::path::PathBuf) {
+    let openai = FakeServer::start(Flavor::Openai).await.unwrap();
+    openai.set_api_key(Some(OPENAI_KEY));
+    let dir = TempDir::new().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[targets]]\nid = \"openai\"\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"K\"\n",
+            openai.base_url()
+        ),
+    );
+    (openai, dir, config)
+}
+
 fn write_config(dir: &Path, body: &str) -> std::path::PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(
@@ -267,16 +282,7 @@ async fn an_echoed_key_never_leaks_anywhere() {
 
 #[tokio::test]
 async fn watch_then_history_status_and_export() {
-    let openai = FakeServer::start(Flavor::Openai).await.unwrap();
-    openai.set_api_key(Some(OPENAI_KEY));
-    let dir = TempDir::new().unwrap();
-    let config = write_config(
-        dir.path(),
-        &format!(
-            "[[targets]]\nid = \"openai\"\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"K\"\n",
-            openai.base_url()
-        ),
-    );
+    let (openai, dir, config) = one_openai_target().await;
     let db = dir.path().join("h.db");
     let watch = llm_health(dir.path())
         .args(["watch", "--plain", "--duration", "8s", "--config"])
@@ -500,16 +506,7 @@ async fn demo_runs_its_scripted_outage() {
 /// between the runs as unknown rather than as the last status.
 #[tokio::test]
 async fn a_killed_watch_leaves_no_false_uptime() {
-    let openai = FakeServer::start(Flavor::Openai).await.unwrap();
-    openai.set_api_key(Some(OPENAI_KEY));
-    let dir = TempDir::new().unwrap();
-    let config = write_config(
-        dir.path(),
-        &format!(
-            "[[targets]]\nid = \"openai\"\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"K\"\n",
-            openai.base_url()
-        ),
-    );
+    let (openai, dir, config) = one_openai_target().await;
     let db = dir.path().join("h.db");
     let mut first = llm_health(dir.path())
         .args(["watch", "--plain", "--config"])
