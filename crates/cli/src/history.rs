@@ -2,8 +2,9 @@
 
 use crate::check::terminal_width;
 use crate::paths::{default_db_path, UsageError};
-use crate::render::{duration_words, outcome_words, since_words, table, Style};
+use crate::render::{outcome_words, table, Style};
 use chrono::{DateTime, SecondsFormat, Utc};
+use monitor::words::{duration_words, since_words};
 
 /// RFC 3339 in UTC with a `Z`, to the second: what the JSON output says, made readable.
 fn utc(t: DateTime<Utc>) -> String {

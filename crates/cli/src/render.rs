@@ -1,6 +1,6 @@
-//! Terminal output: status marks that do not rely on color alone, durations in words, tables.
+//! Terminal output: status marks that do not rely on color alone, tables. Durations in words
+//! live in `monitor::words`, shared with the desktop app.
 
-use chrono::{DateTime, Utc};
 use monitor::{Class, Outcome, Status};
 
 #[derive(Debug, Clone, Copy)]
@@ -40,30 +40,6 @@ impl Style {
             text.to_string()
         }
     }
-}
-
-/// "12 s", "4 min", "2 h 5 min", "3 d 4 h".
-pub fn duration_words(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min", s / 60),
-        3600..=86_399 => {
-            let m = (s % 3600) / 60;
-            if m == 0 {
-                format!("{} h", s / 3600)
-            } else {
-                format!("{} h {m} min", s / 3600)
-            }
-        }
-        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
-
-pub fn since_words(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    since
-        .map(|s| duration_words((now - s).num_milliseconds()))
-        .unwrap_or_else(|| "—".into())
 }
 
 /// The short description of an outcome: class, then the message if any.
@@ -167,14 +143,6 @@ fn visible_len(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_like_words() {
-        assert_eq!(duration_words(12_000), "12 s");
-        assert_eq!(duration_words(4 * 60_000 + 5_000), "4 min");
-        assert_eq!(duration_words(2 * 3_600_000 + 5 * 60_000), "2 h 5 min");
-        assert_eq!(duration_words(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h");
-    }
 
     #[test]
     fn fitting_keeps_colors_and_cuts_visible_text() {

@@ -2,10 +2,11 @@
 
 use crate::check::terminal_width;
 use crate::paths::{default_db_path, load_config, UsageError};
-use crate::render::{duration_words, fit, ms_words, outcome_words, since_words, table, Style};
+use crate::render::{fit, ms_words, outcome_words, table, Style};
 use chrono::Utc;
 use monitor::config::Config;
 use monitor::probe::Prober;
+use monitor::words::{duration_words, since_words};
 use monitor::{Engine, EngineOptions, Event, Snapshot};
 use std::collections::VecDeque;
 use std::io::IsTerminal;
@@ -54,15 +55,7 @@ pub async fn session(
         );
     }
     let store = opened.store;
-    let infos: Vec<TargetInfo> = config
-        .targets
-        .iter()
-        .map(|t| TargetInfo {
-            id: t.id.clone(),
-            kind: t.kind,
-            name: t.name.clone(),
-        })
-        .collect();
+    let infos: Vec<TargetInfo> = config.targets.iter().map(TargetInfo::from).collect();
     store.upsert_targets(&infos).await?;
     let ended = store.end_unclean_run().await?;
     if !ended.is_empty() {

@@ -21,7 +21,9 @@ pub struct Detection {
 }
 
 /// Candidates in a fixed order: local servers, then cloud providers.
-pub fn candidates(env: &dyn Fn(&str) -> Option<String>) -> Vec<(Target, Option<&'static str>)> {
+pub fn candidates(
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Vec<(Target, Option<&'static str>)> {
     let mut out = Vec::new();
     let ollama_url = env("OLLAMA_HOST")
         .and_then(|h| ollama_host_url(&h))
@@ -95,7 +97,10 @@ pub fn candidates(env: &dyn Fn(&str) -> Option<String>) -> Vec<(Target, Option<&
 }
 
 /// Probes the local candidates and reports which endpoints exist.
-pub async fn detect(prober: &Prober, env: &dyn Fn(&str) -> Option<String>) -> Vec<Detection> {
+pub async fn detect(
+    prober: &Prober,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Vec<Detection> {
     let mut found = Vec::new();
     for (target, key_var) in candidates(env) {
         if target.kind.is_local() {

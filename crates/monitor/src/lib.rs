@@ -10,6 +10,7 @@ pub mod health;
 pub mod probe;
 pub mod redact;
 pub mod round;
+pub mod words;
 
 pub use domain::*;
 pub use engine::{Engine, EngineOptions, Snapshot, TargetView};

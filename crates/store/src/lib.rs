@@ -60,6 +60,16 @@ pub struct TargetInfo {
     pub name: String,
 }
 
+impl From<&monitor::config::Target> for TargetInfo {
+    fn from(t: &monitor::config::Target) -> Self {
+        TargetInfo {
+            id: t.id.clone(),
+            kind: t.kind,
+            name: t.name.clone(),
+        }
+    }
+}
+
 /// The history ranges the UI and CLI offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Range {

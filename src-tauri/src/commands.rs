@@ -1,0 +1,192 @@
+//! IPC commands of the dashboard window. Each is a thin call into the supervisor; errors reach
+//! the page as plain sentences (a malformed import names its line and key).
+
+use crate::keys::KeyOrigin;
+use crate::supervisor::{self, Offer, StateView};
+use chrono::{Duration, Utc};
+use desktop_core::notify::NotifyPrefs;
+use desktop_core::settings::{parse_toml, validate, Settings};
+use desktop_core::tray::pause_until_tomorrow;
+use monitor::config::{ConfigFile, TargetFile};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use tauri::AppHandle;
+
+type Result<T> = std::result::Result<T, String>;
+
+fn text(err: impl std::fmt::Display) -> String {
+    err.to_string()
+}
+
+#[tauri::command]
+pub fn get_state(app: AppHandle) -> StateView {
+    supervisor::get(&app).state()
+}
+
+#[tauri::command]
+pub fn check_now(app: AppHandle, target: Option<String>) {
+    supervisor::get(&app).check_now(target.as_deref());
+}
+
+#[derive(Debug, Serialize)]
+pub struct SettingsView {
+    pub config: ConfigFile,
+    pub notifications: NotifyPrefs,
+    pub start_at_login: bool,
+    /// Where each target's API key comes from; never the key itself.
+    pub keys: BTreeMap<String, KeyOrigin>,
+}
+
+#[tauri::command]
+pub fn get_settings(app: AppHandle) -> Result<SettingsView> {
+    let supervisor = supervisor::get(&app);
+    let settings = supervisor.settings();
+    let config = settings.engine_config().map_err(text)?;
+    let keys = config
+        .targets
+        .iter()
+        .map(|t| (t.id.clone(), supervisor.keys.origin(t)))
+        .collect();
+    Ok(SettingsView {
+        config: settings.config,
+        notifications: settings.notifications,
+        start_at_login: settings.start_at_login,
+        keys,
+    })
+}
+
+#[tauri::command]
+pub async fn save_settings(
+    app: AppHandle,
+    config: ConfigFile,
+    notifications: NotifyPrefs,
+    start_at_login: bool,
+) -> Result<()> {
+    validate(&config).map_err(text)?;
+    let supervisor = supervisor::get(&app);
+    let next = Settings {
+        config,
+        notifications,
+        start_at_login,
+        ..supervisor.settings()
+    };
+    supervisor.apply(next).await.map_err(text)
+}
+
+async fn edit(app: &AppHandle, change: impl FnOnce(&mut Settings) -> Result<()>) -> Result<()> {
+    let supervisor = supervisor::get(app);
+    let mut next = supervisor.settings();
+    change(&mut next)?;
+    supervisor.apply(next).await.map_err(text)
+}
+
+#[tauri::command]
+pub async fn upsert_target(app: AppHandle, target: TargetFile) -> Result<()> {
+    edit(&app, |s| {
+        s.upsert_target(target);
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_target(app: AppHandle, id: String) -> Result<()> {
+    edit(&app, |s| s.remove_target(&id).map(|_| ()).map_err(text)).await
+}
+
+#[tauri::command]
+pub async fn set_target_enabled(app: AppHandle, id: String, enabled: bool) -> Result<()> {
+    edit(&app, |s| s.set_enabled(&id, enabled).map_err(text)).await
+}
+
+#[tauri::command]
+pub async fn set_muted(app: AppHandle, id: String, muted: bool) -> Result<()> {
+    edit(&app, |s| {
+        if muted {
+            s.notifications.muted.insert(id);
+        } else {
+            s.notifications.muted.remove(&id);
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Stores a target's API key in the OS keyring and re-reads keys into the engine.
+#[tauri::command]
+pub async fn set_api_key(app: AppHandle, target: String, key: String) -> Result<()> {
+    let supervisor = supervisor::get(&app);
+    let keys = supervisor.keys.clone();
+    let id = target.clone();
+    tokio::task::spawn_blocking(move || keys.set(&id, &key))
+        .await
+        .map_err(text)?
+        .map_err(text)?;
+    supervisor.check_now(Some(&target));
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn delete_api_key(app: AppHandle, target: String) -> Result<()> {
+    let keys = supervisor::get(&app).keys.clone();
+    tokio::task::spawn_blocking(move || keys.delete(&target))
+        .await
+        .map_err(text)?
+        .map_err(text)
+}
+
+/// Replaces the targets with those of a TOML file in the engine's format.
+#[tauri::command]
+pub async fn import_toml(app: AppHandle, text_toml: String) -> Result<()> {
+    let config = parse_toml(&text_toml, "imported config").map_err(text)?;
+    edit(&app, |s| {
+        s.config = config;
+        s.onboarded = true;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn export_toml(app: AppHandle) -> Result<String> {
+    supervisor::get(&app).settings().to_toml().map_err(text)
+}
+
+/// First run: adds the offered endpoints the user picked (possibly none).
+#[tauri::command]
+pub async fn answer_offers(app: AppHandle, targets: Vec<TargetFile>) -> Result<()> {
+    edit(&app, |s| {
+        for target in targets {
+            s.upsert_target(target);
+        }
+        s.onboarded = true;
+        Ok(())
+    })
+    .await?;
+    supervisor::get(&app).set_offers(None);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn offers(app: AppHandle) -> Option<Vec<Offer>> {
+    supervisor::get(&app).state().offers
+}
+
+/// `minutes: None` resumes; `Some(0)` pauses until tomorrow morning.
+#[tauri::command]
+pub fn pause_notifications(app: AppHandle, minutes: Option<u32>) {
+    let now = Utc::now();
+    let until = minutes.map(|m| {
+        if m == 0 {
+            pause_until_tomorrow(now, supervisor::local_offset())
+        } else {
+            now + Duration::minutes(i64::from(m))
+        }
+    });
+    supervisor::get(&app).pause_notifications(until);
+}
+
+#[tauri::command]
+pub fn hide_window(window: tauri::WebviewWindow) {
+    crate::window::hide(&window);
+}

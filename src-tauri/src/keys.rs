@@ -1,0 +1,135 @@
+//! API keys: in the OS keyring (Secret Service on Linux, Keychain, Credential Manager), with the
+//! target's environment variable as the fallback. Keys are read once into memory when the engine
+//! starts, because a probe must not wait on a D-Bus round trip, and never written anywhere else.
+
+use monitor::config::Target;
+use monitor::probe::{EnvKeys, KeySource};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyOrigin {
+    Keyring,
+    Env,
+    Missing,
+    /// Local servers need none.
+    NotNeeded,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the OS keyring refused: {0}")]
+    Keyring(String),
+    #[error("an API key cannot be empty")]
+    Empty,
+}
+
+pub struct KeyringKeys {
+    /// Keyring entries of one profile: a throwaway `--data-dir` profile gets its own service
+    /// name, so its keys never mix with the real ones.
+    service: String,
+    cache: RwLock<HashMap<String, String>>,
+}
+
+impl KeyringKeys {
+    pub fn new(service: String) -> KeyringKeys {
+        KeyringKeys {
+            service,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Reads the keyring entries of these targets into memory. Blocking (D-Bus): call it off
+    /// the async runtime.
+    pub fn load(&self, targets: &[Target]) {
+        let mut found = HashMap::new();
+        for target in targets.iter().filter(|t| !t.kind.is_local()) {
+            let read = self
+                .entry(&target.id)
+                .and_then(|entry| match entry.get_password() {
+                    Ok(key) => Ok(Some(key)),
+                    Err(keyring::Error::NoEntry) => Ok(None),
+                    Err(err) => Err(KeyError::Keyring(err.to_string())),
+                });
+            match read {
+                Ok(Some(key)) => {
+                    found.insert(target.id.clone(), key);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!("API key of {} not read from the keyring: {err}", target.id)
+                }
+            }
+        }
+        if let Ok(mut cache) = self.cache.write() {
+            *cache = found;
+        }
+    }
+
+    /// Stores a key in the keyring (blocking). The key is trimmed: a pasted newline would make
+    /// every request fail with a confusing auth error.
+    pub fn set(&self, target_id: &str, key: &str) -> Result<(), KeyError> {
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        self.entry(target_id)?
+            .set_password(key)
+            .map_err(|e| KeyError::Keyring(e.to_string()))?;
+        if let Ok(mut cache) = self.cache.write() {
+            cache.insert(target_id.to_string(), key.to_string());
+        }
+        Ok(())
+    }
+
+    pub fn delete(&self, target_id: &str) -> Result<(), KeyError> {
+        match self.entry(target_id)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => {}
+            Err(e) => return Err(KeyError::Keyring(e.to_string())),
+        }
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(target_id);
+        }
+        Ok(())
+    }
+
+    pub fn origin(&self, target: &Target) -> KeyOrigin {
+        if target.kind.is_local() && target.api_key_env.is_none() {
+            return KeyOrigin::NotNeeded;
+        }
+        if self
+            .cache
+            .read()
+            .map(|c| c.contains_key(&target.id))
+            .unwrap_or(false)
+        {
+            return KeyOrigin::Keyring;
+        }
+        if env_key(target).is_some() {
+            KeyOrigin::Env
+        } else {
+            KeyOrigin::Missing
+        }
+    }
+
+    fn entry(&self, target_id: &str) -> Result<keyring::Entry, KeyError> {
+        keyring::Entry::new(&self.service, target_id).map_err(|e| KeyError::Keyring(e.to_string()))
+    }
+}
+
+fn env_key(target: &Target) -> Option<String> {
+    EnvKeys.key_for(target)
+}
+
+impl KeySource for KeyringKeys {
+    fn key_for(&self, target: &Target) -> Option<String> {
+        let cached = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(&target.id).cloned());
+        cached.or_else(|| env_key(target))
+    }
+}

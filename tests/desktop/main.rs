@@ -1,0 +1,398 @@
+//! The desktop app end to end: the real `llm-health-monitor` binary, started by `tauri-driver`
+//! in a session of its own (Xvfb, a private session bus, a real tray host, dunst), watching fake
+//! Ollama and OpenAI servers through a scripted outage and recovery. What a person would see is
+//! checked where a person would see it: the tray icon through the tray protocol and on the
+//! screen, notifications at the notification server, the window through WebDriver and X.
+//! Screenshots land in `target/desktop-e2e/` for people to look at.
+//!
+//! Needs the desktop test tools and tauri-driver; `scripts/test` installs them and runs this
+//! with `--ignored`.
+
+mod session;
+mod tray;
+mod webdriver;
+
+use desktop_core::icon::IconState;
+use fake_llm::{FakeServer, Flavor};
+use session::{wait_for, Session};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use tray::TrayItem;
+use webdriver::WebDriver;
+
+const KEY: &str = "sk-e2e-desktop-0123456789abcdef";
+const TITLE: &str = "LLM Health Monitor";
+
+fn shots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/desktop-e2e");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .expect("HOME");
+    let path = home.join("bin/tauri-driver");
+    assert!(
+        path.exists(),
+        "tauri-driver is not installed ({}): scripts/test installs it",
+        path.display()
+    );
+    path
+}
+
+/// The state an icon shows, told by its dominant opaque color.
+fn icon_state(rgba: &[u8]) -> Option<IconState> {
+    let mut counts = [0usize; 4];
+    for px in rgba.chunks_exact(4) {
+        if px[3] < 200 {
+            continue;
+        }
+        for (i, state) in IconState::ALL.iter().enumerate() {
+            if close(&px[..3], state.color(), 40) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let (best, count) = counts.iter().enumerate().max_by_key(|(_, c)| **c)?;
+    (*count > 0).then_some(IconState::ALL[best])
+}
+
+fn close(px: &[u8], color: [u8; 3], tolerance: i32) -> bool {
+    px.iter()
+        .zip(color)
+        .all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= tolerance)
+}
+
+fn read_png(path: &Path) -> Option<(u32, u32, Vec<u8>)> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    buf.truncate(info.buffer_size());
+    let rgba = match info.color_type {
+        png::ColorType::Rgba => buf,
+        png::ColorType::Rgb => buf
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        _ => return None,
+    };
+    Some((info.width, info.height, rgba))
+}
+
+struct Watch<'a> {
+    session: &'a Session,
+    shots: PathBuf,
+}
+
+impl Watch<'_> {
+    fn tray(&self) -> TrayItem {
+        let mut found = None;
+        wait_for("the app's tray item", Duration::from_secs(30), || {
+            found = TrayItem::find(self.session);
+            found.is_some()
+        });
+        found.expect("tray item")
+    }
+
+    /// Waits until the tray item publishes an icon of this state, and the tray host shows it
+    /// on screen (the strip at the bottom). Returns the screenshot's path.
+    fn icon_becomes(&self, state: IconState, shot: &str, timeout: Duration) -> PathBuf {
+        let item = self.tray();
+        let start = Instant::now();
+        loop {
+            let published = item
+                .icon_file(self.session)
+                .and_then(|p| read_png(&p))
+                .and_then(|(_, _, rgba)| icon_state(&rgba));
+            if published == Some(state) {
+                break;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "tray icon not {state:?} within {timeout:?} (shows {published:?}; menu {:?})",
+                item.menu(self.session)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // The host redraws on the item's NewIcon signal: give it a moment, then look.
+        let path = self.shots.join(shot);
+        let start = Instant::now();
+        loop {
+            self.session.screenshot(&path);
+            let (w, h, rgba) = read_png(&path).expect("screenshot is a PNG");
+            let strip_from = (h.saturating_sub(60) * w * 4) as usize;
+            let on_screen = rgba[strip_from..]
+                .chunks_exact(4)
+                .filter(|px| close(&px[..3], state.color(), 40))
+                .count();
+            if on_screen >= 20 {
+                return path;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the tray strip does not show a {state:?} icon (see {})",
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+fn start_driver(session: &Session, port: u16) -> Child {
+    let log = std::fs::File::create(session.dir.join("tauri-driver.log")).expect("log");
+    session
+        .command(tauri_driver().to_str().expect("utf-8 path"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &(port + 1).to_string(),
+        ])
+        .env("E2E_OPENAI_KEY", KEY)
+        .env("LLM_HEALTH_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("tauri-driver")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[test]
+#[ignore = "needs Xvfb, a tray host, dunst and tauri-driver: run by scripts/test"]
+fn tray_notifications_and_window_follow_an_outage() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let temp = tempfile::tempdir().expect("tempdir");
+    let session = Session::start(temp.path());
+    let shots = shots_dir();
+
+    let ollama = rt
+        .block_on(FakeServer::start(Flavor::Ollama))
+        .expect("fake ollama");
+    let ollama_addr = ollama.addr();
+    let openai = rt
+        .block_on(FakeServer::start(Flavor::Openai))
+        .expect("fake openai");
+    openai.set_api_key(Some(KEY));
+    let config = temp.path().join("targets.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[defaults]
+interval = "1s"
+timeout = "800ms"
+failure_threshold = 2
+success_threshold = 1
+
+[[targets]]
+id = "ollama"
+name = "Ollama"
+kind = "ollama"
+base_url = "{}"
+
+[[targets]]
+id = "openai"
+name = "OpenAI"
+kind = "openai"
+base_url = "{}"
+api_key_env = "E2E_OPENAI_KEY"
+"#,
+            ollama.base_url(),
+            openai.base_url()
+        ),
+    )
+    .expect("config");
+    let data_dir = temp.path().join("profile");
+
+    let port = free_port();
+    let mut driver_process = start_driver(&session, port);
+    let app = env!("CARGO_BIN_EXE_llm-health-monitor");
+    let driver = WebDriver::launch(
+        rt.handle(),
+        &format!("http://127.0.0.1:{port}"),
+        app,
+        &[
+            "--config".into(),
+            config.display().to_string(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+        ],
+    );
+    let watch = Watch {
+        session: &session,
+        shots: shots.clone(),
+    };
+
+    // Both endpoints answer: green, with the targets listed in the menu.
+    watch.icon_becomes(IconState::Healthy, "01-all-up.png", Duration::from_secs(30));
+    let item = watch.tray();
+    let labels: Vec<String> = item.menu(&session).into_iter().map(|(_, l, _)| l).collect();
+    assert!(
+        labels.iter().any(|l| l.starts_with("Ollama — up")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.starts_with("OpenAI — up")),
+        "{labels:?}"
+    );
+    for wanted in ["Check now", "Open dashboard", "Settings…", "Quit"] {
+        assert!(
+            labels.iter().any(|l| l == wanted),
+            "{wanted} missing: {labels:?}"
+        );
+    }
+
+    // The window starts hidden (a tray app) and opens from the tray menu, showing the targets.
+    assert!(
+        !session.window_shown(TITLE),
+        "the window should start hidden"
+    );
+    item.click(&session, "Open dashboard");
+    wait_for("the dashboard window", Duration::from_secs(10), || {
+        session.window_shown(TITLE)
+    });
+    let shown = driver.wait_until(
+        "both targets listed as up",
+        Duration::from_secs(15),
+        "const r = [...document.querySelectorAll('tr[data-target]')];\
+         return r.length === 2 && r.every(x => x.dataset.status === 'healthy') ? r.map(x => x.innerText) : null",
+    );
+    let text = shown.to_string();
+    assert!(text.contains("Ollama") && text.contains("OpenAI"), "{text}");
+    std::thread::sleep(Duration::from_millis(500));
+    session.screenshot(&shots.join("02-dashboard.png"));
+
+    // Outage: Ollama stops. One notification with the cause in plain words; red icon.
+    let before = session.notifications().len();
+    rt.block_on(ollama.shutdown());
+    let down = session.wait_notification(before, Duration::from_secs(20), |n| {
+        n.summary == "Ollama is down"
+    });
+    assert_eq!(down.app, TITLE);
+    assert!(
+        down.body.starts_with("Not running or unreachable"),
+        "{down:?}"
+    );
+    watch.icon_becomes(
+        IconState::Unhealthy,
+        "03-ollama-down.png",
+        Duration::from_secs(5),
+    );
+    driver.wait_until(
+        "the window shows Ollama down",
+        Duration::from_secs(5),
+        "return document.querySelector('tr[data-target=ollama]')?.dataset.status === 'unhealthy'",
+    );
+    let labels: Vec<String> = item.menu(&session).into_iter().map(|(_, l, _)| l).collect();
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("Ollama — down") && l.contains("not running or unreachable")),
+        "{labels:?}"
+    );
+    session.screenshot(&shots.join("03-ollama-down-window.png"));
+
+    // Recovery: Ollama is back on the same port. "Recovered", with how long it was down.
+    let before = session.notifications().len();
+    let ollama = rt
+        .block_on(FakeServer::start_on(Flavor::Ollama, ollama_addr))
+        .expect("fake ollama again");
+    let up = session.wait_notification(before, Duration::from_secs(20), |n| {
+        n.summary == "Ollama recovered"
+    });
+    assert!(up.body.starts_with("Was down for"), "{up:?}");
+    watch.icon_becomes(
+        IconState::Healthy,
+        "04-recovered.png",
+        Duration::from_secs(5),
+    );
+
+    // Two failures at once are one notification, not two.
+    let before = session.notifications().len();
+    openai.set_api_key(Some("sk-rotated-elsewhere-000000000000"));
+    ollama.set_fault(fake_llm::Fault::Status(500));
+    let grouped = session.wait_notification(before, Duration::from_secs(20), |n| {
+        n.summary.contains("2 down")
+    });
+    assert!(grouped.body.contains("Ollama"), "{grouped:?}");
+    assert!(
+        grouped.body.contains("OpenAI") && grouped.body.contains("API key rejected"),
+        "{grouped:?}"
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let separate: Vec<_> = session
+        .notifications()
+        .into_iter()
+        .skip(before)
+        .filter(|n| n.summary.ends_with("is down"))
+        .collect();
+    assert!(separate.is_empty(), "also sent one by one: {separate:?}");
+    watch.icon_becomes(
+        IconState::Unhealthy,
+        "05-two-down.png",
+        Duration::from_secs(5),
+    );
+
+    // A second launch does not start a second monitor: it shows the first one's window.
+    driver.execute("window.__TAURI_INTERNALS__.invoke('hide_window'); return true");
+    wait_for("the window hidden", Duration::from_secs(10), || {
+        !session.window_shown(TITLE)
+    });
+    let second = session
+        .command(app)
+        .args(["--data-dir", &data_dir.display().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("second launch");
+    assert!(
+        second.success(),
+        "the second instance should hand over and exit"
+    );
+    wait_for(
+        "the first instance's window",
+        Duration::from_secs(10),
+        || session.window_shown(TITLE),
+    );
+
+    // Quit from the tray ends the app cleanly; the key never reached the profile's files.
+    item.click(&session, "Quit");
+    wait_for("the app to exit", Duration::from_secs(15), || {
+        TrayItem::find(&session).is_none()
+    });
+    driver.end();
+    let _ = driver_process.kill();
+    let _ = driver_process.wait();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&data_dir).expect("profile") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("readable");
+        assert!(
+            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+            "the API key leaked into {}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 2,
+        "settings and history should exist in the profile"
+    );
+    assert!(data_dir.join("history.db").exists());
+    drop(ollama);
+    drop(openai);
+}

@@ -1,0 +1,150 @@
+//! Reads the app's tray item the way a tray host does: through the StatusNotifierWatcher, the
+//! item's properties, and its com.canonical.dbusmenu menu.
+
+use crate::session::Session;
+use serde_json::Value;
+use std::path::PathBuf;
+
+pub struct TrayItem {
+    pub service: String,
+    pub path: String,
+}
+
+impl TrayItem {
+    /// The first registered item (the app is the only one in this session).
+    pub fn find(session: &Session) -> Option<TrayItem> {
+        let items = session.get_property(
+            "org.kde.StatusNotifierWatcher",
+            "/StatusNotifierWatcher",
+            "org.kde.StatusNotifierWatcher",
+            "RegisteredStatusNotifierItems",
+        )?;
+        let first = items["data"].as_array()?.first()?.as_str()?.to_string();
+        // Registered as "<bus name><object path>", or as a bare bus name whose item then sits
+        // at the spec's default path or, for AppIndicator, under /org/ayatana/NotificationItem.
+        if let Some(i) = first.find('/') {
+            return Some(TrayItem {
+                service: first[..i].to_string(),
+                path: first[i..].to_string(),
+            });
+        }
+        let paths = session.object_paths(&first);
+        let path = std::iter::once("/StatusNotifierItem".to_string())
+            .chain(paths)
+            .find(|p| {
+                session
+                    .get_property(&first, p, "org.kde.StatusNotifierItem", "Status")
+                    .is_some()
+            })?;
+        Some(TrayItem {
+            service: first,
+            path,
+        })
+    }
+
+    pub fn property(&self, session: &Session, name: &str) -> Option<Value> {
+        session
+            .get_property(
+                &self.service,
+                &self.path,
+                "org.kde.StatusNotifierItem",
+                name,
+            )
+            .map(|v| v["data"].clone())
+    }
+
+    /// The icon as the host would load it: a PNG named by IconName in IconThemePath (how
+    /// AppIndicator publishes icons), or a full path in IconName.
+    pub fn icon_file(&self, session: &Session) -> Option<PathBuf> {
+        let name = self.property(session, "IconName")?.as_str()?.to_string();
+        if name.is_empty() {
+            return None;
+        }
+        let direct = PathBuf::from(&name);
+        if direct.is_absolute() && direct.exists() {
+            return Some(direct);
+        }
+        let dir = self
+            .property(session, "IconThemePath")
+            .and_then(|v| v.as_str().map(PathBuf::from))?;
+        [format!("{name}.png"), name.clone()]
+            .into_iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.exists())
+    }
+
+    fn menu_path(&self, session: &Session) -> Option<String> {
+        self.property(session, "Menu")?.as_str().map(str::to_string)
+    }
+
+    /// The menu's items as (id, label, enabled), depth first.
+    pub fn menu(&self, session: &Session) -> Vec<(i64, String, bool)> {
+        let Some(path) = self.menu_path(session) else {
+            return Vec::new();
+        };
+        let Some(layout) = session.busctl(&[
+            "call",
+            &self.service,
+            &path,
+            "com.canonical.dbusmenu",
+            "GetLayout",
+            "iias",
+            "0",
+            "-1",
+            "0",
+        ]) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        walk(&layout["data"][1], &mut out);
+        out
+    }
+
+    /// Clicks the menu item with this label, as a tray host does when the user picks it.
+    pub fn click(&self, session: &Session, label: &str) {
+        let items = self.menu(session);
+        let id = items
+            .iter()
+            .find(|(_, l, _)| l == label)
+            .map(|(id, _, _)| *id)
+            .unwrap_or_else(|| panic!("no menu item {label:?} in {items:?}"));
+        let path = self.menu_path(session).expect("menu path");
+        let id = id.to_string();
+        let done = session.busctl(&[
+            "call",
+            &self.service,
+            &path,
+            "com.canonical.dbusmenu",
+            "Event",
+            "isvu",
+            &id,
+            "clicked",
+            "s",
+            "",
+            "0",
+        ]);
+        assert!(done.is_some(), "clicking {label:?} failed");
+    }
+}
+
+/// One layout node is `(id, properties, children)`; children are variants of the same.
+fn walk(node: &Value, out: &mut Vec<(i64, String, bool)>) {
+    let Some(parts) = node.as_array() else {
+        return;
+    };
+    let id = parts.first().and_then(Value::as_i64).unwrap_or(-1);
+    let props = parts.get(1).cloned().unwrap_or(Value::Null);
+    let label = props["label"]["data"]
+        .as_str()
+        .unwrap_or_default()
+        .replace('_', "");
+    let enabled = props["enabled"]["data"].as_bool().unwrap_or(true);
+    if id != 0 && !label.is_empty() {
+        out.push((id, label, enabled));
+    }
+    if let Some(children) = parts.get(2).and_then(Value::as_array) {
+        for child in children {
+            walk(&child["data"], out);
+        }
+    }
+}
