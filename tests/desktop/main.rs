@@ -22,6 +22,7 @@ use tray::TrayItem;
 use webdriver::WebDriver;
 
 const KEY: &str = "sk-e2e-desktop-0123456789abcdef";
+const ROTATED: &str = "sk-rotated-elsewhere-000000000000";
 const TITLE: &str = "LLM Health Monitor";
 
 fn shots_dir() -> PathBuf {
@@ -322,7 +323,7 @@ api_key_env = "E2E_OPENAI_KEY"
 
     // Two failures at once are one notification, not two.
     let before = session.notifications().len();
-    openai.set_api_key(Some("sk-rotated-elsewhere-000000000000"));
+    openai.set_api_key(Some(ROTATED));
     ollama.set_fault(fake_llm::Fault::Status(500));
     let grouped = session.wait_notification(before, Duration::from_secs(20), |n| {
         n.summary.contains("2 down")
@@ -345,6 +346,36 @@ api_key_env = "E2E_OPENAI_KEY"
         "05-two-down.png",
         Duration::from_secs(5),
     );
+
+    // The user enters OpenAI's new key in Settings: it goes to the OS keyring (not the
+    // profile), and OpenAI recovers with it.
+    let before = session.notifications().len();
+    driver.execute("document.getElementById('show-settings').click(); return true");
+    driver.wait_until(
+        "the API key field",
+        Duration::from_secs(10),
+        "return !!document.querySelector('li[data-target=openai] input[type=password]')",
+    );
+    driver.execute(&format!(
+        "const li = document.querySelector('li[data-target=openai]');\
+         li.querySelector('input[type=password]').value = '{ROTATED}';\
+         [...li.querySelectorAll('button')].find(b => b.textContent === 'Save key').click();\
+         return true"
+    ));
+    session.wait_notification(before, Duration::from_secs(20), |n| {
+        n.summary == "OpenAI recovered"
+    });
+    let stored = session
+        .command("secret-tool")
+        .args(["lookup", "username", "openai"])
+        .output()
+        .expect("secret-tool");
+    assert_eq!(
+        String::from_utf8_lossy(&stored.stdout).trim(),
+        ROTATED,
+        "the key should be in the keyring"
+    );
+    session.screenshot(&shots.join("06-settings-key-saved.png"));
 
     // A second launch does not start a second monitor: it shows the first one's window.
     driver.execute("window.__TAURI_INTERNALS__.invoke('hide_window'); return true");
@@ -381,11 +412,13 @@ api_key_env = "E2E_OPENAI_KEY"
     for entry in std::fs::read_dir(&data_dir).expect("profile") {
         let path = entry.expect("entry").path();
         let bytes = std::fs::read(&path).expect("readable");
-        assert!(
-            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
-            "the API key leaked into {}",
-            path.display()
-        );
+        for key in [KEY, ROTATED] {
+            assert!(
+                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+                "an API key leaked into {}",
+                path.display()
+            );
+        }
         checked += 1;
     }
     assert!(

@@ -37,6 +37,8 @@ impl Session {
             "dunst",
             "import",
             "xwininfo",
+            "gnome-keyring-daemon",
+            "secret-tool",
         ] {
             assert!(
                 which(tool),
@@ -104,6 +106,26 @@ impl Session {
                 )
                 .and_then(|v| v["data"].as_bool())
                 .unwrap_or(false)
+        });
+        // A real Secret Service for the API keys, its login keyring created unlocked.
+        let keyring = session
+            .command("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets", "--daemonize"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                if let Some(mut stdin) = child.stdin.take() {
+                    stdin.write_all(b"e2e-keyring-password")?;
+                }
+                child.wait()
+            })
+            .expect("gnome-keyring-daemon");
+        assert!(keyring.success(), "gnome-keyring-daemon did not start");
+        wait_for("Secret Service", Duration::from_secs(15), || {
+            session.name_has_owner("org.freedesktop.secrets")
         });
         session.spawn("dunst", &mut Command::new("dunst"));
         wait_for("notification server", Duration::from_secs(15), || {
@@ -287,6 +309,11 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        // Daemonized, so not among the children.
+        let _ = Command::new("pkill")
+            .args(["-f", "gnome-keyring-daemon --unlock --components=secrets"])
+            .envs(self.env())
+            .status();
         for (_, child) in self.children.iter_mut().rev() {
             let _ = child.kill();
             let _ = child.wait();
