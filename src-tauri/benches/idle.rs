@@ -5,8 +5,11 @@
 //!
 //! `cargo bench -p llm-health-desktop --bench idle` (prints a table; figures go to BENCHMARKS.md)
 
+// The end-to-end test's session and tray reader, of which the benchmark needs only a part.
+#[allow(dead_code)]
 #[path = "../../tests/desktop/session.rs"]
 mod session;
+#[allow(dead_code)]
 #[path = "../../tests/desktop/tray.rs"]
 mod tray;
 
@@ -215,7 +218,10 @@ fn main() {
         "| {:<15} | {:<22} | {:>12} | {:>8} | {:>8} |",
         "phase", "process", "CPU (% core)", "RSS MB", "PSS MB"
     );
-    println!("|{:-<17}|{:-<24}|{:->14}|{:->10}|{:->10}|", "", "", "", "", "");
+    println!(
+        "|{:-<17}|{:-<24}|{:->14}|{:->10}|{:->10}|",
+        "", "", "", "", ""
+    );
     for r in rows {
         println!(
             "| {:<15} | {:<22} | {:>12.3} | {:>8.1} | {:>8.1} |",
