@@ -146,10 +146,31 @@ impl Watch<'_> {
     }
 }
 
-fn start_driver(session: &Session, port: u16) -> Child {
+/// Cloud key variables of the machine running the tests: never passed on, so no test can reach
+/// a real provider.
+const CLOUD_KEY_VARS: &[&str] = &[
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GROQ_API_KEY",
+    "MISTRAL_API_KEY",
+    "OPENROUTER_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "TOGETHER_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "LM_API_TOKEN",
+    "OLLAMA_HOST",
+];
+
+fn start_driver(session: &Session, port: u16, extra_env: &[(&str, String)]) -> Child {
     let log = std::fs::File::create(session.dir.join("tauri-driver.log")).expect("log");
-    session
-        .command(tauri_driver().to_str().expect("utf-8 path"))
+    let mut command = session.command(tauri_driver().to_str().expect("utf-8 path"));
+    for var in CLOUD_KEY_VARS {
+        command.env_remove(var);
+    }
+    command
+        .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())))
         .args([
             "--port",
             &port.to_string(),
@@ -219,7 +240,7 @@ api_key_env = "E2E_OPENAI_KEY"
     let data_dir = temp.path().join("profile");
 
     let port = free_port();
-    let mut driver_process = start_driver(&session, port);
+    let mut driver_process = start_driver(&session, port, &[]);
     let app = env!("CARGO_BIN_EXE_llm-health-monitor");
     let driver = WebDriver::launch(
         rt.handle(),
@@ -428,4 +449,92 @@ api_key_env = "E2E_OPENAI_KEY"
     assert!(data_dir.join("history.db").exists());
     drop(ollama);
     drop(openai);
+}
+
+#[test]
+#[ignore = "needs Xvfb, a tray host, dunst and tauri-driver: run by scripts/test"]
+fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let temp = tempfile::tempdir().expect("tempdir");
+    let session = Session::start(temp.path());
+    let ollama = rt
+        .block_on(FakeServer::start(Flavor::Ollama))
+        .expect("fake ollama");
+    let data_dir = temp.path().join("fresh-profile");
+    let port = free_port();
+    let mut driver_process = start_driver(
+        &session,
+        port,
+        &[("OLLAMA_HOST", ollama.addr().to_string())],
+    );
+    let driver = WebDriver::launch(
+        rt.handle(),
+        &format!("http://127.0.0.1:{port}"),
+        env!("CARGO_BIN_EXE_llm-health-monitor"),
+        &["--data-dir".into(), data_dir.display().to_string()],
+    );
+
+    // Nothing configured: gray icon, and the window opens by itself with what was found.
+    let watch = Watch {
+        session: &session,
+        shots: shots_dir(),
+    };
+    watch.icon_becomes(
+        IconState::Unknown,
+        "10-first-run-gray.png",
+        Duration::from_secs(30),
+    );
+    let item = watch.tray();
+    let labels: Vec<String> = item.menu(&session).into_iter().map(|(_, l, _)| l).collect();
+    assert!(
+        labels.iter().any(|l| l == "No endpoints configured"),
+        "{labels:?}"
+    );
+    wait_for("the onboarding window", Duration::from_secs(20), || {
+        session.window_shown(TITLE)
+    });
+    let offers = driver.wait_until(
+        "the detected endpoints offered",
+        Duration::from_secs(15),
+        "const s = document.getElementById('onboarding');\
+         return s && !s.hidden ? [...s.querySelectorAll('li')].map(li => [li.innerText, li.querySelector('input').checked]) : null",
+    );
+    let text = offers.to_string();
+    assert!(
+        text.contains("Ollama") && text.contains("answering at"),
+        "{text}"
+    );
+    session.screenshot(&shots_dir().join("11-first-run-offer.png"));
+    // Offered, not added: nothing is watched until the user says so.
+    let settings = std::fs::read_to_string(data_dir.join("settings.json")).expect("settings");
+    assert!(!settings.contains("answering"), "{settings}");
+    assert!(
+        !settings.contains(&ollama.addr().to_string()),
+        "added silently: {settings}"
+    );
+
+    // The user keeps only Ollama and adds it.
+    driver.execute(
+        "document.querySelectorAll('#offers li').forEach(li => {\
+           li.querySelector('input').checked = li.innerText.includes('answering at');\
+         });\
+         document.getElementById('offers-add').click(); return true",
+    );
+    watch.icon_becomes(
+        IconState::Healthy,
+        "12-first-run-added.png",
+        Duration::from_secs(30),
+    );
+    let settings = std::fs::read_to_string(data_dir.join("settings.json")).expect("settings");
+    assert!(settings.contains(&ollama.addr().to_string()), "{settings}");
+    let saved: serde_json::Value = serde_json::from_str(&settings).expect("settings JSON");
+    assert_eq!(saved["settings"]["onboarded"], true, "{settings}");
+
+    item.click(&session, "Quit");
+    wait_for("the app to exit", Duration::from_secs(15), || {
+        TrayItem::find(&session).is_none()
+    });
+    driver.end();
+    let _ = driver_process.kill();
+    let _ = driver_process.wait();
 }
