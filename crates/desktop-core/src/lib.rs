@@ -10,7 +10,7 @@ mod text;
 pub mod tray;
 
 pub use icon::{draw, to_pam, IconState, Rgba, TRAY_SIZES};
-pub use notify::{is_loopback_host, Notice, NotifyPrefs, Policy, QuietHours, TargetMeta, Urgency};
+pub use notify::{Notice, NotifyPrefs, Policy, QuietHours, TargetMeta, Urgency};
 pub use tray::{pause_until_tomorrow, tray_model, MenuAction, MenuEntry, TrayModel};
 
 /// The product's name as the desktop shows it.

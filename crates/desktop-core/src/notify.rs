@@ -9,7 +9,7 @@
 
 use crate::text::{capitalized, clock_words, local_to_utc, name_list};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
-use monitor::config::Target;
+use monitor::config::{is_loopback_host, Target};
 use monitor::words::duration_words;
 use monitor::{Class, Event, Status, Transition};
 use serde::{Deserialize, Serialize};
@@ -119,17 +119,6 @@ impl From<&Target> for TargetMeta {
             name: t.name.clone(),
             cloud: !is_loopback_host(&t.base_url),
         }
-    }
-}
-
-/// True for `localhost`, 127.0.0.0/8 and `::1`: servers on this machine, reachable without a
-/// network.
-pub fn is_loopback_host(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 

@@ -518,6 +518,17 @@ impl From<&Config> for ConfigFile {
     }
 }
 
+/// True for `localhost`, 127.0.0.0/8 and `::1`: servers on this machine, reachable without a
+/// network.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 pub fn default_base_url(kind: Kind, preset: Option<Preset>) -> Option<&'static str> {
     match kind {
         Kind::Ollama => Some("http://127.0.0.1:11434"),

@@ -146,12 +146,7 @@ fn is_local_server(target: &Target) -> bool {
     if target.kind.is_local() {
         return true;
     }
-    match target.base_url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    crate::config::is_loopback_host(&target.base_url)
 }
 
 fn needs_key(target: &Target) -> bool {
