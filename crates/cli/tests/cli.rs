@@ -43,6 +43,20 @@ async fn one_openai_target() -> (FakeServer, TempDir, std::path::PathBuf) {
     (openai, dir, config)
 }
 
+/// `watch --plain` of `config` into `db`, with the OpenAI key in `K`; `extra` goes before
+/// `--config` (e.g. `--duration 1s`).
+fn watch(dir: &Path, config: &Path, db: &Path, extra: &[&str]) -> Command {
+    let mut cmd = llm_health(dir);
+    cmd.args(["watch", "--plain"])
+        .args(extra)
+        .arg("--config")
+        .arg(config)
+        .arg("--db")
+        .arg(db)
+        .env("K", OPENAI_KEY);
+    cmd
+}
+
 fn write_config(dir: &Path, body: &str) -> std::path::PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(
@@ -212,17 +226,9 @@ async fn a_malformed_config_names_line_and_key_with_exit_2() {
 /// key, while the server echoes the key back in its error body.
 #[tokio::test]
 async fn an_echoed_key_never_leaks_anywhere() {
-    let openai = FakeServer::start(Flavor::Openai).await.unwrap();
+    let (openai, dir, config) = one_openai_target().await;
     openai.set_api_key(Some("sk-the-right-key-is-another-one-entirely"));
     openai.set_fault(Fault::BadKeyEcho);
-    let dir = TempDir::new().unwrap();
-    let config = write_config(
-        dir.path(),
-        &format!(
-            "[[targets]]\nid = \"openai\"\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"K\"\n",
-            openai.base_url()
-        ),
-    );
     let db = dir.path().join("history.db");
     let db_arg = db.to_string_lossy().into_owned();
     let config_arg = config.to_string_lossy().into_owned();
@@ -284,13 +290,7 @@ async fn an_echoed_key_never_leaks_anywhere() {
 async fn watch_then_history_status_and_export() {
     let (openai, dir, config) = one_openai_target().await;
     let db = dir.path().join("h.db");
-    let watch = llm_health(dir.path())
-        .args(["watch", "--plain", "--duration", "8s", "--config"])
-        .arg(&config)
-        .arg("--db")
-        .arg(&db)
-        .env("K", OPENAI_KEY)
-        .output();
+    let watching = watch(dir.path(), &config, &db, &["--duration", "8s"]).output();
     // Paced by what the server has seen, not by the clock: the binary's start-up time varies.
     let wait_for_requests = |n: usize| {
         let openai = &openai;
@@ -307,7 +307,7 @@ async fn watch_then_history_status_and_export() {
         wait_for_requests(seen + 3).await;
         openai.clear_faults();
     };
-    let (out, ()) = tokio::join!(watch, script);
+    let (out, ()) = tokio::join!(watching, script);
     let out = out.unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -402,24 +402,10 @@ async fn watch_then_history_status_and_export() {
 
 #[tokio::test]
 async fn a_damaged_database_is_set_aside_and_reported() {
-    let dir = TempDir::new().unwrap();
+    let (_openai, dir, config) = one_openai_target().await;
     let db = dir.path().join("history.db");
     std::fs::write(&db, b"this is not a database, it is a grocery list").unwrap();
-    let openai = FakeServer::start(Flavor::Openai).await.unwrap();
-    openai.set_api_key(Some(OPENAI_KEY));
-    let config = write_config(
-        dir.path(),
-        &format!(
-            "[[targets]]\nid = \"openai\"\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"K\"\n",
-            openai.base_url()
-        ),
-    );
-    let out = llm_health(dir.path())
-        .args(["watch", "--plain", "--duration", "1s", "--config"])
-        .arg(&config)
-        .arg("--db")
-        .arg(&db)
-        .env("K", OPENAI_KEY)
+    let out = watch(dir.path(), &config, &db, &["--duration", "1s"])
         .output()
         .await
         .unwrap();
@@ -508,12 +494,7 @@ async fn demo_runs_its_scripted_outage() {
 async fn a_killed_watch_leaves_no_false_uptime() {
     let (openai, dir, config) = one_openai_target().await;
     let db = dir.path().join("h.db");
-    let mut first = llm_health(dir.path())
-        .args(["watch", "--plain", "--config"])
-        .arg(&config)
-        .arg("--db")
-        .arg(&db)
-        .env("K", OPENAI_KEY)
+    let mut first = watch(dir.path(), &config, &db, &[])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -526,12 +507,7 @@ async fn a_killed_watch_leaves_no_false_uptime() {
     let killed_at = chrono::Utc::now();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
 
-    let out = llm_health(dir.path())
-        .args(["watch", "--plain", "--duration", "1s", "--config"])
-        .arg(&config)
-        .arg("--db")
-        .arg(&db)
-        .env("K", OPENAI_KEY)
+    let out = watch(dir.path(), &config, &db, &["--duration", "1s"])
         .output()
         .await
         .unwrap();
