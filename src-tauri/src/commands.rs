@@ -2,10 +2,10 @@
 //! the page as plain sentences (a malformed import names its line and key).
 
 use crate::keys::KeyOrigin;
-use crate::supervisor::{self, Offer, StateView};
+use crate::supervisor::{self, StateView};
 use chrono::{Duration, Utc};
 use desktop_core::notify::NotifyPrefs;
-use desktop_core::settings::{parse_toml, validate, Settings};
+use desktop_core::settings::{parse_toml, Settings};
 use desktop_core::tray::pause_until_tomorrow;
 use monitor::config::{ConfigFile, TargetFile};
 use serde::Serialize;
@@ -62,7 +62,6 @@ pub async fn save_settings(
     notifications: NotifyPrefs,
     start_at_login: bool,
 ) -> Result<()> {
-    validate(&config).map_err(text)?;
     let supervisor = supervisor::get(&app);
     let next = Settings {
         config,
@@ -165,11 +164,6 @@ pub async fn answer_offers(app: AppHandle, targets: Vec<TargetFile>) -> Result<(
     .await?;
     supervisor::get(&app).set_offers(None);
     Ok(())
-}
-
-#[tauri::command]
-pub fn offers(app: AppHandle) -> Option<Vec<Offer>> {
-    supervisor::get(&app).state().offers
 }
 
 /// `minutes: None` resumes; `Some(0)` pauses until tomorrow morning.

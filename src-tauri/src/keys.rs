@@ -45,7 +45,7 @@ impl KeyringKeys {
     /// the async runtime.
     pub fn load(&self, targets: &[Target]) {
         let mut found = HashMap::new();
-        for target in targets.iter().filter(|t| !t.kind.is_local()) {
+        for target in targets.iter().filter(|t| takes_key(t)) {
             let read = self
                 .entry(&target.id)
                 .and_then(|entry| match entry.get_password() {
@@ -96,7 +96,7 @@ impl KeyringKeys {
     }
 
     pub fn origin(&self, target: &Target) -> KeyOrigin {
-        if target.kind.is_local() && target.api_key_env.is_none() {
+        if !takes_key(target) {
             return KeyOrigin::NotNeeded;
         }
         if self
@@ -107,7 +107,7 @@ impl KeyringKeys {
         {
             return KeyOrigin::Keyring;
         }
-        if env_key(target).is_some() {
+        if EnvKeys.key_for(target).is_some() {
             KeyOrigin::Env
         } else {
             KeyOrigin::Missing
@@ -119,8 +119,10 @@ impl KeyringKeys {
     }
 }
 
-fn env_key(target: &Target) -> Option<String> {
-    EnvKeys.key_for(target)
+/// Cloud targets, and local servers configured with a key variable (LM Studio's optional
+/// token): the same rule decides what is read from the keyring and what the UI offers a key for.
+fn takes_key(target: &Target) -> bool {
+    target.api_key_env.is_some() || !target.kind.is_local()
 }
 
 impl KeySource for KeyringKeys {
@@ -130,6 +132,6 @@ impl KeySource for KeyringKeys {
             .read()
             .ok()
             .and_then(|c| c.get(&target.id).cloned());
-        cached.or_else(|| env_key(target))
+        cached.or_else(|| EnvKeys.key_for(target))
     }
 }

@@ -92,7 +92,6 @@ fn run(args: Args, imported: Option<monitor::config::ConfigFile>) -> anyhow::Res
             commands::import_toml,
             commands::export_toml,
             commands::answer_offers,
-            commands::offers,
             commands::pause_notifications,
             commands::hide_window,
         ])
@@ -134,10 +133,8 @@ fn setup(
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
     let settings_path = data_dir.join("settings.json");
     let file = SettingsFile::open(&handle, &settings_path)?;
-    let (mut settings, mut warnings) = {
-        let (s, w) = file.load();
-        (s, w.into_iter().collect::<Vec<_>>())
-    };
+    let (mut settings, unreadable) = file.load();
+    let mut warnings: Vec<String> = unreadable.into_iter().collect();
     let config_source = match (&args.config, imported) {
         (Some(path), Some(config)) => {
             settings.config = config;
@@ -160,20 +157,11 @@ fn setup(
     let db_path = data_dir.join("history.db");
     let opened = tauri::async_runtime::block_on(Store::open(&db_path))
         .with_context(|| format!("opening the history database {}", db_path.display()))?;
-    if let Some(aside) = &opened.set_aside {
-        warnings.push(format!(
-            "the history database was damaged ({}); it was set aside as {} and a new one started",
-            opened.reason.as_deref().unwrap_or("unreadable"),
-            aside.display()
-        ));
-    }
+    warnings.extend(opened.damage_report());
     let store = opened.store;
     let ended = tauri::async_runtime::block_on(store.end_unclean_run())?;
-    if !ended.is_empty() {
-        tracing::info!(
-            "the last run stopped without a clean shutdown; history marks {} as unknown from their last check",
-            ended.join(", ")
-        );
+    if let Some(report) = store::unclean_report(&ended) {
+        tracing::info!("{report}");
     }
 
     let service = match &args.data_dir {
@@ -201,7 +189,7 @@ fn setup(
     for warning in warnings {
         tracing::warn!("{warning}");
         supervisor.notify(Notice {
-            summary: "LLM Health Monitor".into(),
+            summary: desktop_core::APP_NAME.into(),
             body: warning,
             urgency: Urgency::Normal,
             targets: Vec::new(),

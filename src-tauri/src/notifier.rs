@@ -3,10 +3,11 @@
 //! servers (GNOME) withdraw a notification whose handle is dropped.
 
 use desktop_core::notify::{Notice, Urgency};
+use desktop_core::APP_NAME;
+use notify_rust::Notification;
+use std::collections::VecDeque;
 use std::sync::mpsc;
 
-const APP_NAME: &str = "LLM Health Monitor";
-#[cfg(all(unix, not(target_os = "macos")))]
 const KEPT_HANDLES: usize = 16;
 
 pub fn spawn() -> mpsc::Sender<Notice> {
@@ -14,39 +15,18 @@ pub fn spawn() -> mpsc::Sender<Notice> {
     let spawned = std::thread::Builder::new()
         .name("notifier".into())
         .spawn(move || {
-            #[cfg(all(unix, not(target_os = "macos")))]
-            let mut kept = std::collections::VecDeque::new();
+            let mut kept = VecDeque::new();
             for notice in rx {
-                let mut notification = notify_rust::Notification::new();
-                notification
-                    .appname(APP_NAME)
-                    .summary(&notice.summary)
-                    .body(&notice.body);
-                #[cfg(all(unix, not(target_os = "macos")))]
-                {
-                    notification.urgency(match notice.urgency {
-                        Urgency::Low => notify_rust::Urgency::Low,
-                        Urgency::Normal => notify_rust::Urgency::Normal,
-                        Urgency::Critical => notify_rust::Urgency::Critical,
-                    });
-                    match notification.show() {
-                        Ok(handle) => {
-                            kept.push_back(handle);
-                            if kept.len() > KEPT_HANDLES {
-                                kept.pop_front();
-                            }
+                match show(&notice) {
+                    Ok(handle) => {
+                        kept.push_back(handle);
+                        if kept.len() > KEPT_HANDLES {
+                            kept.pop_front();
                         }
-                        Err(err) => tracing::warn!("notification not shown: {err}"),
+                        tracing::info!("notified: {} — {}", notice.summary, notice.body);
                     }
+                    Err(err) => tracing::warn!("notification not shown: {err}"),
                 }
-                #[cfg(not(all(unix, not(target_os = "macos"))))]
-                {
-                    let _ = matches!(notice.urgency, Urgency::Critical);
-                    if let Err(err) = notification.show() {
-                        tracing::warn!("notification not shown: {err}");
-                    }
-                }
-                tracing::info!("notified: {} — {}", notice.summary, notice.body);
             }
         });
     if let Err(err) = spawned {
@@ -54,3 +34,27 @@ pub fn spawn() -> mpsc::Sender<Notice> {
     }
     tx
 }
+
+/// Shows one notice; what it returns is the platform's handle (nothing on some platforms).
+fn show(notice: &Notice) -> Result<impl Sized, notify_rust::error::Error> {
+    let mut notification = Notification::new();
+    notification
+        .appname(APP_NAME)
+        .summary(&notice.summary)
+        .body(&notice.body);
+    set_urgency(&mut notification, notice.urgency);
+    notification.show()
+}
+
+/// Urgency exists only in the freedesktop protocol.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn set_urgency(notification: &mut Notification, urgency: Urgency) {
+    notification.urgency(match urgency {
+        Urgency::Low => notify_rust::Urgency::Low,
+        Urgency::Normal => notify_rust::Urgency::Normal,
+        Urgency::Critical => notify_rust::Urgency::Critical,
+    });
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn set_urgency(_: &mut Notification, _: Urgency) {}

@@ -186,6 +186,32 @@ fn start_driver(session: &Session, port: u16, extra_env: &[(&str, String)]) -> C
         .expect("tauri-driver")
 }
 
+const APP: &str = env!("CARGO_BIN_EXE_llm-health-monitor");
+
+/// Starts the app through tauri-driver, which is how WebDriver gets its window.
+fn launch(
+    session: &Session,
+    rt: &tokio::runtime::Runtime,
+    args: &[String],
+    extra_env: &[(&str, String)],
+) -> (WebDriver, Child) {
+    let port = free_port();
+    let driver_process = start_driver(session, port, extra_env);
+    let driver = WebDriver::launch(rt.handle(), &format!("http://127.0.0.1:{port}"), APP, args);
+    (driver, driver_process)
+}
+
+/// Quits from the tray menu, as a person would, and waits for the tray item to go.
+fn quit(session: &Session, item: &TrayItem, driver: WebDriver, mut driver_process: Child) {
+    item.click(session, "Quit");
+    wait_for("the app to exit", Duration::from_secs(15), || {
+        TrayItem::find(session).is_none()
+    });
+    driver.end();
+    let _ = driver_process.kill();
+    let _ = driver_process.wait();
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -239,19 +265,16 @@ api_key_env = "E2E_OPENAI_KEY"
     .expect("config");
     let data_dir = temp.path().join("profile");
 
-    let port = free_port();
-    let mut driver_process = start_driver(&session, port, &[]);
-    let app = env!("CARGO_BIN_EXE_llm-health-monitor");
-    let driver = WebDriver::launch(
-        rt.handle(),
-        &format!("http://127.0.0.1:{port}"),
-        app,
+    let (driver, driver_process) = launch(
+        &session,
+        &rt,
         &[
             "--config".into(),
             config.display().to_string(),
             "--data-dir".into(),
             data_dir.display().to_string(),
         ],
+        &[],
     );
     let watch = Watch {
         session: &session,
@@ -404,7 +427,7 @@ api_key_env = "E2E_OPENAI_KEY"
         !session.window_shown(TITLE)
     });
     let second = session
-        .command(app)
+        .command(APP)
         .args(["--data-dir", &data_dir.display().to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -422,13 +445,7 @@ api_key_env = "E2E_OPENAI_KEY"
     );
 
     // Quit from the tray ends the app cleanly; the key never reached the profile's files.
-    item.click(&session, "Quit");
-    wait_for("the app to exit", Duration::from_secs(15), || {
-        TrayItem::find(&session).is_none()
-    });
-    driver.end();
-    let _ = driver_process.kill();
-    let _ = driver_process.wait();
+    quit(&session, &item, driver, driver_process);
     let mut checked = 0;
     for entry in std::fs::read_dir(&data_dir).expect("profile") {
         let path = entry.expect("entry").path();
@@ -461,17 +478,11 @@ fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
         .block_on(FakeServer::start(Flavor::Ollama))
         .expect("fake ollama");
     let data_dir = temp.path().join("fresh-profile");
-    let port = free_port();
-    let mut driver_process = start_driver(
+    let (driver, driver_process) = launch(
         &session,
-        port,
-        &[("OLLAMA_HOST", ollama.addr().to_string())],
-    );
-    let driver = WebDriver::launch(
-        rt.handle(),
-        &format!("http://127.0.0.1:{port}"),
-        env!("CARGO_BIN_EXE_llm-health-monitor"),
+        &rt,
         &["--data-dir".into(), data_dir.display().to_string()],
+        &[("OLLAMA_HOST", ollama.addr().to_string())],
     );
 
     // Nothing configured: gray icon, and the window opens by itself with what was found.
@@ -530,11 +541,5 @@ fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
     let saved: serde_json::Value = serde_json::from_str(&settings).expect("settings JSON");
     assert_eq!(saved["settings"]["onboarded"], true, "{settings}");
 
-    item.click(&session, "Quit");
-    wait_for("the app to exit", Duration::from_secs(15), || {
-        TrayItem::find(&session).is_none()
-    });
-    driver.end();
-    let _ = driver_process.kill();
-    let _ = driver_process.wait();
+    quit(&session, &item, driver, driver_process);
 }

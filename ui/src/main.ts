@@ -260,9 +260,9 @@ async function main() {
     state = s;
     render();
   });
+  // The backend pushes the state right after this (monitor-state): no read of our own.
   await api.onShown((to) => {
     route(to);
-    void refresh();
     startTicking();
   });
   // A hidden window keeps no timers: the tray app must cost nothing while nobody looks.

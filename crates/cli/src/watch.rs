@@ -47,22 +47,14 @@ pub async fn session(
     duration: Option<Duration>,
 ) -> anyhow::Result<u8> {
     let opened = Store::open(db).await?;
-    if let Some(aside) = &opened.set_aside {
-        eprintln!(
-            "llm-health: the history database was damaged ({}); it was set aside as {} and a new one started",
-            opened.reason.as_deref().unwrap_or("unreadable"),
-            aside.display()
-        );
+    if let Some(report) = opened.damage_report() {
+        eprintln!("llm-health: {report}");
     }
     let store = opened.store;
     let infos: Vec<TargetInfo> = config.targets.iter().map(TargetInfo::from).collect();
     store.upsert_targets(&infos).await?;
-    let ended = store.end_unclean_run().await?;
-    if !ended.is_empty() {
-        eprintln!(
-            "llm-health: the last run stopped without a clean shutdown; history marks {} as unknown from their last check",
-            ended.join(", ")
-        );
+    if let Some(report) = store::unclean_report(&store.end_unclean_run().await?) {
+        eprintln!("llm-health: {report}");
     }
 
     let (sink, sink_rx) = mpsc::channel(SINK_CAPACITY);

@@ -30,6 +30,8 @@ pub struct WindowGeometry {
 pub enum SettingsError {
     #[error("{0}")]
     Invalid(#[from] ConfigError),
+    #[error("settings cannot be written as TOML: {0}")]
+    Toml(#[from] toml::ser::Error),
     #[error("settings file {path}: {message}")]
     File { path: PathBuf, message: String },
     #[error("no target with id `{0}`")]
@@ -44,10 +46,7 @@ impl Settings {
     }
 
     pub fn to_toml(&self) -> Result<String, SettingsError> {
-        self.config.to_toml().map_err(|e| SettingsError::File {
-            path: PathBuf::from("export"),
-            message: e.to_string(),
-        })
+        Ok(self.config.to_toml()?)
     }
 
     /// Adds a target, or replaces the one with the same id.
@@ -59,35 +58,29 @@ impl Settings {
     }
 
     pub fn remove_target(&mut self, id: &str) -> Result<TargetFile, SettingsError> {
-        let index = self
-            .config
-            .targets
-            .iter()
-            .position(|t| t.id == id)
-            .ok_or_else(|| SettingsError::NoSuchTarget(id.to_string()))?;
+        let index = self.index_of(id)?;
         self.notifications.muted.remove(id);
         Ok(self.config.targets.remove(index))
     }
 
     pub fn set_enabled(&mut self, id: &str, enabled: bool) -> Result<(), SettingsError> {
-        let target = self
-            .config
-            .targets
-            .iter_mut()
-            .find(|t| t.id == id)
-            .ok_or_else(|| SettingsError::NoSuchTarget(id.to_string()))?;
+        let index = self.index_of(id)?;
         // `None` means enabled: keep exports free of a key that says the default.
-        target.enabled = (!enabled).then_some(false);
+        self.config.targets[index].enabled = (!enabled).then_some(false);
         Ok(())
+    }
+
+    fn index_of(&self, id: &str) -> Result<usize, SettingsError> {
+        self.config
+            .targets
+            .iter()
+            .position(|t| t.id == id)
+            .ok_or_else(|| SettingsError::NoSuchTarget(id.to_string()))
     }
 }
 
 pub fn validate(config: &ConfigFile) -> Result<Config, SettingsError> {
-    let text = config.to_toml().map_err(|e| SettingsError::File {
-        path: PathBuf::from("settings"),
-        message: e.to_string(),
-    })?;
-    Ok(Config::parse(&text, "settings")?)
+    Ok(Config::parse(&config.to_toml()?, "settings")?)
 }
 
 /// Parses TOML in the engine's format, for import; the error names line and key.

@@ -52,6 +52,29 @@ pub struct Opened {
     pub reason: Option<String>,
 }
 
+impl Opened {
+    /// What to tell the user when the file was damaged and set aside.
+    pub fn damage_report(&self) -> Option<String> {
+        self.set_aside.as_ref().map(|aside| {
+            format!(
+                "the history database was damaged ({}); it was set aside as {} and a new one started",
+                self.reason.as_deref().unwrap_or("unreadable"),
+                aside.display()
+            )
+        })
+    }
+}
+
+/// What to tell the user about the targets `Store::end_unclean_run` ended, if any.
+pub fn unclean_report(ended: &[String]) -> Option<String> {
+    (!ended.is_empty()).then(|| {
+        format!(
+            "the last run stopped without a clean shutdown; history marks {} as unknown from their last check",
+            ended.join(", ")
+        )
+    })
+}
+
 /// A target as configured: the store keeps its kind and name for the snapshot and exports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetInfo {
