@@ -36,3 +36,91 @@ pub enum Fault {
     /// half way, then the connection breaks.
     StreamError,
 }
+
+/// A fault named on a command line or a control line, e.g. `status 500`, `latency 800`,
+/// `rate-limited 30`, `hang`, `none`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault {0:?}: say none, latency MS, status CODE, rate-limited SECS, quota, bad-key-echo, hang, slow-body MS, garbage, huge-body BYTES, drop, redirect URL or stream-error")]
+pub struct UnknownFault(pub String);
+
+impl std::str::FromStr for Fault {
+    type Err = UnknownFault;
+
+    fn from_str(line: &str) -> Result<Fault, UnknownFault> {
+        let unknown = || UnknownFault(line.to_string());
+        let mut words = line.split_whitespace();
+        let name = words.next().ok_or_else(unknown)?;
+        let arg = words.next();
+        if words.next().is_some() {
+            return Err(unknown());
+        }
+        let number = || -> Result<u64, UnknownFault> {
+            arg.and_then(|a| a.parse().ok()).ok_or_else(unknown)
+        };
+        let fault = match name {
+            "none" | "ok" => Fault::None,
+            "latency" => Fault::Latency(Duration::from_millis(number()?)),
+            "status" => Fault::Status(u16::try_from(number()?).map_err(|_| unknown())?),
+            "rate-limited" => Fault::RateLimited {
+                retry_after_secs: number()?,
+            },
+            "quota" => Fault::InsufficientQuota,
+            "bad-key-echo" => Fault::BadKeyEcho,
+            "hang" => Fault::Hang,
+            "slow-body" => Fault::SlowBody {
+                every: Duration::from_millis(number()?),
+            },
+            "garbage" => Fault::Garbage,
+            "huge-body" => Fault::HugeBody(usize::try_from(number()?).map_err(|_| unknown())?),
+            "drop" => Fault::Drop,
+            "redirect" => Fault::Redirect(arg.ok_or_else(unknown)?.to_string()),
+            "stream-error" => Fault::StreamError,
+            _ => return Err(unknown()),
+        };
+        let takes_arg = matches!(
+            fault,
+            Fault::Latency(_)
+                | Fault::Status(_)
+                | Fault::RateLimited { .. }
+                | Fault::SlowBody { .. }
+                | Fault::HugeBody(_)
+                | Fault::Redirect(_)
+        );
+        if arg.is_some() != takes_arg {
+            return Err(unknown());
+        }
+        Ok(fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_lines_name_faults() {
+        assert_eq!("status 500".parse(), Ok(Fault::Status(500)));
+        assert_eq!(
+            "latency 800".parse(),
+            Ok(Fault::Latency(Duration::from_millis(800)))
+        );
+        assert_eq!(
+            " rate-limited 30 ".parse(),
+            Ok(Fault::RateLimited {
+                retry_after_secs: 30
+            })
+        );
+        assert_eq!("none".parse(), Ok(Fault::None));
+        assert_eq!("hang".parse(), Ok(Fault::Hang));
+        for bad in [
+            "",
+            "status",
+            "status x",
+            "status 70000",
+            "explode",
+            "hang now",
+        ] {
+            assert!(bad.parse::<Fault>().is_err(), "{bad:?}");
+        }
+    }
+}

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use fault::Fault;
+pub use fault::{Fault, UnknownFault};
 pub use flavor::{Flavor, UnknownFlavor};
 pub use record::RecordedRequest;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use fake_llm::{FakeServer, Fault, Flavor};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[derive(Parser)]
 #[command(
@@ -61,9 +62,28 @@ async fn main() -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
 
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    // Stdin takes one fault per line (`status 500`, `none`, …), so a test driving this process
+    // from another language can script an outage; a closed stdin just ends the control.
+    let control = async {
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match line.parse::<Fault>() {
+                Ok(fault) => {
+                    server.set_fault(fault);
+                    println!("fault {}", line.trim());
+                }
+                Err(e) => eprintln!("fake-llm: {e}"),
+            }
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C")?,
+        () = control => {}
+    }
     server.shutdown().await;
     Ok(())
 }
