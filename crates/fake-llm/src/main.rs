@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use fake_llm::{FakeServer, Fault, Flavor};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[derive(Parser)]
 #[command(
@@ -63,10 +62,18 @@ async fn main() -> anyhow::Result<()> {
     drop(out);
 
     // Stdin takes one fault per line (`status 500`, `none`, …), so a test driving this process
-    // from another language can script an outage; a closed stdin just ends the control.
+    // from another language can script an outage; a closed stdin just ends the control. A plain
+    // thread reads it (tokio's stdin would need another tokio feature for the whole workspace).
+    let (faults, mut next_fault) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines().map_while(Result::ok) {
+            if faults.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let control = async {
-        let mut lines = BufReader::new(tokio::io::stdin()).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
+        while let Some(line) = next_fault.recv().await {
             if line.trim().is_empty() {
                 continue;
             }
