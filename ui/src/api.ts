@@ -1,114 +1,226 @@
-// The one module that talks to the backend. Inside the desktop app that is Tauri IPC and
-// events; the browser transport (HTTP + server-sent events from `llm-health serve`) joins here.
+// The one module that talks to the backend (crates/server/API.md). The same commands travel by
+// Tauri IPC inside the desktop app and by HTTP + server-sent events from `llm-health serve` in a
+// browser; the rest of the UI sees only `Backend`.
 import { invoke } from "@tauri-apps/api/core";
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { listen } from "@tauri-apps/api/event";
+import type {
+  ConfigFile, HistoryView, Incident, MonitorEvent, NotifyPrefs, Range, RangeArgs, SettingsView,
+  StateView, TargetFile, TestResult, TimelineView,
+} from "./types";
 
-export type Status = "healthy" | "degraded" | "unhealthy" | "unknown";
+export type Connection = "live" | "reconnecting";
+type Off = () => void;
 
-export interface Outcome {
-  at: string;
-  class: string;
-  http_status?: number | null;
-  latency_ms: number;
-  message: string;
+export interface Backend {
+  /** Inside the desktop app: keyring, notifications and start-at-login exist only there. */
+  readonly inApp: boolean;
+  getState(): Promise<StateView>;
+  checkNow(target: string | null): Promise<void>;
+  getSettings(): Promise<SettingsView>;
+  saveSettings(config: ConfigFile, notifications: NotifyPrefs | null, startAtLogin: boolean | null): Promise<void>;
+  upsertTarget(target: TargetFile): Promise<void>;
+  removeTarget(id: string): Promise<void>;
+  setTargetEnabled(id: string, enabled: boolean): Promise<void>;
+  importToml(text: string): Promise<void>;
+  exportToml(): Promise<string>;
+  answerOffers(targets: TargetFile[]): Promise<void>;
+  testTarget(target: TargetFile, apiKey: string | null): Promise<TestResult>;
+  history(target: string, args: RangeArgs): Promise<HistoryView>;
+  timeline(args: RangeArgs): Promise<TimelineView>;
+  incidents(args: { target?: string | null; range?: Range; limit?: number }): Promise<Incident[]>;
+  setMuted(id: string, muted: boolean): Promise<void>;
+  setApiKey(target: string, key: string): Promise<void>;
+  deleteApiKey(target: string): Promise<void>;
+  onMonitor(f: (e: MonitorEvent) => void): Off;
+  onState(f: (s: StateView) => void): Off;
+  /** Whether anyone can see the page; `route` is where the app asked to open ("settings", …). */
+  onVisibility(f: (visible: boolean, route: string | null) => void): Off;
+  onConnection(f: (c: Connection) => void): Off;
 }
 
-export interface TargetView {
-  id: string;
-  name: string;
-  kind: string;
-  enabled: boolean;
-  status: Status;
-  since: string | null;
-  score: number | null;
-  checking: boolean;
-  last: Outcome | null;
+/** What differs between the app and a browser: how a command travels and where events come from. */
+interface Transport {
+  inApp: boolean;
+  call<T>(name: string, args?: Record<string, unknown>): Promise<T>;
+  onMonitor(f: (e: MonitorEvent) => void): Off;
+  onState(f: (s: StateView) => void): Off;
+  onVisibility(f: (visible: boolean, route: string | null) => void): Off;
+  onConnection(f: (c: Connection) => void): Off;
 }
 
-export interface Snapshot {
-  paused: boolean;
-  overall: Status;
-  targets: TargetView[];
+function over(t: Transport): Backend {
+  const { call } = t;
+  return {
+    inApp: t.inApp,
+    getState: () => call("get_state"),
+    checkNow: (target) => call("check_now", { target }),
+    getSettings: () => call("get_settings"),
+    saveSettings: (config, notifications, startAtLogin) =>
+      call("save_settings", { config, notifications, startAtLogin }),
+    upsertTarget: (target) => call("upsert_target", { target }),
+    removeTarget: (id) => call("remove_target", { id }),
+    setTargetEnabled: (id, enabled) => call("set_target_enabled", { id, enabled }),
+    importToml: (textToml) => call("import_toml", { textToml }),
+    exportToml: () => call("export_toml"),
+    answerOffers: (targets) => call("answer_offers", { targets }),
+    testTarget: (target, apiKey) => call("test_target", { target, apiKey }),
+    history: (target, args) => call("history", { target, ...args }),
+    timeline: (args) => call("timeline", { ...args }),
+    incidents: (args) => call("incidents", { ...args }),
+    setMuted: (id, muted) => call("set_muted", { id, muted }),
+    setApiKey: (target, key) => call("set_api_key", { target, key }),
+    deleteApiKey: (target) => call("delete_api_key", { target }),
+    onMonitor: t.onMonitor,
+    onState: t.onState,
+    onVisibility: t.onVisibility,
+    onConnection: t.onConnection,
+  };
 }
 
-export interface TargetFile {
-  id: string;
-  name?: string;
-  kind: string;
-  base_url?: string;
-  api_key_env?: string;
-  enabled?: boolean;
-  [key: string]: unknown;
+// ---- desktop app: Tauri IPC --------------------------------------------------------------------
+
+function tauriListen<T>(event: string, f: (payload: T) => void): Off {
+  const pending = listen<T>(event, (e) => f(e.payload));
+  return () => void pending.then((off) => off());
 }
 
-export interface Offer {
-  target: TargetFile;
-  found: boolean;
-  note: string;
+function ipcTransport(): Transport {
+  return {
+    inApp: true,
+    call: <T>(name: string, args?: Record<string, unknown>) =>
+      invoke<T>(name, args).catch((err: unknown) => {
+        throw err instanceof Error ? err : new Error(String(err));
+      }),
+    onMonitor: (f) => tauriListen("monitor-event", f),
+    onState: (f) => tauriListen("monitor-state", f),
+    onVisibility: (f) => {
+      const shown = tauriListen<string | null>("window-shown", (route) => f(true, route));
+      const hidden = tauriListen<null>("window-hidden", () => f(false, null));
+      return () => (shown(), hidden());
+    },
+    // IPC has no connection to lose.
+    onConnection: (f) => (f("live"), () => {}),
+  };
 }
 
-export interface StateView {
-  snapshot: Snapshot;
-  notifications_paused_until: string | null;
-  data_dir: string;
-  config_source: string;
-  offers: Offer[] | null;
+// ---- browser: HTTP + server-sent events from `llm-health serve` -------------------------------
+
+const TOKEN_KEY = "llm-health-token";
+
+export const NEEDS_TOKEN =
+  "This change needs the access token. Open the address that `llm-health serve` printed " +
+  "when it started (it ends in #token=…); reading works without it.";
+
+/**
+ * Takes the access token out of the address (`#token=…`), keeps it for this tab, and removes it
+ * from the address bar so it is neither bookmarked nor shown over a shoulder.
+ */
+export function takeToken(): string | null {
+  const parts = location.hash.slice(1).split("&");
+  const found = parts.find((p) => p.startsWith("token="));
+  if (found) {
+    const token = decodeURIComponent(found.slice("token=".length));
+    sessionStorage.setItem(TOKEN_KEY, token);
+    const rest = parts.filter((p) => p !== found).join("&");
+    history.replaceState(history.state, "", `${location.pathname}${location.search}#${rest || "/"}`);
+    if (token) return token;
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
 }
 
-export interface QuietHours {
-  start: string;
-  end: string;
+async function httpCall<T>(token: string | null, name: string, args?: Record<string, unknown>): Promise<T> {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(`/api/${name}`, { method: "POST", headers, body: JSON.stringify(args ?? {}) });
+  const text = await res.text();
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`.trim();
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? message;
+    } catch {
+      // Not JSON (a proxy's page, say): the status line is all there is.
+    }
+    throw new Error(res.status === 401 ? `${message} ${NEEDS_TOKEN}` : message);
+  }
+  return (text ? JSON.parse(text) : null) as T;
 }
 
-export interface NotifyPrefs {
-  enabled: boolean;
-  on_down: boolean;
-  on_recovered: boolean;
-  on_degraded: boolean;
-  quiet_hours: QuietHours | null;
-  max_per_target_per_hour: number;
-  muted: string[];
-  [key: string]: unknown;
+/** One EventSource shared by every listener; reopened after the server closes it for good. */
+class Events {
+  private source: EventSource | null = null;
+  private retry = 1000;
+  private monitor = new Set<(e: MonitorEvent) => void>();
+  private state = new Set<(s: StateView) => void>();
+  private conn = new Set<(c: Connection) => void>();
+  private current: Connection = "reconnecting";
+
+  private open() {
+    if (this.source) return;
+    const es = new EventSource("/api/events");
+    this.source = es;
+    es.onopen = () => {
+      this.retry = 1000;
+      this.set("live");
+    };
+    es.onerror = () => {
+      this.set("reconnecting");
+      // CONNECTING: the browser retries by itself. CLOSED (a 4xx/5xx, or not an event stream):
+      // it never will, so try again later, more slowly each time.
+      if (es.readyState === 2) {
+        es.close();
+        this.source = null;
+        setTimeout(() => this.open(), this.retry);
+        this.retry = Math.min(this.retry * 2, 30_000);
+      }
+    };
+    es.addEventListener("monitor", (e) => {
+      const event = JSON.parse((e as MessageEvent<string>).data) as MonitorEvent;
+      this.monitor.forEach((f) => f(event));
+    });
+    es.addEventListener("state", (e) => {
+      const state = JSON.parse((e as MessageEvent<string>).data) as StateView;
+      this.set("live");
+      this.state.forEach((f) => f(state));
+    });
+  }
+
+  private set(c: Connection) {
+    if (c === this.current) return;
+    this.current = c;
+    this.conn.forEach((f) => f(c));
+  }
+
+  add<T>(set: Set<(x: T) => void>, f: (x: T) => void): Off {
+    set.add(f);
+    this.open();
+    return () => set.delete(f);
+  }
+
+  onMonitor = (f: (e: MonitorEvent) => void) => this.add(this.monitor, f);
+  onState = (f: (s: StateView) => void) => this.add(this.state, f);
+  onConnection = (f: (c: Connection) => void) => {
+    f(this.current);
+    return this.add(this.conn, f);
+  };
 }
 
-export interface ConfigFile {
-  targets: TargetFile[];
-  [key: string]: unknown;
+function httpTransport(): Transport {
+  const token = takeToken();
+  const events = new Events();
+  return {
+    inApp: false,
+    call: (name, args) => httpCall(token, name, args),
+    onMonitor: events.onMonitor,
+    onState: events.onState,
+    onConnection: events.onConnection,
+    onVisibility: (f) => {
+      const changed = () => f(document.visibilityState === "visible", null);
+      document.addEventListener("visibilitychange", changed);
+      return () => document.removeEventListener("visibilitychange", changed);
+    },
+  };
 }
 
-export type KeyOrigin = "keyring" | "env" | "missing" | "not_needed";
-
-export interface SettingsView {
-  config: ConfigFile;
-  notifications: NotifyPrefs;
-  start_at_login: boolean;
-  keys: Record<string, KeyOrigin>;
+export function createBackend(): Backend {
+  return over("__TAURI_INTERNALS__" in window ? ipcTransport() : httpTransport());
 }
-
-export interface MonitorEvent {
-  type: "checked" | "transition" | "incident" | "slept";
-  target?: string;
-  [key: string]: unknown;
-}
-
-export const api = {
-  state: () => invoke<StateView>("get_state"),
-  checkNow: (target?: string) => invoke<void>("check_now", { target: target ?? null }),
-  settings: () => invoke<SettingsView>("get_settings"),
-  saveSettings: (config: ConfigFile, notifications: NotifyPrefs, startAtLogin: boolean) =>
-    invoke<void>("save_settings", { config, notifications, startAtLogin }),
-  setEnabled: (id: string, enabled: boolean) => invoke<void>("set_target_enabled", { id, enabled }),
-  setMuted: (id: string, muted: boolean) => invoke<void>("set_muted", { id, muted }),
-  removeTarget: (id: string) => invoke<void>("remove_target", { id }),
-  setApiKey: (target: string, key: string) => invoke<void>("set_api_key", { target, key }),
-  importToml: (text: string) => invoke<void>("import_toml", { textToml: text }),
-  exportToml: () => invoke<string>("export_toml"),
-  answerOffers: (targets: TargetFile[]) => invoke<void>("answer_offers", { targets }),
-  onEvent: (f: (e: MonitorEvent) => void): Promise<UnlistenFn> =>
-    listen<MonitorEvent>("monitor-event", (e) => f(e.payload)),
-  onState: (f: (s: StateView) => void): Promise<UnlistenFn> =>
-    listen<StateView>("monitor-state", (e) => f(e.payload)),
-  onShown: (f: (route: string | null) => void): Promise<UnlistenFn> =>
-    listen<string | null>("window-shown", (e) => f(e.payload)),
-  onHidden: (f: () => void): Promise<UnlistenFn> => listen("window-hidden", () => f()),
-};

@@ -1,0 +1,118 @@
+// The page: wires the backend, the held state and the views together. Reads the state once, then follows
+// events; the one-second tick runs only while someone can see the page.
+import type { Backend } from "./api";
+import { tickAgo } from "./format";
+import { fromAppRoute, navigate, parseRoute, type Route } from "./router";
+import { Store } from "./store";
+import { dashboard } from "./views/dashboard";
+import { onboarding } from "./views/onboarding";
+import { renderSummary } from "./views/summary";
+import type { Ctx, View } from "./views/view";
+import { incidents } from "./views/incidents";
+import { settings } from "./views/settings";
+import { targetReport } from "./views/target";
+import { timelinePage } from "./views/timeline";
+
+const VIEWS: Record<Route["view"], (root: HTMLElement, ctx: Ctx, r: Route) => View> = {
+  dashboard,
+  timeline: timelinePage,
+  incidents,
+  settings,
+  target: (root, ctx, r) => targetReport(root, ctx, r.view === "target" ? r.id : ""),
+};
+
+const byId = (id: string) => document.getElementById(id) as HTMLElement;
+
+export function start(api: Backend): void {
+  const store = new Store();
+  const ctx: Ctx = { api, store };
+  const root = byId("view");
+  const message = byId("app-message");
+  let view: View | null = null;
+  let current = "";
+  let ticker: number | undefined;
+  const offers = onboarding(byId("onboarding"), ctx);
+
+  function show(r: Route) {
+    const key = JSON.stringify(r);
+    if (key === current) return;
+    current = key;
+    view?.destroy?.();
+    document.querySelectorAll<HTMLAnchorElement>("nav a").forEach((a) => {
+      if (a.dataset.view === r.view) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    });
+    view = VIEWS[r.view](root, ctx, r);
+  }
+
+  function header() {
+    if (store.state) renderSummary(byId("summary"), byId("badges"), store.state, Date.now());
+  }
+
+  function tick() {
+    const now = Date.now();
+    tickAgo(document.body, now);
+    view?.tick?.(now);
+  }
+
+  function visible(yes: boolean) {
+    if (ticker !== undefined) window.clearInterval(ticker);
+    ticker = yes ? window.setInterval(tick, 1000) : undefined;
+    if (yes) tick();
+  }
+
+  function loadSeries() {
+    api.timeline({ range: "24h", buckets: 48 }).then(
+      (t) => store.setSeries(t),
+      (err: Error) => (message.textContent = `Could not read the history: ${err.message}`),
+    );
+  }
+
+  store.subscribe((c) => {
+    if (c.kind !== "incident") header();
+    if (c.kind === "state") offers.update(store.state);
+    view?.update?.(c);
+  });
+
+  api.onState((s) => store.setState(s));
+  api.onMonitor((e) => store.apply(e));
+  let wasLive = false;
+  let seenLive = false;
+  api.onConnection((c) => {
+    const conn = byId("conn");
+    conn.dataset.state = c;
+    conn.textContent = c === "live" ? "● Live" : "○ Reconnecting…";
+    conn.title = c === "live" ? "Live updates connected" : "Live updates lost; reconnecting";
+    // Events missed while away: the server resends the state; the history is read again once.
+    if (c === "live" && !wasLive && seenLive) loadSeries();
+    wasLive = c === "live";
+    seenLive ||= wasLive;
+  });
+  api.onVisibility((yes, route) => {
+    visible(yes);
+    const to = fromAppRoute(route);
+    if (to) navigate(to);
+    if (yes && api.inApp) loadSeries();
+  });
+
+  byId("check-now").addEventListener("click", () =>
+    api.checkNow(null).then(
+      () => (message.textContent = ""),
+      (err: Error) => (message.textContent = err.message),
+    ),
+  );
+  byId("skip").addEventListener("click", (e) => {
+    e.preventDefault();
+    byId("main").focus();
+  });
+  window.addEventListener("hashchange", () => show(parseRoute(location.hash)));
+
+  show(parseRoute(location.hash));
+  api.getState().then(
+    (s) => store.setState(s),
+    (err: Error) => (message.textContent = `Could not reach the monitor: ${err.message}`),
+  );
+  loadSeries();
+  visible(document.visibilityState === "visible");
+}
+

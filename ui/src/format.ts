@@ -1,0 +1,54 @@
+// Numbers and times in words, one way everywhere (the same words as crates/monitor/src/words.rs).
+
+/** "12 s", "4 min", "2 h 5 min", "3 d 4 h": the size of a stretch, not its exact length. */
+export function durationWords(ms: number): string {
+  const s = Math.floor(Math.max(0, ms) / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86_400) {
+    const m = Math.floor((s % 3600) / 60);
+    return m ? `${Math.floor(s / 3600)} h ${m} min` : `${Math.floor(s / 3600)} h`;
+  }
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
+}
+
+export function agoWords(at: string | null, now: number): string {
+  return at ? `${durationWords(now - Date.parse(at))} ago` : "never";
+}
+
+export function ms(v: number | null | undefined): string {
+  if (v === null || v === undefined) return "—";
+  return v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
+}
+
+export function pct(v: number | null | undefined, digits = 1): string {
+  return v === null || v === undefined ? "—" : `${v.toFixed(digits)}%`;
+}
+
+export function bytes(v: number | undefined): string {
+  if (v === undefined) return "—";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let x = v;
+  while (x >= 1024 && i < units.length - 1) (x /= 1024), i++;
+  return `${x.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+export function clock(at: string | number): string {
+  const d = new Date(at);
+  const sameDay = new Date().toDateString() === d.toDateString();
+  return sameDay
+    ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+/**
+ * Refreshes every "… ago" under `root` (elements carrying `data-ago` = an RFC 3339 time), so a
+ * once-a-second tick costs a text update per visible time and nothing else.
+ */
+export function tickAgo(root: ParentNode, now: number): void {
+  root.querySelectorAll<HTMLElement>("[data-ago]").forEach((el) => {
+    const text = agoWords(el.dataset.ago || null, now);
+    if (el.textContent !== text) el.textContent = text;
+  });
+}

@@ -1,0 +1,70 @@
+// What the page holds: the backend's StateView, kept current by events, and the dashboard's
+// 24-hour history. Views subscribe to changes instead of reading the backend themselves.
+import { applyCheck, applyTransition } from "./series";
+import { applyEvent, upsertIncident } from "./state";
+import type { HistoryView, Incident, MonitorEvent, StateView, TimelineView } from "./types";
+
+export type TargetEvent = Extract<MonitorEvent, { type: "checked" | "transition" }>;
+
+export type Change =
+  | { kind: "state" } // everything may have changed
+  | { kind: "target"; id: string; event: TargetEvent } // one target's status, last outcome or history
+  | { kind: "incident"; incident: Incident };
+
+/** A history follows its own target's checks and transitions. */
+export function applyTargetEvent(h: HistoryView, e: TargetEvent): HistoryView {
+  if (h.target !== e.target) return h;
+  return e.type === "checked" ? applyCheck(h, e) : applyTransition(h, e);
+}
+
+export class Store {
+  state: StateView | null = null;
+  series: TimelineView | null = null;
+  private subs = new Set<(c: Change) => void>();
+
+  subscribe(f: (c: Change) => void): () => void {
+    this.subs.add(f);
+    return () => this.subs.delete(f);
+  }
+
+  private emit(c: Change) {
+    this.subs.forEach((f) => f(c));
+  }
+
+  setState(s: StateView) {
+    this.state = s;
+    this.emit({ kind: "state" });
+  }
+
+  setSeries(t: TimelineView) {
+    this.series = t;
+    this.emit({ kind: "state" });
+  }
+
+  history(id: string): HistoryView | undefined {
+    return this.series?.targets.find((t) => t.target === id);
+  }
+
+  apply(e: MonitorEvent) {
+    if (this.state) this.state = { ...this.state, snapshot: applyEvent(this.state.snapshot, e) };
+    if (e.type === "checked" || e.type === "transition") {
+      if (this.series) {
+        const series = this.series;
+        this.series = { ...series, targets: series.targets.map((h) => applyTargetEvent(h, e)) };
+      }
+      this.emit({ kind: "target", id: e.target, event: e });
+    } else if (e.type === "incident") {
+      const { type: _, ...incident } = e;
+      if (this.series) {
+        const series = this.series;
+        this.series = {
+          ...series,
+          targets: series.targets.map((h) =>
+            h.target === incident.target ? { ...h, incidents: upsertIncident(h.incidents, incident) } : h,
+          ),
+        };
+      }
+      this.emit({ kind: "incident", incident });
+    }
+  }
+}

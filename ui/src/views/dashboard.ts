@@ -1,0 +1,147 @@
+// Every target in one table: status, latency trend, percentiles, error rate, last check. Rows are
+// redrawn one at a time as events arrive; the whole table only when the configuration changes.
+import { h } from "../dom";
+import { agoWords, ms, pct } from "../format";
+import { href } from "../router";
+import { errorTrend, type Trend } from "../series";
+import type { HistoryView, TargetView } from "../types";
+import { targetDetails } from "./details";
+import { sparkline } from "./sparkline";
+import { statusLabel } from "./status";
+import type { Ctx, View } from "./view";
+
+const ARROW: Record<Trend, { sign: string; words: string }> = {
+  up: { sign: "↑", words: "rising" },
+  down: { sign: "↓", words: "falling" },
+  flat: { sign: "→", words: "steady" },
+};
+
+function errorCell(hist: HistoryView | undefined): HTMLTableCellElement {
+  if (!hist || hist.error_rate === null) return h("td", { class: "num" }, "—");
+  const { earlier, later, trend } = errorTrend(hist.latency);
+  const a = ARROW[trend];
+  const label = `error rate ${pct(hist.error_rate * 100)}, ${a.words} (earlier half ${pct(earlier === null ? null : earlier * 100)}, later half ${pct(later === null ? null : later * 100)})`;
+  return h(
+    "td",
+    { class: "num" },
+    h("span", { "aria-label": label, title: label },
+      pct(hist.error_rate * 100), " ", h("span", { class: `trend ${trend}`, "aria-hidden": "true" }, a.sign)),
+  );
+}
+
+function latencyCells(hist: HistoryView | undefined): HTMLTableCellElement[] {
+  return [
+    h("td", { class: "spark-cell" }, hist ? sparkline(hist.latency) : "—"),
+    h("td", { class: "num pcts" }, hist ? `${ms(hist.p50_ms)} · ${ms(hist.p90_ms)} · ${ms(hist.p99_ms)}` : "—"),
+  ];
+}
+
+export function dashboard(root: HTMLElement, { api, store }: Ctx): View {
+  const expanded = new Set<string>();
+  const rows = new Map<string, [HTMLTableRowElement, HTMLTableRowElement]>();
+  const tbody = h("tbody");
+  const empty = h(
+    "p",
+    { class: "empty" },
+    "No endpoints are watched yet. Open ",
+    h("a", { href: "#/settings" }, "Settings"),
+    " to add one or import a config file.",
+  );
+  root.replaceChildren(
+    h("h2", { class: "visually-hidden" }, "Dashboard"),
+    h(
+      "table",
+      { id: "dashboard-table" },
+      h("caption", { class: "visually-hidden" }, "Targets; the last 24 hours"),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          ["Status", "Target", "Latency, 24 h", "p50 · p90 · p99", "Errors", "Checked", ""].map((c) =>
+            h("th", { scope: "col" }, c),
+          ),
+        ),
+      ),
+      tbody,
+    ),
+    empty,
+  );
+
+  function pair(t: TargetView, i: number, now: number): [HTMLTableRowElement, HTMLTableRowElement] {
+    const hist = store.history(t.id);
+    const open = expanded.has(t.id);
+    const detailId = `details-${i}`;
+    const toggle = h(
+      "button",
+      { type: "button", class: "expand", "aria-expanded": String(open), "aria-controls": detailId },
+      h("span", { "aria-hidden": "true" }, open ? "▾ " : "▸ "),
+      "Details",
+      h("span", { class: "visually-hidden" }, ` of ${t.name}`),
+    );
+    toggle.addEventListener("click", () => {
+      if (expanded.has(t.id)) expanded.delete(t.id);
+      else expanded.add(t.id);
+      redraw(t.id);
+      rows.get(t.id)?.[0].querySelector<HTMLButtonElement>("button.expand")?.focus();
+    });
+    const check = h("button", { type: "button", "aria-label": `Check ${t.name} now` }, "Check");
+    check.addEventListener("click", () => void api.checkNow(t.id).catch(() => {}));
+    const main = h(
+      "tr",
+      { "data-status": t.status, class: t.enabled ? "" : "disabled" },
+      h("td", null, statusLabel(t.status, t.enabled)),
+      h("td", null, h("a", { href: href({ view: "target", id: t.id }) }, t.name), " ", h("small", null, t.kind)),
+      ...latencyCells(hist),
+      errorCell(hist),
+      h(
+        "td",
+        { class: "ago" },
+        t.checking
+          ? "checking…"
+          : t.last
+            ? h("time", { "data-ago": t.last.at, datetime: t.last.at }, agoWords(t.last.at, now))
+            : "not checked yet",
+      ),
+      h("td", { class: "actions" }, toggle, " ", check),
+    );
+    main.dataset.target = t.id;
+    const detail = h(
+      "tr",
+      { class: "detail-row", id: detailId, hidden: !open },
+      h("td", { colspan: "7" }, open ? targetDetails(t, now) : null),
+    );
+    return [main, detail];
+  }
+
+  function render() {
+    const targets = store.state?.snapshot.targets ?? [];
+    const now = Date.now();
+    rows.clear();
+    tbody.replaceChildren(
+      ...targets.flatMap((t, i) => {
+        const p = pair(t, i, now);
+        rows.set(t.id, p);
+        return p;
+      }),
+    );
+    empty.hidden = targets.length > 0;
+  }
+
+  function redraw(id: string) {
+    const targets = store.state?.snapshot.targets ?? [];
+    const i = targets.findIndex((t) => t.id === id);
+    const old = rows.get(id);
+    if (i < 0 || !old) return render();
+    const p = pair(targets[i], i, Date.now());
+    old[0].replaceWith(p[0]);
+    old[1].replaceWith(p[1]);
+    rows.set(id, p);
+  }
+
+  render();
+  return {
+    update: (c) => (c.kind === "target" ? redraw(c.id) : c.kind === "state" ? render() : undefined),
+  };
+}

@@ -1,0 +1,79 @@
+// Everything the last probe learned about a target, in words: what the dashboard expands and
+// the target report shows.
+import { h } from "../dom";
+import { CLASS_WORDS } from "../domain";
+import { bytes, clock, durationWords, ms, pct } from "../format";
+import type { Details, TargetView } from "../types";
+
+function row(term: string, ...value: (Node | string)[]): HTMLElement[] {
+  return [h("dt", null, term), h("dd", null, ...value)];
+}
+
+function list(items: string[], max = 12): string {
+  const shown = items.slice(0, max).join(", ");
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+function headroom(remaining?: number, limit?: number, resetMs?: number): string | null {
+  if (remaining === undefined && limit === undefined) return null;
+  const reset = resetMs !== undefined ? `, resets in ${durationWords(resetMs)}` : "";
+  return `${remaining ?? "?"} of ${limit ?? "?"} left${reset}`;
+}
+
+function detailRows(d: Details): HTMLElement[] {
+  const rows: HTMLElement[] = [];
+  if (d.server_version) rows.push(...row("Server version", d.server_version));
+  if (d.models?.length) rows.push(...row(`Models (${d.models.length})`, list(d.models)));
+  if (d.loaded_models?.length) {
+    rows.push(
+      ...row(
+        "Loaded",
+        h(
+          "ul",
+          { class: "plain" },
+          d.loaded_models.map((m) =>
+            h(
+              "li",
+              null,
+              m.name,
+              m.vram_share !== undefined ? ` — ${Math.round(m.vram_share * 100)}% in VRAM` : "",
+              m.size_bytes !== undefined ? ` (${bytes(m.size_bytes)})` : "",
+              m.expires_at ? `, unloads at ${clock(m.expires_at)}` : "",
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  const rl = d.rate_limit;
+  if (rl) {
+    const req = headroom(rl.requests_remaining, rl.requests_limit, rl.requests_reset_ms);
+    const tok = headroom(rl.tokens_remaining, rl.tokens_limit, rl.tokens_reset_ms);
+    if (req) rows.push(...row("Requests", req));
+    if (tok) rows.push(...row("Tokens", tok));
+  }
+  if (d.retry_after_ms !== undefined) rows.push(...row("Retry after", durationWords(d.retry_after_ms)));
+  if (d.ttft_ms !== undefined) rows.push(...row("Time to first token", ms(d.ttft_ms)));
+  if (d.tokens_per_second !== undefined) rows.push(...row("Tokens per second", d.tokens_per_second.toFixed(1)));
+  if (d.probed_model) rows.push(...row("Probed model", d.probed_model));
+  if (d.skipped) rows.push(...row("Not generated", d.skipped));
+  return rows;
+}
+
+export function targetDetails(t: TargetView, now: number): HTMLDListElement {
+  const rows: HTMLElement[] = [];
+  if (t.since) rows.push(...row("Since", `${clock(t.since)} (${durationWords(now - Date.parse(t.since))})`));
+  rows.push(...row("Health score", t.score === null ? "—" : pct(t.score * 100, 0)));
+  const last = t.last;
+  if (last) {
+    if (last.class !== "ok") {
+      const http = last.http_status ? ` (HTTP ${last.http_status})` : "";
+      rows.push(...row("Last error", h("strong", null, CLASS_WORDS[last.class]), `: ${last.message}${http}`));
+    }
+    rows.push(...row("Last latency", ms(last.latency_ms)));
+    rows.push(...detailRows(last.details));
+  } else rows.push(...row("Last result", "not checked yet"));
+  if (t.consecutive_failures > 0) rows.push(...row("Failures in a row", String(t.consecutive_failures)));
+  if (t.next_check_at && t.enabled) rows.push(...row("Next check", clock(t.next_check_at)));
+  return h("dl", { class: "details" }, rows);
+}

@@ -1,0 +1,48 @@
+// The latency of the last buckets as a small SVG line: p50 drawn, buckets with failures marked.
+import { svg } from "../dom";
+import { ms } from "../format";
+import type { LatencyPoint } from "../types";
+
+const W = 120;
+const H = 24;
+
+export function sparklinePath(points: LatencyPoint[], w = W, h = H): string {
+  const max = Math.max(1, ...points.map((p) => p.p50_ms ?? 0));
+  const step = points.length > 1 ? w / (points.length - 1) : 0;
+  let d = "";
+  let pen = false;
+  points.forEach((p, i) => {
+    if (p.p50_ms === null) {
+      pen = false;
+      return;
+    }
+    const x = (i * step).toFixed(1);
+    const y = (h - 2 - (p.p50_ms / max) * (h - 4)).toFixed(1);
+    d += `${pen ? "L" : "M"}${x} ${y}`;
+    pen = true;
+  });
+  return d;
+}
+
+export function sparkline(points: LatencyPoint[]): SVGElement {
+  const known = points.filter((p) => p.p50_ms !== null);
+  const first = known[0]?.p50_ms ?? null;
+  const last = known[known.length - 1]?.p50_ms ?? null;
+  const step = points.length > 1 ? W / (points.length - 1) : 0;
+  const marks = points.flatMap((p, i) =>
+    p.failures > 0 ? [svg("rect", { x: (i * step - 1).toFixed(1), y: H - 3, width: 2, height: 3, class: "fail" })] : [],
+  );
+  return svg(
+    "svg",
+    {
+      class: "spark",
+      viewBox: `0 0 ${W} ${H}`,
+      width: W,
+      height: H,
+      role: "img",
+      "aria-label": known.length ? `median latency from ${ms(first)} to ${ms(last)}` : "no latency measured",
+    },
+    svg("path", { d: sparklinePath(points), class: "line" }),
+    ...marks,
+  );
+}

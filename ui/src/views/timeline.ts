@@ -1,0 +1,474 @@
+// The status timeline on a canvas: one row per target with its status band (hatched when
+// unhealthy, dotted when degraded), incident markers, and latency (p50, p90 faint) on the same
+// time axis. Zoom and pan by wheel, pinch, drag and keys; the arithmetic is in timeline-math.ts.
+import { h } from "../dom";
+import { CLASS_WORDS, STATUS } from "../domain";
+import { clock, durationWords, pct } from "../format";
+import { applyTargetEvent, type Change } from "../store";
+import { upsertIncident } from "../state";
+import type { HistoryView, Incident, Range, RangeArgs, Status } from "../types";
+import {
+  applyKey, bandRuns, hitMarker, keyAction, overallUptime, panBy, parseSegments, RANGE_MS, type Marker, type Plot,
+  type Seg, type Span, ticks, visibleUptime, wheelAction, xToTime, zoomAt, timeToX,
+} from "./timeline-math";
+import type { Ctx, View } from "./view";
+
+export const RANGES: Range[] = ["1h", "6h", "24h", "7d", "30d"];
+
+interface Lat {
+  from: number;
+  to: number;
+  p50: number | null;
+  p90: number | null;
+}
+interface Row {
+  id: string;
+  name: string;
+  segs: Seg[];
+  incidents: Incident[];
+  lat: Lat[];
+}
+interface Loaded {
+  from: string;
+  to: string;
+  targets: HistoryView[];
+}
+
+declare global {
+  interface Window {
+    /** Draw time of each timeline frame in ms, for the browser benchmark. */
+    __llmHealthPerf?: { frames: number[] };
+  }
+}
+
+const LABEL_W = 180;
+const AXIS_H = 22;
+const PAD_R = 12;
+/** Finer latency is asked for once the view is this much narrower than what was loaded. */
+const REFINE_RATIO = 3;
+
+const parseLat = (h: HistoryView): Lat[] =>
+  h.latency.map((p) => ({ from: Date.parse(p.from), to: Date.parse(p.to), p50: p.p50_ms, p90: p.p90_ms }));
+
+function toRow(h: HistoryView): Row {
+  return { id: h.target, name: h.name, segs: parseSegments(h.segments), incidents: h.incidents, lat: parseLat(h) };
+}
+
+type Colors = Record<Status | "fg" | "muted" | "line" | "bg" | "accent", string>;
+
+function readColors(el: Element): Colors {
+  const css = getComputedStyle(el);
+  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  return {
+    healthy: v("--ok", "#1a7f3c"), degraded: v("--warn", "#d4a72c"), unhealthy: v("--bad", "#a40e26"),
+    unknown: v("--unknown", "#c4c9cf"), fg: v("--fg", "#1f2328"), muted: v("--muted", "#59636e"),
+    line: v("--line", "#d1d9e0"), bg: v("--bg", "#ffffff"), accent: v("--accent", "#0969da"),
+  };
+}
+
+/** Texture so the status reads without color: hatching when unhealthy, dots when degraded. */
+function pattern(ctx: CanvasRenderingContext2D, kind: "hatch" | "dots", ink: string): CanvasPattern | null {
+  const c = document.createElement("canvas");
+  c.width = c.height = 8;
+  const p = c.getContext("2d");
+  if (!p) return null;
+  p.strokeStyle = p.fillStyle = ink;
+  if (kind === "hatch") {
+    p.lineWidth = 1.5;
+    p.beginPath();
+    p.moveTo(-2, 10);
+    p.lineTo(10, -2);
+    p.moveTo(-2, 2);
+    p.lineTo(2, -2);
+    p.moveTo(6, 10);
+    p.lineTo(10, 6);
+    p.stroke();
+  } else {
+    p.beginPath();
+    p.arc(2, 2, 1.1, 0, Math.PI * 2);
+    p.arc(6, 6, 1.1, 0, Math.PI * 2);
+    p.fill();
+  }
+  return ctx.createPattern(c, "repeat");
+}
+
+export interface ChartOptions {
+  id: string;
+  rowHeight: number;
+  load(args: RangeArgs): Promise<Loaded>;
+  /** Only this target's events apply (the single-target report); all when absent. */
+  target?: string;
+  onLoad?(l: Loaded): void;
+}
+
+export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { setRange(r: Range): void } {
+  let range: Range = "24h";
+  let rows: Row[] = [];
+  let hist: HistoryView[] = [];
+  let bounds: Span = { from: Date.now() - RANGE_MS[range], to: Date.now() };
+  let view: Span = { ...bounds };
+  let detail: { span: Span; byId: Map<string, Lat[]> } | null = null;
+  let markers: Marker<{ row: Row; incident: Incident }>[] = [];
+  let selected = -1;
+  let colors: Colors | null = null;
+  let patterns: { hatch: CanvasPattern | null; dots: CanvasPattern | null } | null = null;
+  let frame = 0;
+  let refineTimer: number | undefined;
+  let textTimer: number | undefined;
+  let drag: { x: number; view: Span } | null = null;
+  let loadSeq = 0;
+
+  const canvas = h("canvas", {
+    tabindex: "0",
+    "aria-label": "Status timeline. Keys: plus and minus zoom, left and right arrows pan, 0 resets, Home and End jump to the ends, N and P step through incidents.",
+    "aria-describedby": `${opts.id}-text`,
+  });
+  const tip = h("div", { class: "tl-tip", role: "tooltip", hidden: true });
+  const uptime = h("p", { id: `${opts.id}-uptime`, class: "tl-uptime", "aria-live": "off" });
+  const text = h("div", { id: `${opts.id}-text`, class: "visually-hidden" });
+  const status = h("p", { role: "status", class: "muted" });
+  const buttons = RANGES.map((r) => {
+    const b = h("button", { type: "button", "data-range": r, "aria-pressed": String(r === range) }, r);
+    b.addEventListener("click", () => setRange(r));
+    return b;
+  });
+  host.id = opts.id;
+  host.classList.add("timeline");
+  host.replaceChildren(
+    h("div", { class: "tl-bar" }, h("span", { role: "group", "aria-label": "Range", class: "ranges" }, buttons), uptime),
+    h("div", { class: "tl-canvas" }, canvas, tip),
+    h("p", { class: "hint muted" }, "Wheel or pinch to zoom, drag to pan; keys + − ← → 0 Home End, N/P for incidents. ",
+      legend()),
+    status,
+    text,
+  );
+
+  const c2d = canvas.getContext("2d");
+  const plot = (): Plot => ({ left: LABEL_W, width: Math.max(10, canvas.clientWidth - LABEL_W - PAD_R) });
+
+  function legend(): HTMLElement {
+    return h("span", { class: "legend" }, (["healthy", "degraded", "unhealthy", "unknown"] as Status[]).map((s) =>
+      h("span", { class: `key ${s}` }, h("span", { class: "swatch", "aria-hidden": "true" }), ` ${STATUS[s].shape} ${STATUS[s].word} `)));
+  }
+
+  function setRange(r: Range) {
+    range = r;
+    buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.range === r)));
+    load();
+  }
+
+  function load() {
+    const seq = ++loadSeq;
+    status.textContent = "Loading…";
+    opts.load({ range }).then(
+      (l) => {
+        if (seq !== loadSeq) return;
+        status.textContent = l.targets.length ? "" : "Nothing to show yet.";
+        hist = l.targets;
+        rows = hist.map(toRow);
+        bounds = { from: Date.parse(l.from), to: Date.parse(l.to) };
+        view = { ...bounds };
+        detail = null;
+        selected = -1;
+        opts.onLoad?.(l);
+        changed();
+      },
+      (err: Error) => seq === loadSeq && (status.textContent = err.message),
+    );
+  }
+
+  /** The view moved: draw next frame, then (debounced) refresh the text and finer latency. */
+  function changed() {
+    // The visible range, readable by tests and the browser benchmark without the canvas.
+    canvas.dataset.from = new Date(view.from).toISOString();
+    canvas.dataset.to = new Date(view.to).toISOString();
+    schedule();
+    window.clearTimeout(textTimer);
+    textTimer = window.setTimeout(describe, 250);
+    window.clearTimeout(refineTimer);
+    refineTimer = window.setTimeout(refine, 300);
+  }
+
+  function schedule() {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      draw();
+    });
+  }
+
+  function refine() {
+    const span = view.to - view.from;
+    if (span * REFINE_RATIO > bounds.to - bounds.from) {
+      detail = null;
+      return;
+    }
+    if (detail && detail.span.from <= view.from && detail.span.to >= view.to && (detail.span.to - detail.span.from) < span * REFINE_RATIO) return;
+    const want = { from: Math.max(bounds.from, view.from - span / 2), to: Math.min(bounds.to, view.to + span / 2) };
+    const seq = loadSeq;
+    opts.load({ from: new Date(want.from).toISOString(), to: new Date(want.to).toISOString(), buckets: 240 }).then(
+      (l) => {
+        if (seq !== loadSeq) return;
+        detail = { span: want, byId: new Map(l.targets.map((t) => [t.target, parseLat(t)])) };
+        schedule();
+      },
+      () => {}, // the coarse series still shows; nothing to tell
+    );
+  }
+
+  function latencyFor(row: Row): Lat[] {
+    const d = detail && detail.span.from <= view.from && detail.span.to >= view.to ? detail.byId.get(row.id) : undefined;
+    return d ?? row.lat;
+  }
+
+  function draw() {
+    const t0 = performance.now();
+    if (!c2d) return;
+    const dpr = window.devicePixelRatio || 1;
+    const cssW = canvas.clientWidth || 800;
+    const cssH = AXIS_H + rows.length * opts.rowHeight + 4;
+    if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
+      canvas.width = Math.round(cssW * dpr);
+      canvas.height = Math.round(cssH * dpr);
+      canvas.style.height = `${cssH}px`;
+    }
+    colors ??= readColors(canvas);
+    patterns ??= { hatch: pattern(c2d, "hatch", colors.bg), dots: pattern(c2d, "dots", colors.fg) };
+    const col = colors;
+    const g = c2d;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, cssW, cssH);
+    const p = plot();
+    g.font = "12px system-ui, sans-serif";
+    g.textBaseline = "middle";
+
+    // Axis and grid.
+    g.fillStyle = col.muted;
+    g.strokeStyle = col.line;
+    g.lineWidth = 1;
+    g.beginPath();
+    for (const tk of ticks(view, p.width, -new Date(view.from).getTimezoneOffset())) {
+      const x = Math.round(timeToX(tk.t, view, p)) + 0.5;
+      g.moveTo(x, AXIS_H - 4);
+      g.lineTo(x, cssH);
+      g.fillText(tk.label, x + 3, AXIS_H / 2);
+    }
+    g.stroke();
+
+    markers = [];
+    const band = Math.max(10, Math.round(opts.rowHeight * 0.3));
+    rows.forEach((row, i) => {
+      const top = AXIS_H + i * opts.rowHeight;
+      const bandTop = top + opts.rowHeight - band - 4;
+      // Label: name and the visible range's uptime.
+      g.fillStyle = col.fg;
+      g.fillText(row.name.length > 18 ? `${row.name.slice(0, 17)}…` : row.name, 6, bandTop + band / 2 - 7);
+      g.fillStyle = col.muted;
+      g.fillText(pct(visibleUptime(row.segs, view), 2), 6, bandTop + band / 2 + 7);
+
+      for (const r of bandRuns(row.segs, view, p)) {
+        g.fillStyle = col[r.status];
+        g.fillRect(r.x, bandTop, r.w, band);
+        const tex = r.status === "unhealthy" ? patterns!.hatch : r.status === "degraded" ? patterns!.dots : null;
+        if (tex) {
+          g.fillStyle = tex;
+          g.fillRect(r.x, bandTop, r.w, band);
+        }
+      }
+
+      // Latency above the band, scaled to what is visible of this row.
+      const lat = latencyFor(row).filter((l) => l.to > view.from && l.from < view.to);
+      const max = Math.max(1, ...lat.map((l) => l.p90 ?? l.p50 ?? 0));
+      const areaTop = top + 4;
+      const areaH = bandTop - areaTop - 3;
+      const line = (key: "p50" | "p90", alpha: number, width: number) => {
+        g.globalAlpha = alpha;
+        g.strokeStyle = col.accent;
+        g.lineWidth = width;
+        g.beginPath();
+        let pen = false;
+        for (const l of lat) {
+          const v = l[key];
+          if (v === null) {
+            pen = false;
+            continue;
+          }
+          const x = timeToX((l.from + l.to) / 2, view, p);
+          const y = areaTop + areaH - (v / max) * areaH;
+          if (pen) g.lineTo(x, y);
+          else g.moveTo(x, y);
+          pen = true;
+        }
+        g.stroke();
+        g.globalAlpha = 1;
+      };
+      if (areaH > 4) {
+        g.save();
+        g.beginPath();
+        g.rect(p.left, areaTop, p.width, areaH + 1);
+        g.clip();
+        line("p90", 0.35, 1);
+        line("p50", 1, 1.5);
+        g.restore();
+      }
+
+      // Incident markers: a triangle at the start, the stretch underlined.
+      for (const inc of row.incidents) {
+        const start = Date.parse(inc.started_at);
+        const end = inc.ended_at ? Date.parse(inc.ended_at) : bounds.to;
+        if (end < view.from || start > view.to) continue;
+        const x = timeToX(Math.max(start, view.from), view, p);
+        const x2 = timeToX(Math.min(end, view.to), view, p);
+        g.fillStyle = col.fg;
+        g.fillRect(x, bandTop + band + 1, Math.max(1, x2 - x), 2);
+        const m = { x, y: bandTop - 4, item: { row, incident: inc } };
+        markers.push(m);
+        const on = selected >= 0 && markers.length - 1 === selected;
+        g.beginPath();
+        g.moveTo(x - (on ? 6 : 4), m.y - (on ? 7 : 5));
+        g.lineTo(x + (on ? 6 : 4), m.y - (on ? 7 : 5));
+        g.lineTo(x, m.y + 1);
+        g.closePath();
+        g.fill();
+      }
+    });
+    const dt = performance.now() - t0;
+    canvas.dataset.frameMs = dt.toFixed(2);
+    const perf = (window.__llmHealthPerf ??= { frames: [] });
+    perf.frames.push(dt);
+    if (perf.frames.length > 1000) perf.frames.splice(0, perf.frames.length - 1000);
+    uptime.textContent = `Uptime in view (${clock(view.from)} – ${clock(view.to)}): ${pct(overallUptime(rows.map((r) => r.segs), view), 2)}`;
+  }
+
+  function incidentWords(i: Incident): string {
+    const duration = i.duration_ms !== null ? `lasted ${durationWords(i.duration_ms)}` : "ongoing";
+    return `${CLASS_WORDS[i.cause]} from ${clock(i.started_at)}, ${duration}, worst ${STATUS[i.worst].word}`;
+  }
+
+  /** The text alternative: per target, the visible uptime and the incidents in view. */
+  function describe() {
+    const items = rows.map((row) => {
+      const inView = row.incidents.filter((i) => Date.parse(i.started_at) < view.to && (i.ended_at ? Date.parse(i.ended_at) : bounds.to) > view.from);
+      return h("li", null, `${row.name}: ${pct(visibleUptime(row.segs, view), 2)} up`,
+        inView.length ? h("ul", null, inView.map((i) => h("li", null, incidentWords(i)))) : ", no incidents");
+    });
+    text.replaceChildren(
+      h("p", null, `From ${clock(view.from)} to ${clock(view.to)}; overall ${pct(overallUptime(rows.map((r) => r.segs), view), 2)} up.`),
+      h("ul", null, items),
+    );
+  }
+
+  function showTip(m: Marker<{ row: Row; incident: Incident }> | null) {
+    if (!m) {
+      tip.hidden = true;
+      return;
+    }
+    tip.hidden = false;
+    tip.textContent = `${m.item.row.name}: ${incidentWords(m.item.incident)}`;
+    tip.style.left = `${Math.min(m.x, canvas.clientWidth - 220)}px`;
+    tip.style.top = `${m.y + 8}px`;
+  }
+
+  function setView(v: Span) {
+    view = v;
+    changed();
+  }
+
+  const localX = (e: { clientX: number }) => e.clientX - canvas.getBoundingClientRect().left;
+
+  canvas.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const a = wheelAction(e);
+    const p = plot();
+    if ("zoom" in a) setView(zoomAt(view, a.zoom, xToTime(localX(e), view, p), bounds));
+    else setView(panBy(view, (a.panPx / p.width) * (view.to - view.from), bounds));
+  }, { passive: false });
+
+  canvas.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
+    drag = { x: e.clientX, view };
+    canvas.setPointerCapture?.(e.pointerId);
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (drag) {
+      const p = plot();
+      setView(panBy(drag.view, (-(e.clientX - drag.x) / p.width) * (drag.view.to - drag.view.from), bounds));
+      return;
+    }
+    const r = canvas.getBoundingClientRect();
+    showTip(hitMarker(markers, e.clientX - r.left, e.clientY - r.top));
+  });
+  const endDrag = () => (drag = null);
+  canvas.addEventListener("pointerup", endDrag);
+  canvas.addEventListener("pointercancel", endDrag);
+  canvas.addEventListener("pointerleave", () => !drag && showTip(null));
+  canvas.addEventListener("blur", () => showTip(null));
+
+  canvas.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const a = keyAction(e.key);
+    if (!a) return;
+    e.preventDefault();
+    if ("marker" in a) {
+      if (!markers.length) return;
+      selected = (selected + a.marker + markers.length) % markers.length;
+      showTip(markers[selected]);
+      schedule();
+      return;
+    }
+    selected = -1;
+    showTip(null);
+    setView(applyKey(view, a, bounds));
+  });
+
+  const scheme = window.matchMedia?.("(prefers-color-scheme: dark)");
+  const recolor = () => {
+    colors = null;
+    patterns = null;
+    schedule();
+  };
+  scheme?.addEventListener?.("change", recolor);
+  const resize = typeof ResizeObserver === "function" ? new ResizeObserver(() => schedule()) : null;
+  resize?.observe(canvas);
+
+  load();
+  return {
+    setRange,
+    update(c: Change) {
+      if (c.kind === "target" && (!opts.target || opts.target === c.id)) {
+        const i = hist.findIndex((x) => x.target === c.id);
+        if (i < 0) return;
+        hist[i] = applyTargetEvent(hist[i], c.event);
+        rows[i] = toRow(hist[i]);
+        const to = Date.parse(hist[i].to);
+        if (to > bounds.to) {
+          // Watching the live edge: follow it.
+          const atEdge = view.to >= bounds.to - 1;
+          bounds = { ...bounds, to };
+          if (atEdge) view = { from: view.from + (to - view.to), to };
+        }
+        schedule();
+      } else if (c.kind === "incident" && (!opts.target || opts.target === c.incident.target)) {
+        const i = hist.findIndex((x) => x.target === c.incident.target);
+        if (i < 0) return;
+        hist[i] = { ...hist[i], incidents: upsertIncident(hist[i].incidents, c.incident) };
+        rows[i] = toRow(hist[i]);
+        changed();
+      } else if (c.kind === "state") schedule();
+    },
+    destroy() {
+      cancelAnimationFrame(frame);
+      window.clearTimeout(textTimer);
+      window.clearTimeout(refineTimer);
+      scheme?.removeEventListener?.("change", recolor);
+      resize?.disconnect();
+      loadSeq++;
+    },
+  };
+}
+
+export function timelinePage(root: HTMLElement, ctx: Ctx): View {
+  const host = h("section", { "aria-label": "Timeline of every target" });
+  root.replaceChildren(h("h2", null, "Timeline"), host);
+  return timelineChart(host, { id: "timeline", rowHeight: 40, load: (args) => ctx.api.timeline(args) });
+}

@@ -1,0 +1,16 @@
+// What every page is given, and what it gives back to main.ts.
+import type { Backend } from "../api";
+import type { Change, Store } from "../store";
+
+export interface Ctx {
+  api: Backend;
+  store: Store;
+}
+
+export interface View {
+  /** The held state changed (a live event, a new StateView). */
+  update?(c: Change): void;
+  /** Once a second while the page is visible. */
+  tick?(now: number): void;
+  destroy?(): void;
+}

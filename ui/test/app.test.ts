@@ -1,0 +1,93 @@
+// The page as a whole: one state read, then events; the "… ago" ticker runs only while visible.
+/// <reference types="vite/client" />
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import indexHtml from "../index.html?raw";
+import { start } from "../src/app";
+import { fakeBackend } from "./fake-backend";
+import { history as historyView, iso, NOW, outcome, settingsView, stateView, target, timelineView } from "./fixtures";
+
+const body = indexHtml.match(/<body>([\s\S]*)<\/body>/)![1];
+
+function boot(inApp = false) {
+  document.body.innerHTML = body.replace(/<script[\s\S]*?<\/script>/, "");
+  history.replaceState(null, "", "/#/");
+  const state = stateView([target("ollama", "healthy", { name: "Ollama", last: outcome({ at: iso(NOW - 12_000) }) })]);
+  const fake = fakeBackend(inApp, {
+    getState: state,
+    timeline: timelineView([historyView("ollama")]),
+    history: historyView("ollama"),
+    getSettings: settingsView(inApp),
+    checkNow: new Error("This change needs the access token. Open the address that `llm-health serve` printed."),
+  });
+  start(fake.api);
+  return fake;
+}
+
+const ago = () => document.querySelector('tr[data-target="ollama"] time')?.textContent;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: NOW });
+  Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+});
+afterEach(() => vi.useRealTimers());
+
+describe("the page", () => {
+  it("reads the state once and keeps 'checked … ago' current while visible", async () => {
+    const fake = boot();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.api.getState).toHaveBeenCalledTimes(1);
+    expect(fake.api.timeline).toHaveBeenCalledWith({ range: "24h", buckets: 48 });
+    expect(ago()).toBe("12 s ago");
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(ago()).toBe("15 s ago");
+    // Hidden: no ticking at all.
+    fake.visible(false);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(ago()).toBe("15 s ago");
+    expect(vi.getTimerCount()).toBe(0);
+    fake.visible(true);
+    expect(ago()).toBe("20 s ago");
+    // A live check updates the row; no state read follows.
+    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(Date.now()) }) });
+    expect(ago()).toBe("0 s ago");
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(ago()).toBe("2 s ago");
+    expect(fake.api.getState).toHaveBeenCalledTimes(1);
+    expect(document.getElementById("summary")!.textContent).toBe("All 1 healthy.");
+  });
+
+  it("shows the connection and reads the history again after a reconnect", async () => {
+    const fake = boot();
+    await vi.advanceTimersByTimeAsync(0);
+    const conn = document.getElementById("conn")!;
+    fake.connect("live");
+    expect(conn.dataset.state).toBe("live");
+    expect(fake.api.timeline).toHaveBeenCalledTimes(1);
+    fake.connect("reconnecting");
+    expect(conn.dataset.state).toBe("reconnecting");
+    expect(conn.textContent).toContain("Reconnecting");
+    fake.connect("live");
+    expect(fake.api.timeline).toHaveBeenCalledTimes(2);
+  });
+
+  it("says why a change was refused", async () => {
+    boot();
+    document.getElementById("check-now")!.click();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(document.getElementById("app-message")!.textContent).toContain("access token");
+  });
+
+  it("opens the view the app's tray asks for", async () => {
+    const fake = boot(true);
+    await vi.advanceTimersByTimeAsync(0);
+    fake.visible(true, "target/ollama");
+    expect(location.hash).toBe("#/target/ollama");
+    await vi.advanceTimersByTimeAsync(10);
+    expect(document.querySelector("nav a[aria-current]")).toBeNull();
+    expect(document.querySelector("#view h2")!.textContent).toBe("Ollama ollama");
+    expect(document.querySelector("#timeline canvas")).not.toBeNull();
+    fake.visible(true, "settings");
+    await vi.advanceTimersByTimeAsync(10);
+    expect(document.getElementById("show-settings")!.getAttribute("aria-current")).toBe("page");
+  });
+});

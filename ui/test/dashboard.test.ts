@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Store } from "../src/store";
+import { dashboard } from "../src/views/dashboard";
+import { renderSummary, summaryText } from "../src/views/summary";
+import type { Status } from "../src/types";
+import { fakeBackend, settle } from "./fake-backend";
+import { history, HOUR, iso, latency, NOW, outcome, stateView, target, timelineView } from "./fixtures";
+
+const STATUSES: Status[] = ["healthy", "degraded", "unhealthy", "unknown"];
+
+function mount(n = 50) {
+  const targets = Array.from({ length: n }, (_, i) => target(`t${i}`, STATUSES[i % 4]));
+  const store = new Store();
+  store.setState(stateView(targets));
+  store.setSeries(timelineView(targets.map((t) => history(t.id))));
+  const root = document.createElement("div");
+  document.body.replaceChildren(root);
+  const { api } = fakeBackend(true);
+  const view = dashboard(root, { api, store });
+  store.subscribe((c) => view.update?.(c));
+  return { root, store, api };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: NOW, toFake: ["Date"] });
+});
+afterEach(() => vi.useRealTimers());
+
+describe("dashboard", () => {
+  it("renders 50 targets, each with shape and word for its status", () => {
+    const { root } = mount(50);
+    const rows = root.querySelectorAll<HTMLTableRowElement>("tr[data-target]");
+    expect(rows).toHaveLength(50);
+    expect(rows[0].dataset).toMatchObject({ target: "t0", status: "healthy" });
+    expect(rows[0].cells[0].textContent).toBe("● healthy ✓");
+    expect(rows[1].cells[0].textContent).toBe("▲ degraded !");
+    expect(rows[2].cells[0].textContent).toBe("■ unhealthy ×");
+    expect(rows[3].cells[0].textContent).toBe("○ unknown –");
+    // The detail rows are not targets.
+    expect(root.querySelectorAll("tr.detail-row[data-target]")).toHaveLength(0);
+    expect(root.querySelectorAll("tr.detail-row")).toHaveLength(50);
+  });
+
+  it("shows the sparkline, percentiles, error rate with its trend and when it was checked", () => {
+    const store = new Store();
+    store.setState(stateView([target("ollama")]));
+    const from = NOW - 24 * HOUR;
+    store.setSeries(timelineView([history("ollama", {
+      error_rate: 0.0125, p50_ms: 110, p90_ms: 230, p99_ms: 12_500,
+      latency: latency(from, NOW, 48, 100, (i) => (i >= 24 ? 1 : 0)),
+    })]));
+    const root = document.createElement("div");
+    dashboard(root, { api: fakeBackend(true).api, store });
+    const row = root.querySelector<HTMLTableRowElement>('tr[data-target="ollama"]')!;
+    expect(row.querySelector("svg.spark path")!.getAttribute("d")).toMatch(/^M0\.0 /);
+    expect(row.cells[3].textContent).toBe("110 ms · 230 ms · 12.5 s");
+    expect(row.cells[4].textContent).toBe("1.3% ↑");
+    expect(row.cells[4].querySelector("[aria-label]")!.getAttribute("aria-label")).toContain("rising");
+    expect(row.cells[5].textContent).toBe("12 s ago");
+  });
+
+  it("expands the details with the keyboard, keeping focus on the button", () => {
+    const { root, store } = mount(2);
+    const last = outcome({
+      class: "rate_limited", http_status: 429, message: "429 Too Many Requests", latency_ms: 800,
+      details: {
+        models: ["llama3.2:3b", "qwen2.5:7b"],
+        loaded_models: [{ name: "llama3.2:3b", vram_share: 0.75, size_bytes: 2 * 1024 ** 3 }],
+        rate_limit: { requests_remaining: 12, requests_limit: 500, requests_reset_ms: 30_000 },
+        ttft_ms: 240, tokens_per_second: 41.26,
+      },
+    });
+    store.apply({ type: "checked", target: "t0", status: "degraded", score: 0.5, outcome: last });
+    const button = root.querySelector<HTMLButtonElement>('tr[data-target="t0"] button.expand')!;
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+    button.focus();
+    button.click(); // what Enter or Space does on a focused button
+    const again = root.querySelector<HTMLButtonElement>('tr[data-target="t0"] button.expand')!;
+    expect(again.getAttribute("aria-expanded")).toBe("true");
+    expect(document.activeElement).toBe(again);
+    const detail = document.getElementById(again.getAttribute("aria-controls")!)!;
+    expect(detail.hidden).toBe(false);
+    const text = detail.textContent!;
+    expect(text).toContain("Models (2)llama3.2:3b, qwen2.5:7b");
+    expect(text).toContain("llama3.2:3b — 75% in VRAM (2.0 GB)");
+    expect(text).toContain("12 of 500 left, resets in 30 s");
+    expect(text).toContain("Time to first token240 ms");
+    expect(text).toContain("Tokens per second41.3");
+    expect(text).toContain("Last errorrate limited: 429 Too Many Requests (HTTP 429)");
+    expect(text).toContain("Health score50%");
+    again.click();
+    expect(root.querySelector('tr[data-target="t0"] button.expand')!.getAttribute("aria-expanded")).toBe("false");
+  });
+
+  it("redraws only the row an event is about", () => {
+    const { root, store } = mount(3);
+    const other = root.querySelector('tr[data-target="t1"]');
+    store.apply({ type: "transition", target: "t0", at: iso(NOW), from: "healthy", to: "unhealthy", class: "connect", reason: "refused" });
+    expect(root.querySelector<HTMLElement>('tr[data-target="t0"]')!.dataset.status).toBe("unhealthy");
+    expect(root.querySelector('tr[data-target="t1"]')).toBe(other);
+  });
+});
+
+describe("summary", () => {
+  it("counts the healthy and names the rest with since when", () => {
+    const s = stateView([
+      target("ollama"),
+      target("openai", "unhealthy", { name: "OpenAI", since: iso(NOW - 12 * 60_000) }),
+      target("groq", "degraded", { name: "Groq", since: iso(NOW - 3 * HOUR) }),
+      target("off", "unknown", { enabled: false }),
+    ]);
+    expect(summaryText(s, NOW)).toMatch(/^1 of 3 healthy\. OpenAI unhealthy since .+ \(12 min\); Groq degraded since .+ \(3 h\)\.$/);
+    expect(summaryText(stateView([target("a"), target("b")]), NOW)).toBe("All 2 healthy.");
+    expect(summaryText(stateView([]), NOW)).toBe("No endpoints are watched yet.");
+  });
+});
+
+describe("badges", () => {
+  function badges() {
+    const summary = document.createElement("p");
+    const strip = document.createElement("div");
+    document.body.replaceChildren(summary, strip);
+    renderSummary(summary, strip, stateView([
+      target("ollama", "healthy", { name: "Ollama" }),
+      target("openai", "unhealthy", { name: "OpenAI", since: iso(NOW - 5 * 60_000), last: outcome({ class: "auth", message: "401 invalid api key" }) }),
+    ]), NOW);
+    return strip;
+  }
+
+  it("shows a shape per target and a tooltip with name, status, since and last message", () => {
+    const strip = badges();
+    const b = strip.querySelector<HTMLAnchorElement>('[data-target="openai"]')!;
+    expect(b.dataset.status).toBe("unhealthy");
+    expect(b.getAttribute("aria-label")).toBe("OpenAI: unhealthy");
+    const tip = document.getElementById(b.getAttribute("aria-describedby")!)!;
+    expect(tip.getAttribute("role")).toBe("tooltip");
+    expect(tip.textContent).toMatch(/^OpenAI■ unhealthy since .+ \(5 min\)401 invalid api key$/);
+    expect(strip.querySelector('[data-target="ollama"] [aria-hidden]')!.textContent).toBe("●");
+  });
+
+  it("opens the target's report on click and on Enter", async () => {
+    const strip = badges();
+    location.hash = "#/";
+    strip.querySelector<HTMLElement>('[data-target="openai"]')!.click();
+    await settle();
+    expect(location.hash).toBe("#/target/openai");
+    location.hash = "#/";
+    strip.querySelector<HTMLElement>('[data-target="ollama"]')!.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(location.hash).toBe("#/target/ollama");
+  });
+});
