@@ -22,6 +22,9 @@ function fakeContext(canvas: HTMLCanvasElement): FakeContext {
   }) as unknown as FakeContext;
 }
 
+const contexts = new WeakMap<HTMLCanvasElement, FakeContext>();
+
 HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement) {
-  return fakeContext(this);
+  if (!contexts.has(this)) contexts.set(this, fakeContext(this));
+  return contexts.get(this);
 } as unknown as HTMLCanvasElement["getContext"];

@@ -1,20 +1,20 @@
 // Past incidents, newest first, with their cause in plain words; filtered by target.
 import { h } from "../dom";
-import { CLASS_WORDS, STATUS } from "../domain";
+import { CLASS_WORDS } from "../domain";
 import { clock, durationWords } from "../format";
 import { href } from "../router";
 import { upsertIncident } from "../state";
 import type { Incident } from "../types";
+import { statusLabel } from "./status";
 import type { Ctx, View } from "./view";
 
 export function incidentItem(i: Incident, name: string, now: number): HTMLLIElement {
-  const { shape, word } = STATUS[i.worst];
   const duration =
     i.duration_ms !== null ? durationWords(i.duration_ms) : `ongoing, ${durationWords(now - Date.parse(i.started_at))} so far`;
   const li = h(
     "li",
     { class: `incident ${i.worst}`, "data-ongoing": String(i.ended_at === null) },
-    h("span", { class: `status ${i.worst}` }, h("span", { "aria-hidden": "true" }, shape), ` ${word}`),
+    statusLabel(i.worst),
     " ",
     h("a", { href: href({ view: "target", id: i.target }) }, name),
     ": ",

@@ -113,7 +113,9 @@ export function targetForm(api: Backend, defaults: () => TimingFile, onSaved: (i
     const env = t.api_key_env ?? d.keyEnv;
     keyHint.textContent = api.inApp
       ? "Saved to the OS keyring with the target; leave empty to keep the current key."
-      : `Used only for Test connection. The server reads the key from ${env ?? "no variable"} when it starts.`;
+      : env
+        ? `Used only for Test connection. The server reads the key from ${env} when it starts.`
+        : "This kind needs no key.";
     const def = defaults();
     for (const [k, input] of Object.entries(timing)) {
       input.placeholder = String(def[k as keyof TimingFile] ?? "");

@@ -144,7 +144,9 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   );
 
   const c2d = canvas.getContext("2d");
-  const plot = (): Plot => ({ left: LABEL_W, width: Math.max(10, canvas.clientWidth - LABEL_W - PAD_R) });
+  // Before layout (or without one, in tests) the canvas has no width yet.
+  const cssWidth = () => canvas.clientWidth || 800;
+  const plot = (): Plot => ({ left: LABEL_W, width: Math.max(10, cssWidth() - LABEL_W - PAD_R) });
 
   function legend(): HTMLElement {
     return h("span", { class: "legend" }, (["healthy", "degraded", "unhealthy", "unknown"] as Status[]).map((s) =>
@@ -225,7 +227,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     const t0 = performance.now();
     if (!c2d) return;
     const dpr = window.devicePixelRatio || 1;
-    const cssW = canvas.clientWidth || 800;
+    const cssW = cssWidth();
     const cssH = AXIS_H + rows.length * opts.rowHeight + 4;
     if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
       canvas.width = Math.round(cssW * dpr);
@@ -251,7 +253,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
       const x = Math.round(timeToX(tk.t, view, p)) + 0.5;
       g.moveTo(x, AXIS_H - 4);
       g.lineTo(x, cssH);
-      g.fillText(tk.label, x + 3, AXIS_H / 2);
+      if (x + 3 + g.measureText(tk.label).width < cssW) g.fillText(tk.label, x + 3, AXIS_H / 2);
     }
     g.stroke();
 
@@ -365,7 +367,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     }
     tip.hidden = false;
     tip.textContent = `${m.item.row.name}: ${incidentWords(m.item.incident)}`;
-    tip.style.left = `${Math.min(m.x, canvas.clientWidth - 220)}px`;
+    tip.style.left = `${Math.min(m.x, cssWidth() - 220)}px`;
     tip.style.top = `${m.y + 8}px`;
   }
 
@@ -447,7 +449,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
           bounds = { ...bounds, to };
           if (atEdge) view = { from: view.from + (to - view.to), to };
         }
-        schedule();
+        changed();
       } else if (c.kind === "incident" && (!opts.target || opts.target === c.incident.target)) {
         const i = hist.findIndex((x) => x.target === c.incident.target);
         if (i < 0) return;
