@@ -1,7 +1,7 @@
 // A stand-in for `llm-health serve` with made-up data, for working on the UI without the Rust
 // side: `npm run build && node dev/mock-server.mjs [targets] [port]`, then open the printed URL.
 // It speaks the API of crates/server/API.md (no token or Host checks) and sends a live event
-// every second.
+// every second. MOCK_FLAP=1 makes every target flap every few minutes (a heavy timeline).
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
@@ -24,7 +24,9 @@ const targets = Array.from({ length: N }, (_, i) => {
   const segs = [];
   for (let t = start; t < Date.now(); ) {
     const bad = rand() < 0.3;
-    const len = bad ? 60_000 + rand() * 3_600_000 : 600_000 + rand() * 2 * DAY;
+    const len = process.env.MOCK_FLAP
+      ? 30_000 + rand() * 600_000
+      : bad ? 60_000 + rand() * 3_600_000 : 600_000 + rand() * 2 * DAY;
     const status = bad ? (rand() < 0.5 ? "unhealthy" : "degraded") : rand() < 0.03 ? "unknown" : "healthy";
     segs.push({ from: t, to: Math.min(t + len, Date.now()), status, cause: CAUSES[Math.floor(rand() * CAUSES.length)] });
     t += len;

@@ -2,7 +2,7 @@
 // unhealthy, dotted when degraded), incident markers, and latency (p50, p90 faint) on the same
 // time axis. Zoom and pan by wheel, pinch, drag and keys; the arithmetic is in timeline-math.ts.
 import { h } from "../dom";
-import { CLASS_WORDS, STATUS } from "../domain";
+import { CLASS_WORDS, STATUS, STATUSES } from "../domain";
 import { clock, durationWords, pct } from "../format";
 import { applyTargetEvent, type Change } from "../store";
 import { upsertIncident } from "../state";
@@ -25,7 +25,8 @@ interface Row {
   id: string;
   name: string;
   segs: Seg[];
-  incidents: Incident[];
+  /** Oldest first, times parsed once: N and P step through them in time order. */
+  incidents: { incident: Incident; start: number; end: number }[];
   lat: Lat[];
 }
 interface Loaded {
@@ -44,6 +45,8 @@ declare global {
 const LABEL_W = 180;
 const AXIS_H = 22;
 const PAD_R = 12;
+/** Incidents per target the text alternative spells out. */
+const TOLD = 20;
 /** Finer latency is asked for once the view is this much narrower than what was loaded. */
 const REFINE_RATIO = 3;
 
@@ -51,7 +54,22 @@ const parseLat = (h: HistoryView): Lat[] =>
   h.latency.map((p) => ({ from: Date.parse(p.from), to: Date.parse(p.to), p50: p.p50_ms, p90: p.p90_ms }));
 
 function toRow(h: HistoryView): Row {
-  return { id: h.target, name: h.name, segs: parseSegments(h.segments), incidents: h.incidents, lat: parseLat(h) };
+  const incidents = h.incidents
+    .map((incident) => ({
+      incident,
+      start: Date.parse(incident.started_at),
+      end: incident.ended_at ? Date.parse(incident.ended_at) : Date.parse(h.to),
+    }))
+    .sort((a, b) => a.start - b.start);
+  return { id: h.target, name: h.name, segs: parseSegments(h.segments), incidents, lat: parseLat(h) };
+}
+
+/** A marker: pointing down at `y + 1`, `r` wide on each side. */
+function triangle(g: CanvasRenderingContext2D, x: number, y: number, r: number) {
+  g.moveTo(x - r, y - r - 1);
+  g.lineTo(x + r, y - r - 1);
+  g.lineTo(x, y + 1);
+  g.closePath();
 }
 
 type Colors = Record<Status | "fg" | "muted" | "line" | "bg" | "accent", string>;
@@ -111,7 +129,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   let markers: Marker<{ row: Row; incident: Incident }>[] = [];
   let selected = -1;
   let colors: Colors | null = null;
-  let patterns: { hatch: CanvasPattern | null; dots: CanvasPattern | null } | null = null;
+  let textures: { hatch: CanvasPattern | null; dots: CanvasPattern | null } | null = null;
   let frame = 0;
   let refineTimer: number | undefined;
   let textTimer: number | undefined;
@@ -149,7 +167,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   const plot = (): Plot => ({ left: LABEL_W, width: Math.max(10, cssWidth() - LABEL_W - PAD_R) });
 
   function legend(): HTMLElement {
-    return h("span", { class: "legend" }, (["healthy", "degraded", "unhealthy", "unknown"] as Status[]).map((s) =>
+    return h("span", { class: "legend" }, STATUSES.map((s) =>
       h("span", { class: `key ${s}` }, h("span", { class: "swatch", "aria-hidden": "true" }), ` ${STATUS[s].shape} ${STATUS[s].word} `)));
   }
 
@@ -235,7 +253,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
       canvas.style.height = `${cssH}px`;
     }
     colors ??= readColors(canvas);
-    patterns ??= { hatch: pattern(c2d, "hatch", colors.bg), dots: pattern(c2d, "dots", colors.fg) };
+    const patterns = (textures ??= { hatch: pattern(c2d, "hatch", colors.bg), dots: pattern(c2d, "dots", colors.fg) });
     const col = colors;
     const g = c2d;
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -259,6 +277,12 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
 
     markers = [];
     const band = Math.max(10, Math.round(opts.rowHeight * 0.3));
+    // Batched by status: one path per status for all rows, so a flapping week costs a few fills,
+    // not one per segment.
+    const bands: Record<Status, number[]> = { healthy: [], degraded: [], unhealthy: [], unknown: [] };
+    const underlines: number[] = [];
+    const lines: { lat: Lat[]; max: number; bottom: number; height: number }[] = [];
+    const triangles: number[] = [];
     rows.forEach((row, i) => {
       const top = AXIS_H + i * opts.rowHeight;
       const bandTop = top + opts.rowHeight - band - 4;
@@ -268,26 +292,50 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
       g.fillStyle = col.muted;
       g.fillText(pct(visibleUptime(row.segs, view), 2), 6, bandTop + band / 2 + 7);
 
-      for (const r of bandRuns(row.segs, view, p)) {
-        g.fillStyle = col[r.status];
-        g.fillRect(r.x, bandTop, r.w, band);
-        const tex = r.status === "unhealthy" ? patterns!.hatch : r.status === "degraded" ? patterns!.dots : null;
-        if (tex) {
-          g.fillStyle = tex;
-          g.fillRect(r.x, bandTop, r.w, band);
-        }
-      }
+      for (const r of bandRuns(row.segs, view, p)) bands[r.status].push(r.x, bandTop, r.w);
 
       // Latency above the band, scaled to what is visible of this row.
       const lat = latencyFor(row).filter((l) => l.to > view.from && l.from < view.to);
-      const max = Math.max(1, ...lat.map((l) => l.p90 ?? l.p50 ?? 0));
       const areaTop = top + 4;
       const areaH = bandTop - areaTop - 3;
-      const line = (key: "p50" | "p90", alpha: number, width: number) => {
-        g.globalAlpha = alpha;
-        g.strokeStyle = col.accent;
-        g.lineWidth = width;
-        g.beginPath();
+      if (areaH > 4 && lat.length) {
+        lines.push({ lat, max: Math.max(1, ...lat.map((l) => l.p90 ?? l.p50 ?? 0)), bottom: areaTop + areaH, height: areaH });
+      }
+
+      // Incident markers: a triangle at the start, the stretch underlined. Overlapping ones are
+      // drawn as one (underlines merged, triangles at least a marker apart); every one can
+      // still be pointed at.
+      let lastX = -Infinity;
+      let run: [number, number] | null = null;
+      const y = bandTop + band + 1;
+      for (const m of row.incidents) {
+        if (m.end < view.from || m.start > view.to) continue;
+        const x = timeToX(Math.max(m.start, view.from), view, p);
+        const x2 = Math.max(x + 1, timeToX(Math.min(m.end, view.to), view, p));
+        if (run && x <= run[1] + 1) run[1] = Math.max(run[1], x2);
+        else {
+          if (run) underlines.push(run[0], y, run[1] - run[0]);
+          run = [x, x2];
+        }
+        markers.push({ x, y: bandTop - 4, item: { row, incident: m.incident } });
+        if (x - lastX > 8) {
+          triangles.push(x, bandTop - 4);
+          lastX = x;
+        }
+      }
+      if (run) underlines.push(run[0], y, run[1] - run[0]);
+    });
+    // Latency of every row in two strokes (p90 faint, then p50), clipped to the plot.
+    g.save();
+    g.beginPath();
+    g.rect(p.left, 0, p.width, cssH);
+    g.clip();
+    g.strokeStyle = col.accent;
+    for (const [key, alpha, width] of [["p90", 0.35, 1], ["p50", 1, 1.5]] as const) {
+      g.globalAlpha = alpha;
+      g.lineWidth = width;
+      g.beginPath();
+      for (const { lat, max, bottom, height } of lines) {
         let pen = false;
         for (const l of lat) {
           const v = l[key];
@@ -296,44 +344,40 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
             continue;
           }
           const x = timeToX((l.from + l.to) / 2, view, p);
-          const y = areaTop + areaH - (v / max) * areaH;
+          const y = bottom - (v / max) * height;
           if (pen) g.lineTo(x, y);
           else g.moveTo(x, y);
           pen = true;
         }
-        g.stroke();
-        g.globalAlpha = 1;
-      };
-      if (areaH > 4) {
-        g.save();
-        g.beginPath();
-        g.rect(p.left, areaTop, p.width, areaH + 1);
-        g.clip();
-        line("p90", 0.35, 1);
-        line("p50", 1, 1.5);
-        g.restore();
       }
+      g.stroke();
+    }
+    g.restore();
 
-      // Incident markers: a triangle at the start, the stretch underlined.
-      for (const inc of row.incidents) {
-        const start = Date.parse(inc.started_at);
-        const end = inc.ended_at ? Date.parse(inc.ended_at) : bounds.to;
-        if (end < view.from || start > view.to) continue;
-        const x = timeToX(Math.max(start, view.from), view, p);
-        const x2 = timeToX(Math.min(end, view.to), view, p);
-        g.fillStyle = col.fg;
-        g.fillRect(x, bandTop + band + 1, Math.max(1, x2 - x), 2);
-        const m = { x, y: bandTop - 4, item: { row, incident: inc } };
-        markers.push(m);
-        const on = selected >= 0 && markers.length - 1 === selected;
-        g.beginPath();
-        g.moveTo(x - (on ? 6 : 4), m.y - (on ? 7 : 5));
-        g.lineTo(x + (on ? 6 : 4), m.y - (on ? 7 : 5));
-        g.lineTo(x, m.y + 1);
-        g.closePath();
+    for (const st of STATUSES) {
+      const b = bands[st];
+      if (!b.length) continue;
+      g.beginPath();
+      for (let k = 0; k < b.length; k += 3) g.rect(b[k], b[k + 1], b[k + 2], band);
+      g.fillStyle = col[st];
+      g.fill();
+      const tex = st === "unhealthy" ? patterns.hatch : st === "degraded" ? patterns.dots : null;
+      if (tex) {
+        g.fillStyle = tex;
         g.fill();
       }
-    });
+    }
+    g.fillStyle = col.fg;
+    for (let k = 0; k < underlines.length; k += 3) g.fillRect(underlines[k], underlines[k + 1], underlines[k + 2], 2);
+    g.beginPath();
+    for (let k = 0; k < triangles.length; k += 2) triangle(g, triangles[k], triangles[k + 1], 4);
+    g.fill();
+    const sel = markers[selected];
+    if (sel) {
+      g.beginPath();
+      triangle(g, sel.x, sel.y, 7);
+      g.fill();
+    }
     const dt = performance.now() - t0;
     canvas.dataset.frameMs = dt.toFixed(2);
     const perf = (window.__llmHealthPerf ??= { frames: [] });
@@ -350,9 +394,12 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   /** The text alternative: per target, the visible uptime and the incidents in view. */
   function describe() {
     const items = rows.map((row) => {
-      const inView = row.incidents.filter((i) => Date.parse(i.started_at) < view.to && (i.ended_at ? Date.parse(i.ended_at) : bounds.to) > view.from);
+      const inView = row.incidents.filter((m) => m.start < view.to && m.end > view.from).map((m) => m.incident);
+      // A flapping target can have thousands: the newest few say enough.
+      const told = inView.slice(-TOLD).reverse().map((i) => h("li", null, incidentWords(i)));
+      if (inView.length > TOLD) told.push(h("li", null, `and ${inView.length - TOLD} earlier`));
       return h("li", null, `${row.name}: ${pct(visibleUptime(row.segs, view), 2)} up`,
-        inView.length ? h("ul", null, inView.map((i) => h("li", null, incidentWords(i)))) : ", no incidents");
+        inView.length ? [`, ${inView.length} incident${inView.length === 1 ? "" : "s"}`, h("ul", null, told)] : ", no incidents");
     });
     text.replaceChildren(
       h("p", null, `From ${clock(view.from)} to ${clock(view.to)}; overall ${pct(overallUptime(rows.map((r) => r.segs), view), 2)} up.`),
@@ -426,7 +473,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   const scheme = window.matchMedia?.("(prefers-color-scheme: dark)");
   const recolor = () => {
     colors = null;
-    patterns = null;
+    textures = null;
     schedule();
   };
   scheme?.addEventListener?.("change", recolor);
