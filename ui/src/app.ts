@@ -25,9 +25,14 @@ const byId = (id: string) => document.getElementById(id) as HTMLElement;
 
 export function start(api: Backend): void {
   const store = new Store();
-  const ctx: Ctx = { api, store };
   const root = byId("view");
   const message = byId("app-message");
+  const run = (p: Promise<unknown>) =>
+    p.then(
+      () => (message.textContent = ""),
+      (err: Error) => (message.textContent = err.message),
+    );
+  const ctx: Ctx = { api, store, run };
   let view: View | null = null;
   let current = "";
   let ticker: number | undefined;
@@ -95,12 +100,7 @@ export function start(api: Backend): void {
     if (yes && api.inApp) loadSeries();
   });
 
-  byId("check-now").addEventListener("click", () =>
-    api.checkNow(null).then(
-      () => (message.textContent = ""),
-      (err: Error) => (message.textContent = err.message),
-    ),
-  );
+  byId("check-now").addEventListener("click", () => run(api.checkNow(null)));
   byId("skip").addEventListener("click", (e) => {
     e.preventDefault();
     byId("main").focus();

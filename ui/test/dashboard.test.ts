@@ -3,7 +3,7 @@ import { Store } from "../src/store";
 import { dashboard } from "../src/views/dashboard";
 import { renderSummary, summaryText } from "../src/views/summary";
 import type { Status } from "../src/types";
-import { fakeBackend, settle } from "./fake-backend";
+import { ctx, fakeBackend, settle } from "./fake-backend";
 import { history, HOUR, iso, latency, NOW, outcome, stateView, target, timelineView } from "./fixtures";
 
 const STATUSES: Status[] = ["healthy", "degraded", "unhealthy", "unknown"];
@@ -16,7 +16,7 @@ function mount(n = 50) {
   const root = document.createElement("div");
   document.body.replaceChildren(root);
   const { api } = fakeBackend(true);
-  const view = dashboard(root, { api, store });
+  const view = dashboard(root, ctx(api, store));
   store.subscribe((c) => view.update?.(c));
   return { root, store, api };
 }
@@ -50,7 +50,7 @@ describe("dashboard", () => {
       latency: latency(from, NOW, 48, 100, (i) => (i >= 24 ? 1 : 0)),
     })]));
     const root = document.createElement("div");
-    dashboard(root, { api: fakeBackend(true).api, store });
+    dashboard(root, ctx(fakeBackend(true).api, store));
     const row = root.querySelector<HTMLTableRowElement>('tr[data-target="ollama"]')!;
     expect(row.querySelector("svg.spark path")!.getAttribute("d")).toMatch(/^M0\.0 /);
     expect(row.cells[3].textContent).toBe("110 ms · 230 ms · 12.5 s");

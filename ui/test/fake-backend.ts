@@ -2,7 +2,9 @@
 // function the test calls.
 import { vi } from "vitest";
 import type { Backend, Connection } from "../src/api";
+import type { Store } from "../src/store";
 import type { MonitorEvent, StateView } from "../src/types";
+import type { Ctx } from "../src/views/view";
 
 type Listeners = {
   monitor: ((e: MonitorEvent) => void)[];
@@ -51,6 +53,11 @@ export function fakeBackend(inApp: boolean, replies: Partial<Record<keyof Backen
     visible: (v: boolean, route: string | null = null) => on.visibility.forEach((f) => f(v, route)),
     connect: (c: Connection) => on.connection.forEach((f) => f(c)),
   };
+}
+
+/** What a view is given; a command's failure is the test's to check, not shown anywhere. */
+export function ctx(api: Backend, store: Store): Ctx {
+  return { api, store, run: (p) => void p.catch(() => {}) };
 }
 
 /** Lets pending promise callbacks run. */

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Store } from "../src/store";
 import { incidents } from "../src/views/incidents";
-import { fakeBackend, settle } from "./fake-backend";
+import { ctx, fakeBackend, settle } from "./fake-backend";
 import { incident, NOW, stateView, target } from "./fixtures";
 
 const all = [
@@ -18,7 +18,7 @@ async function mount() {
   store.setState(stateView([target("ollama", "healthy", { name: "Ollama" }), target("openai", "unhealthy", { name: "OpenAI" })]));
   const root = document.createElement("div");
   document.body.replaceChildren(root);
-  const view = incidents(root, { api: fake.api, store });
+  const view = incidents(root, ctx(fake.api, store));
   store.subscribe((c) => view.update?.(c));
   await settle();
   return { fake, root, store };

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Store } from "../src/store";
 import { onboarding } from "../src/views/onboarding";
 import type { Offer } from "../src/types";
-import { fakeBackend, settle } from "./fake-backend";
+import { ctx, fakeBackend, settle } from "./fake-backend";
 import { stateView } from "./fixtures";
 
 const offers: Offer[] = [
@@ -17,7 +17,7 @@ function mount() {
   section.id = "onboarding";
   section.hidden = true;
   document.body.replaceChildren(section);
-  const view = onboarding(section, { api: fake.api, store: new Store() });
+  const view = onboarding(section, ctx(fake.api, new Store()));
   return { fake, section, view };
 }
 

@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { Store } from "../src/store";
 import { settings } from "../src/views/settings";
 import type { TestResult } from "../src/types";
-import { fakeBackend, settle } from "./fake-backend";
+import { ctx, fakeBackend, settle } from "./fake-backend";
 import { outcome, settingsView } from "./fixtures";
 
 async function mount(inApp: boolean, replies: Parameters<typeof fakeBackend>[1] = {}) {
   const fake = fakeBackend(inApp, { getSettings: settingsView(inApp), ...replies });
   const root = document.createElement("div");
   document.body.replaceChildren(root);
-  settings(root, { api: fake.api, store: new Store() });
+  settings(root, ctx(fake.api, new Store()));
   await settle();
   return { fake, root };
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Store } from "../src/store";
 import { timelinePage } from "../src/views/timeline";
 import type { FakeContext } from "./setup";
-import { fakeBackend } from "./fake-backend";
+import { ctx, fakeBackend } from "./fake-backend";
 import { history, HOUR, incident, iso, NOW, timelineView } from "./fixtures";
 
 const FROM = NOW - 24 * HOUR;
@@ -21,7 +21,7 @@ function mount() {
   const root = document.createElement("div");
   document.body.replaceChildren(root);
   const store = new Store();
-  const view = timelinePage(root, { api: fake.api, store });
+  const view = timelinePage(root, ctx(fake.api, store));
   store.subscribe((c) => view.update?.(c));
   const canvas = root.querySelector<HTMLCanvasElement>("#timeline canvas")!;
   return { fake, root, canvas, store, view };

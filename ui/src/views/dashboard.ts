@@ -36,7 +36,7 @@ function latencyCells(hist: HistoryView | undefined): HTMLTableCellElement[] {
   ];
 }
 
-export function dashboard(root: HTMLElement, { api, store }: Ctx): View {
+export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
   const expanded = new Set<string>();
   const rows = new Map<string, [HTMLTableRowElement, HTMLTableRowElement]>();
   const tbody = h("tbody");
@@ -87,7 +87,7 @@ export function dashboard(root: HTMLElement, { api, store }: Ctx): View {
       rows.get(t.id)?.[0].querySelector<HTMLButtonElement>("button.expand")?.focus();
     });
     const check = h("button", { type: "button", "aria-label": `Check ${t.name} now` }, "Check");
-    check.addEventListener("click", () => void api.checkNow(t.id).catch(() => {}));
+    check.addEventListener("click", () => run(api.checkNow(t.id)));
     const main = h(
       "tr",
       { "data-status": t.status, class: t.enabled ? "" : "disabled" },

@@ -51,7 +51,7 @@ export function targetReport(root: HTMLElement, ctx: Ctx, id: string): View {
     }
     const now = Date.now();
     const check = h("button", { type: "button" }, "Check now");
-    check.addEventListener("click", () => void api.checkNow(id).catch(() => {}));
+    check.addEventListener("click", () => ctx.run(api.checkNow(id)));
     head.replaceChildren(
       h("h2", null, t.name, " ", h("small", null, t.kind)),
       h("p", { class: "report-status", "data-status": t.status }, statusLabel(t.status, t.enabled),

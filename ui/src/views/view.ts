@@ -5,6 +5,8 @@ import type { Change, Store } from "../store";
 export interface Ctx {
   api: Backend;
   store: Store;
+  /** Runs a command whose only answer is success or a sentence for the page's message line. */
+  run(p: Promise<unknown>): void;
 }
 
 export interface View {
