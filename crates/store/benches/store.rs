@@ -4,127 +4,15 @@
 //! `cargo bench -p store` (takes a few minutes). `STORE_BENCH_TARGETS` / `STORE_BENCH_DAYS`
 //! shrink it for a quick look.
 
-use chrono::{DateTime, Duration, Utc};
-use monitor::{Check, Class, Details, Event, Incident, Outcome, Status, TokenUse, Transition};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+mod data;
+
+use chrono::Duration;
+use data::{env_or, events, pct, ts, DAY_MS, STEP_MS};
+use monitor::Event;
+use monitor::Kind;
 use std::path::Path;
 use std::time::Instant;
-use store::{Retention, Store};
-
-const STEP_MS: i64 = 10_000;
-
-fn env_or(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn ts(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).expect("benchmark timestamps are in range")
-}
-
-fn outcome(rng: &mut StdRng, at: i64) -> Outcome {
-    let r: f64 = rng.gen();
-    let class = if r < 0.02 {
-        [
-            Class::Timeout,
-            Class::Connect,
-            Class::ServerError,
-            Class::Overloaded,
-        ][rng.gen_range(0..4)]
-    } else if r < 0.04 {
-        Class::Slow
-    } else {
-        Class::Ok
-    };
-    // Roughly log-normal around 250 ms, with a tail.
-    let latency = (250.0 * (rng.gen::<f64>() * 2.0 - 1.0 + rng.gen::<f64>()).exp()) as u64;
-    Outcome {
-        at: ts(at),
-        class,
-        http_status: (class != Class::Timeout && class != Class::Connect).then_some(200),
-        latency_ms: latency,
-        message: if class == Class::Ok {
-            String::new()
-        } else {
-            class.plain_words().to_string()
-        },
-        details: Details {
-            ttft_ms: rng.gen_bool(0.2).then_some(latency / 2),
-            tokens: rng.gen_bool(0.2).then_some(TokenUse {
-                input: 8,
-                output: 1,
-            }),
-            ..Details::default()
-        },
-    }
-}
-
-/// Every target's events for `[start, end)`, in time order, as the engine would send them.
-fn events(targets: usize, start: i64, end: i64, seed: u64) -> Vec<Event> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut out = Vec::new();
-    let mut status = vec![Status::Healthy; targets];
-    let mut open: Vec<Option<i64>> = vec![None; targets];
-    let mut at = start;
-    while at < end {
-        for t in 0..targets {
-            let id = format!("target-{t:02}");
-            let o = outcome(&mut rng, at + t as i64 * 97);
-            // A few outages per target per week.
-            if rng.gen_bool(0.0001) && status[t] == Status::Healthy {
-                out.push(Event::Transition(Transition {
-                    target: id.clone(),
-                    at: o.at,
-                    from: Status::Healthy,
-                    to: Status::Unhealthy,
-                    class: Class::Timeout,
-                    reason: "3 timeouts in a row".into(),
-                }));
-                out.push(Event::Incident(Incident {
-                    target: id.clone(),
-                    started_at: o.at,
-                    ended_at: None,
-                    worst: Status::Unhealthy,
-                    cause: Class::Timeout,
-                    message: "timing out".into(),
-                }));
-                status[t] = Status::Unhealthy;
-                open[t] = Some(at);
-            } else if status[t] == Status::Unhealthy && rng.gen_bool(0.01) {
-                out.push(Event::Transition(Transition {
-                    target: id.clone(),
-                    at: o.at,
-                    from: Status::Unhealthy,
-                    to: Status::Healthy,
-                    class: Class::Ok,
-                    reason: "recovered".into(),
-                }));
-                if let Some(s) = open[t].take() {
-                    out.push(Event::Incident(Incident {
-                        target: id.clone(),
-                        started_at: ts(s + t as i64 * 97),
-                        ended_at: Some(o.at),
-                        worst: Status::Unhealthy,
-                        cause: Class::Timeout,
-                        message: "timing out".into(),
-                    }));
-                }
-                status[t] = Status::Healthy;
-            }
-            out.push(Event::Checked(Check {
-                target: id,
-                outcome: o,
-                status: status[t],
-                score: 0.9,
-            }));
-        }
-        at += STEP_MS;
-    }
-    out
-}
+use store::{Retention, Store, TargetInfo, Window};
 
 fn file_size(path: &Path) -> u64 {
     let side = |suffix: &str| {
@@ -133,11 +21,6 @@ fn file_size(path: &Path) -> u64 {
         std::fs::metadata(s).map(|m| m.len()).unwrap_or(0)
     };
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) + side("-wal")
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    let r = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[r.clamp(1, sorted.len()) - 1]
 }
 
 struct Rows(Vec<(String, String)>);
@@ -213,55 +96,46 @@ async fn main() {
         store.close().await;
     }
 
-    // 2. A week of history.
-    let path = dir_path.join("week.db");
-    let store = Store::open(&path).await.expect("open").store;
+    // 2. A week of history (STORE_BENCH_WEEK=<file> reuses one built by an earlier run).
     // Not hour aligned, so history ranges have partial edge hours like real ones.
     let now = 1_700_000_000_000i64 / 3_600_000 * 3_600_000 + 23 * 60_000 + 17_000;
-    let start = now - days * 86_400_000;
-    let t0 = Instant::now();
-    let mut checks = 0usize;
-    let mut other = 0usize;
-    // Generate a day at a time to keep memory flat.
-    let mut day_start = start;
-    let mut seed = 10;
-    while day_start < now {
-        let day_end = (day_start + 86_400_000).min(now);
-        let evs = events(targets, day_start, day_end, seed);
-        seed += 1;
-        for e in &evs {
-            match e {
-                Event::Checked(_) => checks += 1,
-                _ => other += 1,
-            }
+    let (path, reused) = match std::env::var_os("STORE_BENCH_WEEK") {
+        Some(p) => {
+            let p = std::path::PathBuf::from(p);
+            let exists = p.exists();
+            (p, exists)
         }
-        for chunk in evs.chunks(512) {
-            store.write(chunk).await.expect("write");
-        }
-        day_start = day_end;
+        None => (dir_path.join("week.db"), false),
+    };
+    let store = Store::open(&path).await.expect("open").store;
+    let infos: Vec<TargetInfo> = (0..targets)
+        .map(|i| TargetInfo {
+            id: data::target_id(i),
+            kind: Kind::Openai,
+            name: format!("Target {i}"),
+        })
+        .collect();
+    if !reused {
+        let built = data::build(&store, targets, days, now).await;
+        rows.add(
+            format!("build: {targets} targets × every 10 s × {days} d"),
+            format!(
+                "{} checks + {} transitions/incidents in {:.1} s ({:.0} checks/s)",
+                built.checks,
+                built.other,
+                built.build_secs,
+                built.checks as f64 / built.build_secs
+            ),
+        );
+        rows.add(
+            "first `maintain` (roll up the whole week)",
+            format!(
+                "{:.1} s, {} roll-up rows",
+                built.maintain_secs, built.rollups_written
+            ),
+        );
+        store.upsert_targets(&infos).await.expect("targets");
     }
-    let build = t0.elapsed().as_secs_f64();
-    rows.add(
-        format!("build: {targets} targets × every 10 s × {days} d"),
-        format!(
-            "{checks} checks + {other} transitions/incidents in {build:.1} s ({:.0} checks/s)",
-            checks as f64 / build
-        ),
-    );
-
-    let t0 = Instant::now();
-    let report = store
-        .maintain(ts(now), &Retention::default())
-        .await
-        .expect("maintain");
-    rows.add(
-        "first `maintain` (roll up the whole week)",
-        format!(
-            "{:.1} s, {} roll-up rows",
-            t0.elapsed().as_secs_f64(),
-            report.rollups_written
-        ),
-    );
     let t0 = Instant::now();
     store
         .maintain(ts(now + 60_000), &Retention::default())
@@ -285,6 +159,36 @@ async fn main() {
             format!("median {p50:.2} ms, p99 {p99:.2} ms"),
         );
     }
+    for (name, range) in [
+        ("7 d", Duration::days(7)),
+        ("30 d", Duration::days(30)),
+        ("24 h", Duration::hours(24)),
+    ] {
+        let window = Window {
+            from: ts(now) - range,
+            to: ts(now),
+            buckets: store::DEFAULT_BUCKETS,
+        };
+        let mut times = Vec::with_capacity(30);
+        for i in 0..33 {
+            let t0 = Instant::now();
+            let view = store.timeline(&infos, &window).await.expect("timeline");
+            assert_eq!(view.targets.len(), targets);
+            // The first runs warm the page cache.
+            if i >= 3 {
+                times.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        rows.add(
+            format!("`timeline` {name} ({targets} targets, 120 latency points each), 30 runs"),
+            format!(
+                "median {:.1} ms, p99 {:.1} ms",
+                pct(&times, 50.0),
+                pct(&times, 99.0)
+            ),
+        );
+    }
     let t0 = Instant::now();
     let snap = store.snapshot().await.expect("snapshot");
     rows.add(
@@ -300,6 +204,7 @@ async fn main() {
         format!("`checks` export, one target, 24 h ({} rows)", export.len()),
         format!("{:.1} ms", t0.elapsed().as_secs_f64() * 1000.0),
     );
+    let checks = targets as i64 * days * DAY_MS / STEP_MS;
     // Closing checkpoints the WAL into the file: this is the size at rest.
     store.close().await;
     rows.add(

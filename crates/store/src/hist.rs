@@ -73,6 +73,10 @@ impl Histogram {
         Self::default()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
     #[cfg(test)]
     pub fn total(&self) -> u64 {
         self.total
@@ -134,11 +138,18 @@ impl Histogram {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Histogram, BadBlob> {
+        let mut h = Histogram::new();
+        h.merge_encoded(bytes)?;
+        Ok(h)
+    }
+
+    /// Adds an encoded histogram's counts without building it first (long ranges merge
+    /// thousands of them). On error `self` holds part of the blob: discard it.
+    pub fn merge_encoded(&mut self, bytes: &[u8]) -> Result<(), BadBlob> {
         let (&format, mut rest) = bytes.split_first().ok_or(BadBlob("empty histogram"))?;
         if format != FORMAT_V1 {
             return Err(BadBlob("unknown histogram format"));
         }
-        let mut h = Histogram::new();
         let mut bucket = 0usize;
         while !rest.is_empty() {
             let gap = take_varint(&mut rest)?;
@@ -151,9 +162,9 @@ impl Histogram {
             if bucket > 4096 {
                 return Err(BadBlob("bucket out of range"));
             }
-            h.add_n(bucket, n);
+            self.add_n(bucket, n);
         }
-        Ok(h)
+        Ok(())
     }
 }
 
@@ -231,6 +242,7 @@ mod tests {
             for p in [1.0, 50.0, 90.0, 99.0] {
                 prop_assert_eq!(merged.percentile(p), all.percentile(p));
             }
+
         }
     }
 

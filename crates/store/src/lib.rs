@@ -11,9 +11,11 @@ mod hist;
 mod maintain;
 mod open;
 mod query;
+mod series;
 mod sql;
 mod timeline;
 mod unclean;
+mod view;
 mod write;
 mod writer;
 
@@ -29,6 +31,9 @@ use std::sync::Arc;
 /// Bound on the relative error of percentiles read from histograms (long ranges).
 pub const PERCENTILE_RELATIVE_ERROR: f64 = 0.02;
 pub use unclean::UNCLEAN_REASON;
+pub use view::{
+    HistoryView, LatencyPoint, TimelineView, Window, WindowArgs, DEFAULT_BUCKETS, MAX_BUCKETS,
+};
 pub use writer::{Writer, WriterConfig, WriterStats};
 
 /// Handle to the history database. Cheap to clone: clones share the connection pools.
@@ -309,6 +314,8 @@ pub enum StoreError {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     },
+    #[error(transparent)]
+    UnknownRange(#[from] ParseRangeError),
     #[error("the history writer stopped abnormally: {0}")]
     Writer(String),
 }

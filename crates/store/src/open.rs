@@ -13,7 +13,7 @@ use std::time::Duration;
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Readers are short queries; a few cover the UI, the HTTP API and an export at once.
-const READ_CONNECTIONS: u32 = 4;
+pub(crate) const READ_CONNECTIONS: u32 = 4;
 
 /// Long enough to outlast a maintenance transaction, short enough to surface a stuck lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,32 +1,13 @@
 //! Reads: snapshot, history, incidents, export. Each read runs in one transaction so it sees one
 //! consistent state while the writer goes on.
 
-use crate::hist::{exact_percentile, Histogram};
-use crate::maintain::{meta, RAW_KEPT_FROM, ROLLED_UNTIL};
-use crate::sql;
+use crate::series::TargetSet;
 use crate::timeline;
-use crate::{
-    ceil_hour, floor_hour, kind_from_str, to_u64, CheckRow, History, Segment, Store, StoreError,
-    TargetInfo, TargetSnapshot, HOUR_MS,
-};
+use crate::{kind_from_str, to_u64, CheckRow, Store, StoreError, TargetInfo, TargetSnapshot};
 use chrono::{DateTime, Utc};
 use monitor::{Incident, Outcome};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
-
-/// Up to this long, and while raw checks are all kept, percentiles are computed exactly.
-const EXACT_MAX_MS: i64 = 24 * HOUR_MS;
-
-/// Counts and latencies gathered for a range.
-#[derive(Default)]
-struct Stats {
-    checks: u64,
-    failures: u64,
-    /// Latencies of answered checks (ok or soft), when computing exactly.
-    exact: Vec<u64>,
-    /// The same as a histogram, when merging roll-ups.
-    hist: Histogram,
-}
 
 impl Store {
     /// A column of a row of ours; a mismatch means someone else wrote into the file.
@@ -110,111 +91,48 @@ impl Store {
         Ok(out)
     }
 
-    /// One target's history over `[from, to)`: status timeline and uptime, check counts, latency
-    /// percentiles and incidents. See [`History`] and [`Segment`] for the exact semantics.
-    ///
-    /// Whole hours already rolled up are read from the hourly roll-ups, the rest (the partial
-    /// hours at the edges and hours not rolled up yet) from raw checks. Where raw checks are gone
-    /// (older than raw retention), a partial edge hour is left out: only hours wholly inside the
-    /// range count there.
-    pub async fn history(
-        &self,
-        target: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<History, StoreError> {
-        if from > to {
-            return Err(StoreError::BadRange { from, to });
-        }
-        let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
-        let mut tx = self.read.begin().await.map_err(self.db_err("begin"))?;
-        let rid: i64 = sqlx::query_scalar("SELECT rid FROM targets WHERE id = ?1")
-            .bind(target)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(self.db_err("look up target"))?
-            .ok_or_else(|| StoreError::UnknownTarget {
-                path: self.location.to_string(),
-                target: target.to_string(),
-            })?;
-
-        let spans = self.timeline(&mut tx, rid, f, t).await?;
-        let stats = self.stats(&mut tx, rid, f, t).await?;
-        let incidents = self.incidents_in(&mut tx, Some(target), from, to).await?;
-        tx.commit().await.map_err(self.db_err("end read"))?;
-
-        let mut segments = Vec::with_capacity(spans.len());
-        for s in &spans {
-            segments.push(Segment {
-                from: self.time(s.from)?,
-                to: self.time(s.to)?,
-                status: s.status,
-            });
-        }
-        let (p50, p90, p99) = if stats.exact.is_empty() {
-            (
-                stats.hist.percentile(50.0),
-                stats.hist.percentile(90.0),
-                stats.hist.percentile(99.0),
-            )
-        } else {
-            let mut v = stats.exact;
-            v.sort_unstable();
-            (
-                exact_percentile(&v, 50.0),
-                exact_percentile(&v, 90.0),
-                exact_percentile(&v, 99.0),
-            )
-        };
-        Ok(History {
-            target: target.to_string(),
-            from,
-            to,
-            uptime_pct: timeline::uptime_pct(&spans),
-            checks: stats.checks,
-            failures: stats.failures,
-            error_rate: (stats.checks > 0).then(|| stats.failures as f64 / stats.checks as f64),
-            p50_ms: p50,
-            p90_ms: p90,
-            p99_ms: p99,
-            segments,
-            incidents,
-        })
-    }
-
-    async fn timeline(
+    /// Each target's status timeline over `[f, t)` (see [`Segment`](crate::Segment)), in `set`
+    /// order.
+    pub(crate) async fn status_spans(
         &self,
         conn: &mut SqliteConnection,
-        rid: i64,
+        set: &TargetSet,
         f: i64,
         t: i64,
-    ) -> Result<Vec<timeline::Span>, StoreError> {
-        let initial: Option<i64> = sqlx::query_scalar(
-            "SELECT to_status FROM transitions WHERE target = ?1 AND at_ms <= ?2
-             ORDER BY at_ms DESC, rowid DESC LIMIT 1",
+    ) -> Result<Vec<Vec<timeline::Span>>, StoreError> {
+        let initial: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT j.value,
+                    (SELECT x.to_status FROM transitions x WHERE x.target = j.value AND x.at_ms <= ?2
+                     ORDER BY x.at_ms DESC, x.rowid DESC LIMIT 1)
+             FROM json_each(?1) j",
         )
-        .bind(rid)
+        .bind(&set.json)
         .bind(f)
-        .fetch_optional(&mut *conn)
+        .fetch_all(&mut *conn)
         .await
         .map_err(self.db_err("read status at range start"))?;
-        let initial = match initial {
-            Some(code) => self.status(code)?,
-            None => monitor::Status::Unknown,
-        };
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT at_ms, to_status FROM transitions WHERE target = ?1 AND at_ms > ?2 AND at_ms < ?3
-             ORDER BY at_ms, rowid",
+        let mut starts = vec![monitor::Status::Unknown; set.rids.len()];
+        for (rid, code) in initial {
+            if let (Some(p), Some(code)) = (set.pos(rid), code) {
+                starts[p] = self.status(code)?;
+            }
+        }
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT target, at_ms, to_status FROM transitions
+             WHERE target IN (SELECT value FROM json_each(?1)) AND at_ms > ?2 AND at_ms < ?3
+             ORDER BY target, at_ms, rowid",
         )
-        .bind(rid)
+        .bind(&set.json)
         .bind(f)
         .bind(t)
         .fetch_all(&mut *conn)
         .await
         .map_err(self.db_err("read transitions"))?;
-        let mut transitions = Vec::with_capacity(rows.len());
-        for (at, code) in rows {
-            transitions.push((at, self.status(code)?));
+        let mut transitions: Vec<Vec<(i64, monitor::Status)>> = vec![Vec::new(); set.rids.len()];
+        for (rid, at, code) in rows {
+            if let Some(p) = set.pos(rid) {
+                transitions[p].push((at, self.status(code)?));
+            }
         }
         let sleeps: Vec<(i64, i64)> =
             sqlx::query_as("SELECT from_ms, to_ms FROM sleeps WHERE from_ms < ?2 AND to_ms > ?1")
@@ -223,90 +141,41 @@ impl Store {
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(self.db_err("read sleeps"))?;
-        Ok(timeline::build(f, t, initial, &transitions, &sleeps))
+        Ok(starts
+            .into_iter()
+            .zip(&transitions)
+            .map(|(initial, tr)| timeline::build(f, t, initial, tr, &sleeps))
+            .collect())
     }
 
-    async fn stats(
+    /// Each target's incidents touching `[from, to]`, newest first, in `set` order.
+    pub(crate) async fn incidents_of(
         &self,
         conn: &mut SqliteConnection,
-        rid: i64,
-        f: i64,
-        t: i64,
-    ) -> Result<Stats, StoreError> {
-        let raw_from = meta(conn, RAW_KEPT_FROM)
-            .await
-            .map_err(self.db_err("read raw horizon"))?
-            .unwrap_or(i64::MIN);
-        let rolled_until = meta(conn, ROLLED_UNTIL)
-            .await
-            .map_err(self.db_err("read roll-up horizon"))?
-            .unwrap_or(i64::MIN);
-        let mut stats = Stats::default();
-
-        if t - f <= EXACT_MAX_MS && f >= raw_from {
-            self.add_raw(conn, rid, f, t, &mut stats, true).await?;
-            return Ok(stats);
-        }
-
-        // Whole hours that are rolled up come from roll-ups; the rest from raw checks.
-        let first_whole = ceil_hour(f);
-        let rolled_end = floor_hour(t).min(rolled_until);
-        let (raw_a, raw_b) = if first_whole < rolled_end {
-            let rows: Vec<(i64, i64, i64, Vec<u8>)> = sqlx::query_as(
-                "SELECT checks, ok, soft, hist FROM rollups
-                 WHERE target = ?1 AND hour_ms >= ?2 AND hour_ms < ?3",
-            )
-            .bind(rid)
-            .bind(first_whole)
-            .bind(rolled_end)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(self.db_err("read roll-ups"))?;
-            for (checks, ok, soft, blob) in rows {
-                let checks = to_u64(checks);
-                stats.checks += checks;
-                stats.failures += checks.saturating_sub(to_u64(ok) + to_u64(soft));
-                stats.hist.merge(&self.decode_hist(&blob)?);
-            }
-            ((f, first_whole), (rolled_end, t))
-        } else {
-            ((f, t), (t, t))
-        };
-        // Raw rows before `raw_from` may be partly deleted: never count a half-deleted hour.
-        for (a, b) in [raw_a, raw_b] {
-            let a = a.max(raw_from);
-            if a < b {
-                self.add_raw(conn, rid, a, b, &mut stats, false).await?;
+        set: &TargetSet,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Vec<Incident>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id, i.started_ms, i.ended_ms, i.worst, i.cause, i.message, i.target
+             FROM incidents i JOIN targets t ON t.rid = i.target
+             WHERE i.target IN (SELECT value FROM json_each(?1))
+               AND i.started_ms <= ?3 AND (i.ended_ms IS NULL OR i.ended_ms >= ?2)
+             ORDER BY i.started_ms DESC",
+        )
+        .bind(&set.json)
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.db_err("read incidents"))?;
+        let mut out = vec![Vec::new(); set.rids.len()];
+        for row in rows {
+            if let Some(p) = set.pos(self.get(&row, 6)?) {
+                out[p].push(self.incident(&row)?);
             }
         }
-        Ok(stats)
-    }
-
-    async fn add_raw(
-        &self,
-        conn: &mut SqliteConnection,
-        rid: i64,
-        a: i64,
-        b: i64,
-        stats: &mut Stats,
-        exact: bool,
-    ) -> Result<(), StoreError> {
-        let (checks, failures, latencies): (i64, i64, Option<String>) =
-            sqlx::query_as(sql::range_stats())
-                .bind(rid)
-                .bind(a)
-                .bind(b)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(self.db_err("read checks"))?;
-        stats.checks += to_u64(checks);
-        stats.failures += to_u64(failures);
-        let added = if exact {
-            sql::each_latency(latencies.as_deref(), |v| stats.exact.push(v))
-        } else {
-            sql::each_latency(latencies.as_deref(), |v| stats.hist.add(v))
-        };
-        added.map_err(|e| self.corrupt(e))
+        Ok(out)
     }
 
     /// Incidents touching `[from, to]` (an open incident lasts until now), newest first; of one
@@ -341,21 +210,22 @@ impl Store {
         .fetch_all(&mut *conn)
         .await
         .map_err(self.db_err("read incidents"))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(Incident {
-                target: self.get(&row, 0)?,
-                started_at: self.time(self.get(&row, 1)?)?,
-                ended_at: self
-                    .get::<Option<i64>>(&row, 2)?
-                    .map(|ms| self.time(ms))
-                    .transpose()?,
-                worst: self.status(self.get(&row, 3)?)?,
-                cause: self.class(self.get(&row, 4)?)?,
-                message: self.get(&row, 5)?,
-            });
-        }
-        Ok(out)
+        rows.iter().map(|row| self.incident(row)).collect()
+    }
+
+    /// An incident from columns id, started, ended, worst, cause, message.
+    fn incident(&self, row: &SqliteRow) -> Result<Incident, StoreError> {
+        Ok(Incident {
+            target: self.get(row, 0)?,
+            started_at: self.time(self.get(row, 1)?)?,
+            ended_at: self
+                .get::<Option<i64>>(row, 2)?
+                .map(|ms| self.time(ms))
+                .transpose()?,
+            worst: self.status(self.get(row, 3)?)?,
+            cause: self.class(self.get(row, 4)?)?,
+            message: self.get(row, 5)?,
+        })
     }
 
     /// Raw checks in `[from, to)`, of one target or all, oldest first (for export). Only checks

@@ -80,8 +80,7 @@ async fn check_all(store: &Store, d: &Data, seed: u64, phase: &str) -> Vec<Histo
 async fn history_matches_naive_with_and_without_rollups() {
     for seed in 1..=3u64 {
         let d = generate(seed, 2, 2);
-        let store = Store::open_memory().await.unwrap();
-        write_all(&store, &d.events).await;
+        let store = store_with(&d.events).await;
 
         let raw_only = check_all(&store, &d, seed, "raw").await;
 
@@ -110,8 +109,7 @@ async fn history_matches_naive_with_and_without_rollups() {
 #[tokio::test]
 async fn late_checks_land_in_rolled_hours() {
     let mut d = generate(7, 1, 2);
-    let store = Store::open_memory().await.unwrap();
-    write_all(&store, &d.events).await;
+    let store = store_with(&d.events).await;
     store
         .maintain(ts(d.end + HOUR), &Retention::default())
         .await

@@ -8,19 +8,10 @@ use monitor::{Class, Status};
 use std::collections::HashSet;
 use store::{Retention, Store};
 
-fn floor_hour(ms: i64) -> i64 {
-    ms.div_euclid(HOUR) * HOUR
-}
-
-fn ceil_hour(ms: i64) -> i64 {
-    -floor_hour(-ms)
-}
-
 #[tokio::test]
 async fn retention_deletes_the_right_rows_and_history_uses_rollups() {
     let d = generate(11, 2, 20);
-    let store = Store::open_memory().await.unwrap();
-    write_all(&store, &d.events).await;
+    let store = store_with(&d.events).await;
 
     let now = ts(d.end + 10 * MIN);
     let retention = Retention {

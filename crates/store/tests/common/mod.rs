@@ -14,6 +14,14 @@ pub const DAY: i64 = 24 * HOUR;
 /// 2024-03-01T00:00:00Z, hour aligned.
 pub const T0: i64 = 1_709_251_200_000;
 
+pub fn floor_hour(ms: i64) -> i64 {
+    ms.div_euclid(HOUR) * HOUR
+}
+
+pub fn ceil_hour(ms: i64) -> i64 {
+    -floor_hour(-ms)
+}
+
 pub fn ts(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap()
 }
@@ -256,6 +264,13 @@ pub fn within_bound(estimate: Option<u64>, exact: Option<u64>) -> bool {
         (Some(e), Some(x)) => (e as f64 - x as f64).abs() <= 0.02 * x as f64,
         _ => false,
     }
+}
+
+/// A fresh in-memory store holding `events`.
+pub async fn store_with(events: &[Event]) -> store::Store {
+    let store = store::Store::open_memory().await.unwrap();
+    write_all(&store, events).await;
+    store
 }
 
 pub async fn write_all(store: &store::Store, events: &[Event]) {

@@ -1,0 +1,304 @@
+//! What the dashboard shows: one target's history with its latency series, and the same for
+//! every target at once. The desktop app and the HTTP server both answer with these.
+
+use crate::open::READ_CONNECTIONS;
+use crate::series::{Buckets, Horizons, Plan, Stats, TargetSet};
+use crate::timeline;
+use crate::{History, Range, Segment, Store, StoreError, TargetInfo};
+use chrono::{DateTime, Utc};
+use monitor::Kind;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+use std::collections::HashMap;
+
+/// Latency points when the caller does not say.
+pub const DEFAULT_BUCKETS: u32 = 120;
+/// More points than any chart is wide.
+pub const MAX_BUCKETS: u32 = 1000;
+
+/// A time window as the UI asks for it: a named range ending now, or explicit ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowArgs {
+    /// One of `1h 6h 24h 7d 30d`; `24h` when absent.
+    pub range: Option<String>,
+    /// Overrides the start (default: `to` minus the range).
+    pub from: Option<DateTime<Utc>>,
+    /// Overrides the end (default: now).
+    pub to: Option<DateTime<Utc>>,
+    /// Latency points, 120 when absent, clamped to 1..=1000.
+    pub buckets: Option<u32>,
+}
+
+/// A resolved window: `[from, to)` split into `buckets` latency points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub buckets: u32,
+}
+
+impl WindowArgs {
+    pub fn resolve(&self, now: DateTime<Utc>) -> Result<Window, StoreError> {
+        let range = match &self.range {
+            Some(r) => r.parse::<Range>()?,
+            None => Range::H24,
+        };
+        let to = self.to.unwrap_or(now);
+        let from = self.from.unwrap_or(to - range.duration());
+        if from > to {
+            return Err(StoreError::BadRange { from, to });
+        }
+        Ok(Window {
+            from,
+            to,
+            buckets: self
+                .buckets
+                .unwrap_or(DEFAULT_BUCKETS)
+                .clamp(1, MAX_BUCKETS),
+        })
+    }
+}
+
+/// One bucket of the latency series: checks in `[from, to)`, failures among them (hard
+/// severity, as in [`History`]), and percentiles of the answered ones. Buckets narrower than an
+/// hour are read from raw checks (exact); wider ones, and stretches whose raw checks retention
+/// removed, from hourly roll-ups (within 2 %; an hour counts in the bucket holding its middle).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencyPoint {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub checks: u64,
+    pub failures: u64,
+    pub p50_ms: Option<u64>,
+    pub p90_ms: Option<u64>,
+}
+
+/// A target's [`History`] with its name, kind and latency series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryView {
+    #[serde(flatten)]
+    pub history: History,
+    pub name: String,
+    pub kind: Kind,
+    pub latency: Vec<LatencyPoint>,
+}
+
+/// Every target's view over one window, in the order asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineView {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub targets: Vec<HistoryView>,
+}
+
+/// A latency series per target, before percentiles.
+type Series = (Buckets, Vec<Vec<Stats>>);
+
+impl Store {
+    /// One target's history over `[from, to)`: status timeline and uptime, check counts, latency
+    /// percentiles and incidents. See [`History`] and [`Segment`] for the exact semantics.
+    ///
+    /// Whole hours already rolled up are read from the hourly roll-ups, the rest (the partial
+    /// hours at the edges and hours not rolled up yet) from raw checks. Where raw checks are gone
+    /// (older than raw retention), a partial edge hour is left out: only hours wholly inside the
+    /// range count there.
+    pub async fn history(
+        &self,
+        target: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<History, StoreError> {
+        let mut read = self.read_histories(&[target], from, to, None).await?;
+        Ok(read.remove(0).0)
+    }
+
+    /// One target's latency series: `buckets` equal-width buckets over `[from, to)`.
+    pub async fn latency(
+        &self,
+        target: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        buckets: u32,
+    ) -> Result<Vec<LatencyPoint>, StoreError> {
+        if from > to {
+            return Err(StoreError::BadRange { from, to });
+        }
+        let mut tx = self.read.begin().await.map_err(self.db_err("begin"))?;
+        let set = self.target_set(&mut tx, &[target]).await?;
+        let horizons = Horizons::read(self, &mut tx).await?;
+        let buckets = Buckets::new(from.timestamp_millis(), to.timestamp_millis(), buckets);
+        let mut series = self
+            .gather(&mut tx, &set, &buckets.plan(horizons), buckets)
+            .await?;
+        tx.commit().await.map_err(self.db_err("end read"))?;
+        self.points(buckets, series.remove(0))
+    }
+
+    pub async fn history_view(
+        &self,
+        target: &TargetInfo,
+        window: &Window,
+    ) -> Result<HistoryView, StoreError> {
+        let mut views = self.timeline(std::slice::from_ref(target), window).await?;
+        Ok(views.targets.remove(0))
+    }
+
+    /// Every target's view over one window, in the order given. Targets are read together, a
+    /// handful of statements per group: per-statement overhead, not SQLite, is what reading fifty
+    /// targets one by one spends its time on. The groups are read concurrently over the read pool
+    /// (one per core), each in its own consistent transaction.
+    pub async fn timeline(
+        &self,
+        targets: &[TargetInfo],
+        window: &Window,
+    ) -> Result<TimelineView, StoreError> {
+        let ids: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
+        let groups = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(READ_CONNECTIONS as usize);
+        let per_group = ids.len().div_ceil(groups).max(1);
+        let reads =
+            futures_util::future::try_join_all(ids.chunks(per_group).map(|chunk| {
+                self.read_histories(chunk, window.from, window.to, Some(window.buckets))
+            }))
+            .await?;
+        Ok(TimelineView {
+            from: window.from,
+            to: window.to,
+            targets: targets
+                .iter()
+                .zip(reads.into_iter().flatten())
+                .map(|(t, (history, latency))| HistoryView {
+                    history,
+                    name: t.name.clone(),
+                    kind: t.kind,
+                    latency,
+                })
+                .collect(),
+        })
+    }
+
+    /// Histories and, with `buckets`, latency series of `ids`, from one transaction. When the
+    /// series is read the way the totals are (buckets an hour wide or more, or everything raw),
+    /// the totals are summed from it instead of being read again.
+    async fn read_histories(
+        &self,
+        ids: &[&str],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        buckets: Option<u32>,
+    ) -> Result<Vec<(History, Vec<LatencyPoint>)>, StoreError> {
+        if from > to {
+            return Err(StoreError::BadRange { from, to });
+        }
+        let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
+        let mut tx = self.read.begin().await.map_err(self.db_err("begin"))?;
+        let set = self.target_set(&mut tx, ids).await?;
+        let horizons = Horizons::read(self, &mut tx).await?;
+        let spans = self.status_spans(&mut tx, &set, f, t).await?;
+        let totals_plan = Plan::totals(f, t, horizons);
+        let whole = Buckets::new(f, t, 1);
+        let (totals, series): (Vec<Stats>, Option<Series>) = match buckets {
+            None => {
+                let one = self.gather(&mut tx, &set, &totals_plan, whole).await?;
+                (
+                    one.iter().map(|s| Stats::total(s, &totals_plan)).collect(),
+                    None,
+                )
+            }
+            Some(n) => {
+                let buckets = Buckets::new(f, t, n);
+                let plan = buckets.plan(horizons);
+                let series = self.gather(&mut tx, &set, &plan, buckets).await?;
+                let totals = if plan == totals_plan {
+                    series.iter().map(|s| Stats::total(s, &plan)).collect()
+                } else {
+                    let one = self.gather(&mut tx, &set, &totals_plan, whole).await?;
+                    one.iter().map(|s| Stats::total(s, &totals_plan)).collect()
+                };
+                (totals, Some((buckets, series)))
+            }
+        };
+        let incidents = self.incidents_of(&mut tx, &set, from, to).await?;
+        tx.commit().await.map_err(self.db_err("end read"))?;
+
+        let mut series = series.map(|(b, s)| (b, s.into_iter()));
+        let mut out = Vec::with_capacity(ids.len());
+        for (((id, spans), totals), incidents) in ids.iter().zip(spans).zip(totals).zip(incidents) {
+            let mut segments = Vec::with_capacity(spans.len());
+            for s in &spans {
+                segments.push(Segment {
+                    from: self.time(s.from)?,
+                    to: self.time(s.to)?,
+                    status: s.status,
+                });
+            }
+            let (checks, failures) = (totals.checks, totals.failures);
+            let [p50, p90, p99] = totals.percentiles([50.0, 90.0, 99.0]);
+            let history = History {
+                target: id.to_string(),
+                from,
+                to,
+                uptime_pct: timeline::uptime_pct(&spans),
+                checks,
+                failures,
+                error_rate: (checks > 0).then(|| failures as f64 / checks as f64),
+                p50_ms: p50,
+                p90_ms: p90,
+                p99_ms: p99,
+                segments,
+                incidents,
+            };
+            let latency = match &mut series {
+                Some((b, it)) => self.points(*b, it.next().unwrap_or_default())?,
+                None => Vec::new(),
+            };
+            out.push((history, latency));
+        }
+        Ok(out)
+    }
+
+    /// The targets' row ids, in the order asked for; an id the store does not know is an error.
+    async fn target_set(
+        &self,
+        conn: &mut SqliteConnection,
+        ids: &[&str],
+    ) -> Result<TargetSet, StoreError> {
+        let json = serde_json::to_string(ids).map_err(|e| self.corrupt(e.to_string()))?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, rid FROM targets WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(json)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.db_err("look up targets"))?;
+        let known: HashMap<String, i64> = rows.into_iter().collect();
+        let mut rids = Vec::with_capacity(ids.len());
+        for id in ids {
+            let rid = known.get(*id).ok_or_else(|| StoreError::UnknownTarget {
+                path: self.location.to_string(),
+                target: id.to_string(),
+            })?;
+            rids.push(*rid);
+        }
+        Ok(TargetSet::new(rids))
+    }
+
+    fn points(&self, buckets: Buckets, stats: Vec<Stats>) -> Result<Vec<LatencyPoint>, StoreError> {
+        let mut out = Vec::with_capacity(stats.len());
+        for (i, s) in (0u32..).zip(stats) {
+            let (checks, failures) = (s.checks, s.failures);
+            let [p50, p90] = s.percentiles([50.0, 90.0]);
+            out.push(LatencyPoint {
+                from: self.time(buckets.bound(i))?,
+                to: self.time(buckets.bound(i + 1))?,
+                checks,
+                failures,
+                p50_ms: p50,
+                p90_ms: p90,
+            });
+        }
+        Ok(out)
+    }
+}
