@@ -17,7 +17,7 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{origin}:{line}: {key}: {message}")]
+    #[error("{origin}{}: {key}: {message}", at_line(*line))]
     Invalid {
         /// The file, or `<config>` for text that did not come from a file.
         origin: String,
@@ -27,6 +27,15 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
+}
+
+/// `:N` after the origin, or nothing when the error is not tied to a line.
+fn at_line(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}")
+    }
 }
 
 /// Settings that every target inherits unless it sets its own.
@@ -169,6 +178,13 @@ impl Target {
             (_, Some(Preset::Azure)) => AuthStyle::AzureKey,
             _ => AuthStyle::Bearer,
         }
+    }
+
+    /// Whether the target can use an API key: cloud targets, and local servers configured with
+    /// a key variable (LM Studio's optional token). The one rule for what a key is looked up
+    /// for and what a settings form offers a key field for.
+    pub fn takes_key(&self) -> bool {
+        self.api_key_env.is_some() || !self.kind.is_local()
     }
 
     /// The key of the server this target runs on: probes of targets sharing a local server are

@@ -1,12 +1,14 @@
-//! One round of probes for `llm-health check`: every enabled target once, with the same
-//! hysteresis as the engine — a hard failure is confirmed by re-probing up to the failure
-//! threshold before it is called unhealthy, so a single blip does not fail a CI job.
+//! One-shot probes outside the scheduler: a round for `llm-health check` — every enabled target
+//! once, with the same hysteresis as the engine (a hard failure is confirmed by re-probing up to
+//! the failure threshold, so a single blip does not fail a CI job) — and the settings form's
+//! "Test connection", one probe of a target that is not saved yet.
 
-use crate::config::{Config, Target};
+use crate::config::{Config, ConfigError, ConfigFile, Target, TargetFile};
 use crate::domain::{Outcome, Severity, Status};
 use crate::health::{Health, Thresholds};
-use crate::probe::Prober;
+use crate::probe::{KeySource, Prober};
 use futures_util::future::join_all;
+use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -54,5 +56,100 @@ pub async fn check_target(target: &Target, prober: &Prober) -> RoundResult {
             };
         }
         tokio::time::sleep(CONFIRM_PAUSE).await;
+    }
+}
+
+/// What "Test connection" shows: the outcome of one probe, and what it alone says about the
+/// target.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestResult {
+    pub status: Status,
+    pub outcome: Outcome,
+}
+
+/// Probes `target` once, as the settings form has it, saving nothing. It is resolved with the
+/// same defaults and checks as a config file, so an error names the key at fault. `api_key` (typed
+/// into the form, not saved yet) is used for this target instead of what `keys` holds; like every
+/// key it travels only in headers and is redacted from the outcome.
+pub async fn test_connection(
+    target: TargetFile,
+    keys: Arc<dyn KeySource>,
+    api_key: Option<String>,
+) -> Result<TestResult, ConfigError> {
+    let target = resolve_one(target)?;
+    let keys: Arc<dyn KeySource> = match api_key.map(|k| k.trim().to_string()) {
+        Some(key) if !key.is_empty() => Arc::new(TypedKey {
+            target: target.id.clone(),
+            key,
+            others: keys,
+        }),
+        _ => keys,
+    };
+    let prober = Prober::new(keys).map_err(|e| ConfigError::Invalid {
+        origin: origin(&target.id),
+        line: 0,
+        key: "(probe)".into(),
+        message: format!("no HTTP client: {e}"),
+    })?;
+    let outcome = prober.probe(&target).await;
+    let mut health = Health::new(target.id.clone());
+    // One outcome decides: the form asks what this probe says, not what a streak would.
+    health.apply(
+        &outcome,
+        Thresholds {
+            failure: 1,
+            success: 1,
+        },
+    );
+    Ok(TestResult {
+        status: health.status,
+        outcome,
+    })
+}
+
+fn origin(id: &str) -> String {
+    format!("target {id:?}")
+}
+
+/// One target resolved as if it were the only one of a config file; errors name its own keys
+/// (`base_url`, not `targets[0].base_url`), without a line: there is no file.
+fn resolve_one(target: TargetFile) -> Result<Target, ConfigError> {
+    let id = target.id.clone();
+    let file = ConfigFile {
+        targets: vec![target],
+        ..ConfigFile::default()
+    };
+    let text = file.to_toml().map_err(|e| ConfigError::Invalid {
+        origin: origin(&id),
+        line: 0,
+        key: "(target)".into(),
+        message: e.to_string(),
+    })?;
+    let mut config = file.resolve(&text, "").map_err(|e| match e {
+        ConfigError::Invalid { key, message, .. } => ConfigError::Invalid {
+            origin: origin(&id),
+            line: 0,
+            key: key.strip_prefix("targets[0].").unwrap_or(&key).to_string(),
+            message,
+        },
+        other => other,
+    })?;
+    Ok(config.targets.remove(0))
+}
+
+/// A key typed for one target, in front of the usual source for every other.
+struct TypedKey {
+    target: String,
+    key: String,
+    others: Arc<dyn KeySource>,
+}
+
+impl KeySource for TypedKey {
+    fn key_for(&self, target: &Target) -> Option<String> {
+        if target.id == self.target {
+            Some(self.key.clone())
+        } else {
+            self.others.key_for(target)
+        }
     }
 }

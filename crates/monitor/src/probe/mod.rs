@@ -50,6 +50,36 @@ impl KeySource for EnvKeys {
     }
 }
 
+/// Where a target's API key comes from, as settings show it (never the key itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyOrigin {
+    /// The OS keyring (the desktop app).
+    Keyring,
+    /// The environment variable the target names.
+    Env,
+    /// The target takes a key and none is set.
+    Missing,
+    /// Local servers need none.
+    NotNeeded,
+}
+
+impl KeyOrigin {
+    /// Where `target`'s key comes from, given whether a stored key (the keyring's) exists for
+    /// it: a stored key wins over the environment, as in the app's `KeySource`.
+    pub fn of(target: &Target, stored: bool) -> KeyOrigin {
+        if !target.takes_key() {
+            KeyOrigin::NotNeeded
+        } else if stored {
+            KeyOrigin::Keyring
+        } else if EnvKeys.key_for(target).is_some() {
+            KeyOrigin::Env
+        } else {
+            KeyOrigin::Missing
+        }
+    }
+}
+
 /// What a successful probe learned.
 #[derive(Debug, Default)]
 pub(crate) struct Success {
@@ -412,6 +442,44 @@ pub(crate) fn require_listed(target: &Target, models: &[String]) -> Result<(), F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_origins_follow_the_one_rule() {
+        let config = crate::config::Config::parse(
+            r#"
+[[targets]]
+id = "ollama"
+kind = "ollama"
+
+[[targets]]
+id = "lmstudio-token"
+kind = "lmstudio"
+api_key_env = "KEY_ORIGIN_TEST_UNSET"
+
+[[targets]]
+id = "openai"
+kind = "openai"
+api_key_env = "KEY_ORIGIN_TEST_UNSET"
+
+[[targets]]
+id = "env"
+kind = "anthropic"
+api_key_env = "PATH"
+"#,
+            "test",
+        )
+        .unwrap();
+        let t = |id: &str| config.target(id).unwrap();
+        assert_eq!(KeyOrigin::of(t("ollama"), true), KeyOrigin::NotNeeded);
+        // LM Studio's token is a key it can take (the default config names LM_API_TOKEN).
+        assert_eq!(
+            KeyOrigin::of(t("lmstudio-token"), false),
+            KeyOrigin::Missing
+        );
+        assert_eq!(KeyOrigin::of(t("openai"), false), KeyOrigin::Missing);
+        assert_eq!(KeyOrigin::of(t("openai"), true), KeyOrigin::Keyring);
+        assert_eq!(KeyOrigin::of(t("env"), false), KeyOrigin::Env);
+    }
 
     #[test]
     fn model_names_match_like_the_servers_do() {

@@ -15,7 +15,7 @@ pub const KEY: &str = "test.key-0123456789.ABCDEFGHIJ.klmnopqrst";
 pub const WRONG_KEY: &str = "wrong.key-9876543210.ZYXWVUTSRQ.ponmlkjihg";
 
 /// Keys as the environment would give them: present for every target that names a variable.
-pub struct Keys(Option<String>);
+pub struct Keys(pub Option<String>);
 
 impl KeySource for Keys {
     fn key_for(&self, target: &Target) -> Option<String> {
