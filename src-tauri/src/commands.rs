@@ -1,15 +1,19 @@
 //! IPC commands of the dashboard window. Each is a thin call into the supervisor; errors reach
 //! the page as plain sentences (a malformed import names its line and key).
 
-use crate::keys::KeyOrigin;
 use crate::supervisor::{self, StateView};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use desktop_core::notify::NotifyPrefs;
 use desktop_core::settings::{parse_toml, Settings};
 use desktop_core::tray::pause_until_tomorrow;
 use monitor::config::{ConfigFile, TargetFile};
+use monitor::probe::{KeyOrigin, KeySource};
+use monitor::round::{test_connection, TestResult};
+use monitor::Incident;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use store::{HistoryView, TargetInfo, TimelineView, WindowArgs};
 use tauri::AppHandle;
 
 type Result<T> = std::result::Result<T, String>;
@@ -55,19 +59,22 @@ pub fn get_settings(app: AppHandle) -> Result<SettingsView> {
     })
 }
 
+/// `notifications` and `start_at_login` may be left out (null) to keep what is set: the browser
+/// transport of the same page has neither.
 #[tauri::command]
 pub async fn save_settings(
     app: AppHandle,
     config: ConfigFile,
-    notifications: NotifyPrefs,
-    start_at_login: bool,
+    notifications: Option<NotifyPrefs>,
+    start_at_login: Option<bool>,
 ) -> Result<()> {
     let supervisor = supervisor::get(&app);
+    let current = supervisor.settings();
     let next = Settings {
         config,
-        notifications,
-        start_at_login,
-        ..supervisor.settings()
+        notifications: notifications.unwrap_or_else(|| current.notifications.clone()),
+        start_at_login: start_at_login.unwrap_or(current.start_at_login),
+        ..current
     };
     supervisor.apply(next).await.map_err(text)
 }
@@ -183,4 +190,111 @@ pub fn pause_notifications(app: AppHandle, minutes: Option<u32>) {
 #[tauri::command]
 pub fn hide_window(window: tauri::WebviewWindow) {
     crate::window::hide(&window);
+}
+
+/// The configured target `id` as the store knows it.
+fn target_info(app: &AppHandle, id: &str) -> Result<TargetInfo> {
+    configured(app)?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| format!("there is no target {id:?}"))
+}
+
+fn configured(app: &AppHandle) -> Result<Vec<TargetInfo>> {
+    let config = supervisor::get(app)
+        .settings()
+        .engine_config()
+        .map_err(text)?;
+    Ok(config.targets.iter().map(TargetInfo::from).collect())
+}
+
+/// One target's history: uptime, percentiles, status segments, incidents and a latency series.
+#[tauri::command]
+pub async fn history(
+    app: AppHandle,
+    target: String,
+    range: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    buckets: Option<u32>,
+) -> Result<HistoryView> {
+    let window = WindowArgs {
+        range,
+        from,
+        to,
+        buckets,
+    }
+    .resolve(Utc::now())
+    .map_err(text)?;
+    let info = target_info(&app, &target)?;
+    let supervisor = supervisor::get(&app);
+    supervisor
+        .store
+        .history_view(&info, &window)
+        .await
+        .map_err(text)
+}
+
+/// Every configured target's history over one window, in configuration order.
+#[tauri::command]
+pub async fn timeline(
+    app: AppHandle,
+    range: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    buckets: Option<u32>,
+) -> Result<TimelineView> {
+    let window = WindowArgs {
+        range,
+        from,
+        to,
+        buckets,
+    }
+    .resolve(Utc::now())
+    .map_err(text)?;
+    let targets = configured(&app)?;
+    let supervisor = supervisor::get(&app);
+    supervisor
+        .store
+        .timeline(&targets, &window)
+        .await
+        .map_err(text)
+}
+
+/// Incidents of one target or all, newest first (default: the last 30 days, at most 500).
+#[tauri::command]
+pub async fn incidents(
+    app: AppHandle,
+    target: Option<String>,
+    range: Option<String>,
+    limit: Option<usize>,
+) -> Result<Vec<Incident>> {
+    let window = WindowArgs {
+        range: Some(range.unwrap_or_else(|| "30d".into())),
+        ..WindowArgs::default()
+    }
+    .resolve(Utc::now())
+    .map_err(text)?;
+    let supervisor = supervisor::get(&app);
+    let mut list = supervisor
+        .store
+        .incidents(target.as_deref(), window.from, window.to)
+        .await
+        .map_err(text)?;
+    list.truncate(limit.unwrap_or(500));
+    Ok(list)
+}
+
+/// "Test connection": one probe of a target as the form has it, saving nothing. A key typed
+/// into the form is used for this probe only; otherwise the keyring's or the environment's.
+#[tauri::command]
+pub async fn test_target(
+    app: AppHandle,
+    target: TargetFile,
+    api_key: Option<String>,
+) -> Result<TestResult> {
+    let keys = supervisor::get(&app).keys.clone() as Arc<dyn KeySource>;
+    test_connection(target, keys, api_key.filter(|k| !k.trim().is_empty()))
+        .await
+        .map_err(text)
 }

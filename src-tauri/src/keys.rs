@@ -3,20 +3,9 @@
 //! starts, because a probe must not wait on a D-Bus round trip, and never written anywhere else.
 
 use monitor::config::Target;
-use monitor::probe::{EnvKeys, KeySource};
-use serde::Serialize;
+use monitor::probe::{EnvKeys, KeyOrigin, KeySource};
 use std::collections::HashMap;
 use std::sync::RwLock;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyOrigin {
-    Keyring,
-    Env,
-    Missing,
-    /// Local servers need none.
-    NotNeeded,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -45,7 +34,7 @@ impl KeyringKeys {
     /// the async runtime.
     pub fn load(&self, targets: &[Target]) {
         let mut found = HashMap::new();
-        for target in targets.iter().filter(|t| takes_key(t)) {
+        for target in targets.iter().filter(|t| t.takes_key()) {
             let read = self
                 .entry(&target.id)
                 .and_then(|entry| match entry.get_password() {
@@ -96,33 +85,17 @@ impl KeyringKeys {
     }
 
     pub fn origin(&self, target: &Target) -> KeyOrigin {
-        if !takes_key(target) {
-            return KeyOrigin::NotNeeded;
-        }
-        if self
+        let stored = self
             .cache
             .read()
             .map(|c| c.contains_key(&target.id))
-            .unwrap_or(false)
-        {
-            return KeyOrigin::Keyring;
-        }
-        if EnvKeys.key_for(target).is_some() {
-            KeyOrigin::Env
-        } else {
-            KeyOrigin::Missing
-        }
+            .unwrap_or(false);
+        KeyOrigin::of(target, stored)
     }
 
     fn entry(&self, target_id: &str) -> Result<keyring::Entry, KeyError> {
         keyring::Entry::new(&self.service, target_id).map_err(|e| KeyError::Keyring(e.to_string()))
     }
-}
-
-/// Cloud targets, and local servers configured with a key variable (LM Studio's optional
-/// token): the same rule decides what is read from the keyring and what the UI offers a key for.
-fn takes_key(target: &Target) -> bool {
-    target.api_key_env.is_some() || !target.kind.is_local()
 }
 
 impl KeySource for KeyringKeys {

@@ -92,6 +92,10 @@ fn run(args: Args, imported: Option<monitor::config::ConfigFile>) -> anyhow::Res
             commands::import_toml,
             commands::export_toml,
             commands::answer_offers,
+            commands::history,
+            commands::timeline,
+            commands::incidents,
+            commands::test_target,
             commands::pause_notifications,
             commands::hide_window,
         ])

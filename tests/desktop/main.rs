@@ -341,6 +341,25 @@ api_key_env = "E2E_OPENAI_KEY"
         Duration::from_secs(5),
         "return document.querySelector('tr[data-target=ollama]')?.dataset.status === 'unhealthy'",
     );
+    // The same UI as in a browser, over IPC: badges, and the timeline drawn from the app's
+    // history with the outage in it.
+    driver.wait_until(
+        "the badge shows Ollama down",
+        Duration::from_secs(5),
+        "return document.querySelector('#badges [data-target=ollama]')?.dataset.status === 'unhealthy'",
+    );
+    driver.execute("location.hash = '#/timeline'; return true");
+    let drawn = driver.wait_until(
+        "the timeline drawn with Ollama's outage",
+        Duration::from_secs(10),
+        "const c = document.querySelector('#timeline canvas');\
+         const t = document.getElementById('timeline')?.textContent ?? '';\
+         return c && c.dataset.frameMs && t.includes('Ollama') && /unhealthy|down|unreachable/i.test(t)\
+           ? [c.width, c.dataset.frameMs] : null",
+    );
+    assert!(drawn[0].as_u64().unwrap_or(0) > 100, "{drawn}");
+    session.screenshot(&shots.join("03b-timeline.png"));
+    driver.execute("location.hash = '#/'; return true");
     let labels: Vec<String> = item.menu(&session).into_iter().map(|(_, l, _)| l).collect();
     assert!(
         labels
