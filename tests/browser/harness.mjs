@@ -77,10 +77,9 @@ export function tempDir() {
 }
 
 /** `llm-health serve` on a free loopback port, with `configText` as its config file. */
-export async function startServe({ configText, dir = tempDir(), env = {}, args = [] }) {
+export async function startServe({ configText, dir = tempDir(), db = join(dir, "history.db"), env = {}, args = [] }) {
   const config = join(dir, "config.toml");
   if (configText !== null) writeFileSync(config, configText);
-  const db = join(dir, "history.db");
   const p = startProcess(
     "llm-health",
     [
