@@ -7,16 +7,13 @@ use chrono::Utc;
 use monitor::config::Config;
 use monitor::probe::Prober;
 use monitor::words::{duration_words, since_words};
-use monitor::{Engine, EngineOptions, Event, Snapshot};
+use monitor::{Engine, Event, Snapshot};
 use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use store::{Store, TargetInfo};
-use tokio::sync::{broadcast, mpsc};
-
-/// Events waiting for the history writer; beyond this the engine counts drops instead of waiting.
-const SINK_CAPACITY: usize = 16_384;
+use store::{Recorder, Store};
+use tokio::sync::broadcast;
 
 pub async fn run(
     config: Option<PathBuf>,
@@ -46,33 +43,18 @@ pub async fn session(
     plain: bool,
     duration: Option<Duration>,
 ) -> anyhow::Result<u8> {
-    let opened = Store::open(db).await?;
-    if let Some(report) = opened.damage_report() {
-        eprintln!("llm-health: {report}");
+    let (store, notes) = Store::open_for_run(db).await?;
+    for note in notes {
+        eprintln!("llm-health: {note}");
     }
-    let store = opened.store;
-    let infos: Vec<TargetInfo> = config.targets.iter().map(TargetInfo::from).collect();
-    store.upsert_targets(&infos).await?;
-    if let Some(report) = store::unclean_report(&store.end_unclean_run().await?) {
-        eprintln!("llm-health: {report}");
-    }
-
-    let (sink, sink_rx) = mpsc::channel(SINK_CAPACITY);
-    let writer = store.spawn_writer(sink_rx);
-    let engine = Engine::start(
-        config,
-        prober,
-        EngineOptions {
-            sink: Some(sink),
-            ..EngineOptions::default()
-        },
-    );
+    let mut recorder = Recorder::new(store);
+    let engine = recorder.start(config, prober).await?;
     let live = !plain && std::io::stdout().is_terminal();
     let header = format!("config: {source} · history: {}", db.display());
     if !live {
         println!("llm-health watching ({header}); Ctrl-C to stop");
     }
-    let display = display(engine.clone(), live, header);
+    let display = display(engine, live, header);
     let stop = async {
         match duration {
             Some(d) => tokio::time::sleep(d).await,
@@ -85,22 +67,19 @@ pub async fn session(
         _ = stop => {}
         _ = display => {}
     }
-    engine.shutdown().await;
-    let dropped = engine
-        .stats()
-        .sink_dropped
-        .load(std::sync::atomic::Ordering::Relaxed);
-    drop(engine);
-    let stats = writer.finish().await?;
-    if dropped > 0 {
-        eprintln!("llm-health: {dropped} events could not be written in time and were dropped");
+    let totals = recorder.finish().await?;
+    if totals.events_dropped > 0 {
+        eprintln!(
+            "llm-health: {} events could not be written in time and were dropped",
+            totals.events_dropped
+        );
     }
     if live {
         println!();
     }
     println!(
         "stopped; {} events written to {}",
-        stats.events,
+        totals.events_written,
         db.display()
     );
     Ok(0)

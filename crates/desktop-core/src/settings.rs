@@ -51,31 +51,24 @@ impl Settings {
 
     /// Adds a target, or replaces the one with the same id.
     pub fn upsert_target(&mut self, target: TargetFile) {
-        match self.config.targets.iter_mut().find(|t| t.id == target.id) {
-            Some(existing) => *existing = target,
-            None => self.config.targets.push(target),
-        }
+        self.config.upsert_target(target);
     }
 
     pub fn remove_target(&mut self, id: &str) -> Result<TargetFile, SettingsError> {
-        let index = self.index_of(id)?;
+        let removed = self
+            .config
+            .remove_target(id)
+            .ok_or_else(|| SettingsError::NoSuchTarget(id.to_string()))?;
         self.notifications.muted.remove(id);
-        Ok(self.config.targets.remove(index))
+        Ok(removed)
     }
 
     pub fn set_enabled(&mut self, id: &str, enabled: bool) -> Result<(), SettingsError> {
-        let index = self.index_of(id)?;
-        // `None` means enabled: keep exports free of a key that says the default.
-        self.config.targets[index].enabled = (!enabled).then_some(false);
-        Ok(())
-    }
-
-    fn index_of(&self, id: &str) -> Result<usize, SettingsError> {
-        self.config
-            .targets
-            .iter()
-            .position(|t| t.id == id)
-            .ok_or_else(|| SettingsError::NoSuchTarget(id.to_string()))
+        if self.config.set_enabled(id, enabled) {
+            Ok(())
+        } else {
+            Err(SettingsError::NoSuchTarget(id.to_string()))
+        }
     }
 }
 

@@ -375,6 +375,30 @@ impl ConfigFile {
         })
     }
 
+    /// Adds a target, or replaces the one with the same id.
+    pub fn upsert_target(&mut self, target: TargetFile) {
+        match self.targets.iter_mut().find(|t| t.id == target.id) {
+            Some(existing) => *existing = target,
+            None => self.targets.push(target),
+        }
+    }
+
+    /// Removes the target `id`; `None` when there is none.
+    pub fn remove_target(&mut self, id: &str) -> Option<TargetFile> {
+        let index = self.targets.iter().position(|t| t.id == id)?;
+        Some(self.targets.remove(index))
+    }
+
+    /// Turns probing of `id` on or off; `false` when there is no such target.
+    pub fn set_enabled(&mut self, id: &str, enabled: bool) -> bool {
+        let Some(target) = self.targets.iter_mut().find(|t| t.id == id) else {
+            return false;
+        };
+        // `None` means enabled: keep files free of a key that says the default.
+        target.enabled = (!enabled).then_some(false);
+        true
+    }
+
     /// Serializes back to the TOML format (for export from the desktop app).
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         toml::to_string_pretty(self)

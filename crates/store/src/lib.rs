@@ -11,6 +11,7 @@ mod hist;
 mod maintain;
 mod open;
 mod query;
+mod run;
 mod series;
 mod sql;
 mod timeline;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 /// Bound on the relative error of percentiles read from histograms (long ranges).
 pub const PERCENTILE_RELATIVE_ERROR: f64 = 0.02;
+pub use run::{Recorder, RunTotals};
 pub use unclean::UNCLEAN_REASON;
 pub use view::{
     HistoryView, LatencyPoint, TimelineView, Window, WindowArgs, DEFAULT_BUCKETS, MAX_BUCKETS,

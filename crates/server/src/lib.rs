@@ -1,0 +1,175 @@
+//! `llm-health serve`: the UI's commands over HTTP (the contract is `API.md` beside this crate),
+//! live events as server-sent events, Prometheus metrics, and the built UI — over the same
+//! engine and history the CLI and the desktop app use.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), server::ServerError> {
+//! let server = server::Server::bind(server::ServerOptions {
+//!     listen: "127.0.0.1:7878".parse().unwrap(),
+//!     token: "0123abcd".into(),
+//!     allow_hosts: Vec::new(),
+//!     ui_dir: None,
+//!     config_path: "config.toml".into(),
+//!     db_path: "history.db".into(),
+//! })
+//! .await?;
+//! println!("{}", server.url());
+//! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
+mod commands;
+mod error;
+mod events;
+mod files;
+mod guard;
+mod metrics;
+mod session;
+
+pub use error::ServerError;
+pub use files::UI_DIR_ENV;
+
+use axum::routing::{any, get};
+use axum::Router;
+use guard::Guard;
+use metrics::MetricsCache;
+use session::Session;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// How `serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Port 0 picks a free one; [`Server::local_addr`] says which.
+    pub listen: SocketAddr,
+    /// Commands that change state need it as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// More names the server may be reached by (`Host`), e.g. for a Prometheus on another host.
+    pub allow_hosts: Vec<String>,
+    /// The built UI; see [`files`] for where it is looked for otherwise.
+    pub ui_dir: Option<PathBuf>,
+    /// The configuration, in the engine's TOML format; saving settings writes it.
+    pub config_path: PathBuf,
+    pub db_path: PathBuf,
+}
+
+/// What every handler reaches.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub session: Arc<Session>,
+    pub metrics: Arc<MetricsCache>,
+    pub ui_dir: Option<Arc<std::path::Path>>,
+    /// Flips to `true` when the server stops, ending the live streams.
+    pub stopping: watch::Receiver<bool>,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<Session> {
+    fn from_ref(app: &AppState) -> Arc<Session> {
+        app.session.clone()
+    }
+}
+
+/// A bound server with monitoring running; [`Server::run`] answers requests.
+pub struct Server {
+    listener: TcpListener,
+    addr: SocketAddr,
+    token: String,
+    router: Router,
+    session: Arc<Session>,
+    stop: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Binds the address, opens the history, reads the config file and starts probing.
+    pub async fn bind(options: ServerOptions) -> Result<Server, ServerError> {
+        let listener =
+            TcpListener::bind(options.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: options.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: options.listen,
+            source,
+        })?;
+        let session = Session::start(&options.config_path, &options.db_path).await?;
+        for note in session.notes() {
+            tracing::warn!("{note}");
+        }
+        let ui_dir = files::find_ui(options.ui_dir.as_deref());
+        if ui_dir.is_none() {
+            tracing::warn!("no built UI found; / explains how to build it (the API works)");
+        }
+        let (stop, stopping) = watch::channel(false);
+        let app = AppState {
+            session: session.clone(),
+            metrics: Arc::default(),
+            ui_dir: ui_dir.map(Arc::from),
+            stopping,
+        };
+        let guard = Arc::new(Guard::new(
+            options.token.clone(),
+            addr,
+            &options.allow_hosts,
+        ));
+        let router = Router::new()
+            .route("/api/events", get(events::events))
+            .route(
+                "/api/{name}",
+                get(commands::get)
+                    .post(commands::post)
+                    .fallback(commands::other),
+            )
+            .route("/metrics", get(metrics::metrics))
+            .fallback(any(files::serve_file))
+            .with_state(app)
+            .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
+        Ok(Server {
+            listener,
+            addr,
+            token: options.token,
+            router,
+            session,
+            stop,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The address to open, token in the fragment (a browser never sends it to the server).
+    /// An unspecified listen address (`0.0.0.0`) is shown as loopback, which always works here.
+    pub fn url(&self) -> String {
+        let ip = self.addr.ip();
+        let host = if ip.is_unspecified() {
+            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), self.addr.port())
+        } else {
+            self.addr
+        };
+        format!("http://{host}/#token={}", self.token)
+    }
+
+    /// Answers requests until `shutdown` completes, then stops: live streams end, requests in
+    /// flight finish, probing stops cleanly and the last events are written.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let stop = self.stop;
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Live streams never end on their own; they watch this.
+                let _ = stop.send(true);
+            })
+            .await;
+        self.session.stop().await;
+        served.map_err(|e| ServerError::Internal(format!("the server failed: {e}")))
+    }
+}

@@ -1,0 +1,107 @@
+//! Monitoring with history attached, the way every front end runs it (`watch`, `serve`, the
+//! app): the database opened with its damage and unclean-stop reports, one history writer for the
+//! whole run, and engines that come and go as the configuration changes.
+
+use crate::{unclean_report, Store, StoreError, TargetInfo, Writer};
+use monitor::config::Config;
+use monitor::probe::Prober;
+use monitor::{Engine, EngineOptions, Event};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use tokio::sync::mpsc;
+
+/// Events waiting for the history writer; beyond this the engine counts drops instead of waiting.
+const SINK_CAPACITY: usize = 16_384;
+
+impl Store {
+    /// Opens the database for a run of the monitor and ends what an unclean stop of the last run
+    /// left open (see [`Store::end_unclean_run`]). Also returns what to tell the user: a damaged
+    /// file set aside, targets whose last run did not stop cleanly.
+    pub async fn open_for_run(path: &Path) -> Result<(Store, Vec<String>), StoreError> {
+        let opened = Store::open(path).await?;
+        let mut notes: Vec<String> = opened.damage_report().into_iter().collect();
+        let store = opened.store;
+        notes.extend(unclean_report(&store.end_unclean_run().await?));
+        Ok((store, notes))
+    }
+}
+
+/// The engine of the moment and the history writer that outlives it.
+pub struct Recorder {
+    store: Store,
+    sink: Option<mpsc::Sender<Event>>,
+    writer: Option<Writer>,
+    engine: Option<Engine>,
+    /// Events earlier engines could not hand to the writer in time.
+    dropped: u64,
+}
+
+/// What a run wrote, when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunTotals {
+    pub events_written: u64,
+    /// Events the engines dropped because the writer fell behind.
+    pub events_dropped: u64,
+}
+
+impl Recorder {
+    /// Starts the history writer. Call it inside a Tokio runtime.
+    pub fn new(store: Store) -> Recorder {
+        let (sink, rx) = mpsc::channel(SINK_CAPACITY);
+        Recorder {
+            writer: Some(store.spawn_writer(rx)),
+            store,
+            sink: Some(sink),
+            engine: None,
+            dropped: 0,
+        }
+    }
+
+    /// Stops the running engine, if any (its targets end as unknown, so nothing is probed by two
+    /// engines at once), records the targets of `config`, and starts monitoring them.
+    pub async fn start(&mut self, config: Config, prober: Prober) -> Result<Engine, StoreError> {
+        self.stop_engine().await;
+        let infos: Vec<TargetInfo> = config.targets.iter().map(TargetInfo::from).collect();
+        self.store.upsert_targets(&infos).await?;
+        let engine = Engine::start(
+            config,
+            prober,
+            EngineOptions {
+                sink: self.sink.clone(),
+                ..EngineOptions::default()
+            },
+        );
+        self.engine = Some(engine.clone());
+        Ok(engine)
+    }
+
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    async fn stop_engine(&mut self) {
+        if let Some(engine) = self.engine.take() {
+            engine.shutdown().await;
+            self.dropped += engine.stats().sink_dropped.load(Ordering::Relaxed);
+        }
+    }
+
+    /// Stops monitoring cleanly: statuses end as unknown, open incidents close, and every event
+    /// is written before this returns.
+    pub async fn finish(mut self) -> Result<RunTotals, StoreError> {
+        self.stop_engine().await;
+        self.sink.take();
+        let written = match self.writer.take() {
+            Some(writer) => writer.finish().await?.events,
+            None => 0,
+        };
+        Ok(RunTotals {
+            events_written: written,
+            events_dropped: self.dropped,
+        })
+    }
+}
