@@ -6,6 +6,7 @@ mod detect;
 mod history;
 mod paths;
 mod render;
+mod serve;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,28 @@ enum Command {
         /// Stop after this long (e.g. "10m"); runs until Ctrl-C otherwise.
         #[arg(long, value_parser = humantime_duration)]
         duration: Option<std::time::Duration>,
+    },
+    /// Serve the web UI, the JSON API, live events and Prometheus metrics (and monitor meanwhile).
+    Serve {
+        /// The config file to watch and to save settings to (default: $LLM_HEALTH_CONFIG or
+        /// ~/.config/llm-health/config.toml; a missing file is a first run).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// History database (default: ~/.local/share/llm-health/history.db).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Address and port to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: std::net::SocketAddr,
+        /// Access token for commands that change settings (default: a random one).
+        #[arg(long, env = "LLM_HEALTH_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Another name the server may be reached by (e.g. for Prometheus); repeatable.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<String>,
+        /// The built web UI (default: $LLM_HEALTH_UI_DIR, then the installed or source copy).
+        #[arg(long, value_name = "DIR")]
+        ui: Option<PathBuf>,
     },
     /// Uptime, latency percentiles, incidents and status segments of one target.
     History {
@@ -155,6 +178,24 @@ fn main() -> ExitCode {
                 plain,
                 duration,
             } => watch::run(config, db, plain, duration).await,
+            Command::Serve {
+                config,
+                db,
+                listen,
+                token,
+                allow_host,
+                ui,
+            } => {
+                serve::run(serve::Args {
+                    config,
+                    db,
+                    listen,
+                    token,
+                    allow_hosts: allow_host,
+                    ui,
+                })
+                .await
+            }
             Command::History {
                 db,
                 target,

@@ -535,3 +535,92 @@ async fn a_killed_watch_leaves_no_false_uptime() {
         .unwrap();
     assert_eq!(at_kill["status"], "unknown", "{h}");
 }
+
+/// `serve` prints its address with the token, answers the API there, and stops cleanly on
+/// SIGTERM: exit 0, targets unknown from the stop on, no key anywhere in its output.
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_answers_on_the_printed_address_and_stops_on_sigterm() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let (openai, dir, config) = one_openai_target().await;
+    let db = dir.path().join("h.db");
+    let mut child = llm_health(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .env("K", OPENAI_KEY)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stdout.read_line(&mut line),
+    )
+    .await
+    .expect("serve prints its address")
+    .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("llm-health serving ")
+        .unwrap_or_else(|| panic!("{line}"));
+    let (base, token) = url.split_once("/#token=").unwrap();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
+        "{base}"
+    );
+    assert_eq!(token.len(), 32, "128 bits in hex: {token}");
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    let client = reqwest::Client::new();
+    let state: Value = client
+        .get(format!("{base}/api/get_state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["snapshot"]["targets"][0]["id"], "openai", "{state}");
+    while openai.requests().len() < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(15), child.wait())
+        .await
+        .expect("serve stops on SIGTERM")
+        .unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).await.unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{rest}\n{stderr}");
+    for text in [&line, &rest, &stderr] {
+        assert!(!text.contains(OPENAI_KEY), "{text}");
+    }
+
+    // A clean stop: every target ended as unknown.
+    let out = llm_health(dir.path())
+        .args(["status", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("\"unknown\""), "{stdout}");
+}
