@@ -136,6 +136,9 @@ export async function openPage(browser, url, { colorScheme = "light", width = 12
   const errors = [];
   page.on("pageerror", (e) => errors.push(e));
   page.errors = errors;
+  // Paths of every request the page makes, from the first.
+  page.requests = [];
+  page.on("request", (r) => page.requests.push(new URL(r.url()).pathname));
   await page.goto(url);
   return page;
 }
