@@ -1,17 +1,16 @@
 //! IPC commands of the dashboard window. Each is a thin call into the supervisor; errors reach
 //! the page as plain sentences (a malformed import names its line and key).
 
-use crate::supervisor::{self, StateView};
+use crate::supervisor;
 use chrono::{DateTime, Duration, Utc};
+use desktop_core::api::{SettingsView, StateView};
 use desktop_core::notify::NotifyPrefs;
 use desktop_core::settings::{parse_toml, Settings};
 use desktop_core::tray::pause_until_tomorrow;
 use monitor::config::{ConfigFile, TargetFile};
-use monitor::probe::{KeyOrigin, KeySource};
+use monitor::probe::KeySource;
 use monitor::round::{test_connection, TestResult};
 use monitor::Incident;
-use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::{HistoryView, TargetInfo, TimelineView, WindowArgs};
 use tauri::AppHandle;
@@ -32,15 +31,6 @@ pub fn check_now(app: AppHandle, target: Option<String>) {
     supervisor::get(&app).check_now(target.as_deref());
 }
 
-#[derive(Debug, Serialize)]
-pub struct SettingsView {
-    pub config: ConfigFile,
-    pub notifications: NotifyPrefs,
-    pub start_at_login: bool,
-    /// Where each target's API key comes from; never the key itself.
-    pub keys: BTreeMap<String, KeyOrigin>,
-}
-
 #[tauri::command]
 pub fn get_settings(app: AppHandle) -> Result<SettingsView> {
     let supervisor = supervisor::get(&app);
@@ -53,8 +43,8 @@ pub fn get_settings(app: AppHandle) -> Result<SettingsView> {
         .collect();
     Ok(SettingsView {
         config: settings.config,
-        notifications: settings.notifications,
-        start_at_login: settings.start_at_login,
+        notifications: Some(settings.notifications),
+        start_at_login: Some(settings.start_at_login),
         keys,
     })
 }

@@ -11,6 +11,7 @@ mod window;
 
 use anyhow::Context;
 use clap::Parser;
+use desktop_core::api::Offer;
 use desktop_core::notify::{Notice, Urgency};
 use desktop_core::settings::parse_toml;
 use keys::KeyringKeys;
@@ -18,7 +19,7 @@ use settings::SettingsFile;
 use std::path::PathBuf;
 use std::sync::Arc;
 use store::Store;
-use supervisor::{Offer, Parts, Supervisor, WINDOW};
+use supervisor::{Parts, Supervisor, WINDOW};
 use tauri::{Manager, RunEvent};
 
 /// LLM Health Monitor: a tray app that watches your LLM endpoints.
@@ -224,15 +225,7 @@ async fn offer_detected(supervisor: &Arc<Supervisor>) {
         }
     };
     let detections = monitor::detect::detect(&prober, &|v| std::env::var(v).ok()).await;
-    let offers = detections
-        .iter()
-        .map(|d| Offer {
-            target: monitor::config::TargetFile::from(&d.target),
-            found: d.found,
-            note: d.note.clone(),
-        })
-        .collect();
-    supervisor.set_offers(Some(offers));
+    supervisor.set_offers(Some(Offer::from_detections(&detections)));
     window::show(supervisor.app(), Some("onboarding"));
 }
 

@@ -6,13 +6,13 @@ use crate::keys::KeyringKeys;
 use crate::settings::SettingsFile;
 use crate::tray;
 use chrono::{DateTime, Local, Offset, Utc};
+use desktop_core::api::{Offer, StateView};
 use desktop_core::notify::{Notice, Policy, TargetMeta};
 use desktop_core::settings::{Settings, WindowGeometry};
 use desktop_core::tray::{tray_model, TrayModel};
-use monitor::config::{Config, TargetFile};
+use monitor::config::Config;
 use monitor::probe::{KeySource, Prober};
 use monitor::{Engine, EngineOptions, Event, Snapshot, Status};
-use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,24 +25,6 @@ const SINK_CAPACITY: usize = 16_384;
 /// Labels in the menu are minute-coarse; this only has to notice a minute ticking over.
 const TRAY_TICK: Duration = Duration::from_secs(10);
 pub const WINDOW: &str = "main";
-
-/// One endpoint found on first run, offered to the user (never added silently).
-#[derive(Debug, Clone, Serialize)]
-pub struct Offer {
-    pub target: TargetFile,
-    pub found: bool,
-    pub note: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StateView {
-    pub snapshot: Snapshot,
-    pub notifications_paused_until: Option<DateTime<Utc>>,
-    pub data_dir: PathBuf,
-    pub config_source: String,
-    /// First run: what was detected, until the user adds or declines it.
-    pub offers: Option<Vec<Offer>>,
-}
 
 pub struct Supervisor {
     app: AppHandle,
