@@ -88,7 +88,7 @@ await withServe(20, fake, async (serve) => {
   await page.waitForFunction(
     () => {
       const c = document.querySelector("#timeline canvas");
-      return c && Number(c.dataset.to) - Number(c.dataset.from) > 6 * 86_400_000;
+      return c && Date.parse(c.dataset.to) - Date.parse(c.dataset.from) > 6 * 86_400_000;
     },
     null,
     { timeout: 30_000 },

@@ -92,6 +92,22 @@ describe("a monitored outage", () => {
     // The timeline shows the incident, annotated with its cause.
     await page.goto(`${serve.base}/#/timeline`);
     await page.waitForSelector("#timeline canvas");
+    await page.mouse.move(640, 700);
+    await page.click('[data-range="1h"]');
+    await page.waitForFunction(() => {
+      const c = document.querySelector("#timeline canvas");
+      return c && Date.parse(c.dataset.to) - Date.parse(c.dataset.from) <= 3_600_000;
+    });
+    // Keyboard zoom to the last minute or so, where the outage is.
+    await page.focus("#timeline canvas");
+    await page.keyboard.press("End");
+    for (let i = 0; i < 12; i++) await page.keyboard.press("+");
+    await page.keyboard.press("End");
+    const span = await page.evaluate(() => {
+      const c = document.querySelector("#timeline canvas");
+      return Date.parse(c.dataset.to) - Date.parse(c.dataset.from);
+    });
+    assert.ok(span < 120_000, `zoomed to ${span} ms`);
     await page.waitForFunction(
       () => /Ollama/.test(document.querySelector("#timeline")?.textContent ?? "") &&
         /server error|5\d\d|error/i.test(document.querySelector("#timeline")?.textContent ?? ""),
