@@ -3,7 +3,7 @@
 //! event, and a keep-alive comment every 15 s. A listener too slow for the event rate is not
 //! dropped: it skips what it missed and gets a fresh `state` instead.
 
-use crate::session::{Live, Session};
+use crate::session::Live;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -15,14 +15,6 @@ use tokio::sync::{broadcast, watch};
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-struct Listener {
-    session: Arc<Session>,
-    live: broadcast::Receiver<Live>,
-    /// `true` once the server is stopping: streams end so the server can.
-    stopping: watch::Receiver<bool>,
-    first: Option<Event>,
-}
-
 fn state_event(json: &str) -> Event {
     Event::default().event("state").data(json)
 }
@@ -32,15 +24,39 @@ pub async fn events(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribed before the first state is taken, so nothing falls between the two.
     let live = app.session.subscribe();
-    let first = state_event(&app.session.state_json());
+    let session = app.session.clone();
+    let stream = live_stream(live, app.stopping.clone(), move || session.state_json());
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
+}
+
+struct Listener<F> {
+    live: broadcast::Receiver<Live>,
+    /// `true` once the server is stopping: streams end so the server can.
+    stopping: watch::Receiver<bool>,
+    /// A whole `StateView`, now.
+    state: F,
+    started: bool,
+}
+
+/// A state first, then what `live` brings, until the server stops.
+fn live_stream<F>(
+    live: broadcast::Receiver<Live>,
+    stopping: watch::Receiver<bool>,
+    state: F,
+) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    F: Fn() -> Arc<str> + Send + 'static,
+{
     let listener = Listener {
-        session: app.session.clone(),
         live,
-        stopping: app.stopping.clone(),
-        first: Some(first),
+        stopping,
+        state,
+        started: false,
     };
-    let stream = stream::unfold(listener, |mut l| async move {
-        if let Some(first) = l.first.take() {
+    stream::unfold(listener, |mut l| async move {
+        if !l.started {
+            l.started = true;
+            let first = state_event(&(l.state)());
             return Some((Ok(first), l));
         }
         if *l.stopping.borrow() {
@@ -52,13 +68,61 @@ pub async fn events(
             message = l.live.recv() => match message {
                 Ok(Live::Monitor(json)) => Event::default().event("monitor").data(&*json),
                 Ok(Live::State(json)) => state_event(&json),
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    state_event(&l.session.state_json())
-                }
+                Err(broadcast::error::RecvError::Lagged(_)) => state_event(&(l.state)()),
                 Err(broadcast::error::RecvError::Closed) => return None,
             },
         };
         Some((Ok(event), l))
-    });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    /// What the page receives, as text.
+    async fn text(e: Option<Result<Event, Infallible>>) -> String {
+        use axum::response::IntoResponse;
+        let body = Sse::new(stream::iter([e.expect("an event")]))
+            .into_response()
+            .into_body();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_lagging_listener_gets_a_fresh_state_and_goes_on() {
+        let (tx, rx) = broadcast::channel(2);
+        let (stop, stopping) = watch::channel(false);
+        let mut s = Box::pin(live_stream(rx, stopping, || Arc::from("{\"whole\":1}")));
+        assert_eq!(
+            text(s.next().await).await,
+            "event: state\ndata: {\"whole\":1}\n\n"
+        );
+        for i in 0..5 {
+            tx.send(Live::Monitor(Arc::from(format!("{{\"n\":{i}}}"))))
+                .unwrap();
+        }
+        // Three were lost: a whole state instead, then the two still queued.
+        assert_eq!(
+            text(s.next().await).await,
+            "event: state\ndata: {\"whole\":1}\n\n"
+        );
+        assert_eq!(
+            text(s.next().await).await,
+            "event: monitor\ndata: {\"n\":3}\n\n"
+        );
+        assert_eq!(
+            text(s.next().await).await,
+            "event: monitor\ndata: {\"n\":4}\n\n"
+        );
+        tx.send(Live::State(Arc::from("{}"))).unwrap();
+        assert_eq!(text(s.next().await).await, "event: state\ndata: {}\n\n");
+        stop.send(true).unwrap();
+        assert!(
+            s.next().await.is_none(),
+            "the stream ends when the server stops"
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //!
 //! | metric | labels | meaning |
 //! |---|---|---|
-//! | `llm_health_status` | target, name, kind, status | 1 for the target's current status, 0 for the other three |
+//! | `llm_health_status` | target, name, kind, status | 1 for the target's current status, 0 for the other three (a disabled target is unknown) |
 //! | `llm_health_up` | target | 1 if the target works (healthy or degraded), 0 if not or unknown |
 //! | `llm_health_score` | target | health score 0–1 over recent probes |
 //! | `llm_health_last_latency_seconds` | target | latency of the last probe |
@@ -23,7 +23,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use monitor::Status;
+use monitor::{Status, TargetView};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
@@ -210,29 +210,39 @@ async fn render(session: &Session, cache: &MetricsCache) -> Result<String, Serve
         "Checks that failed (not ok, slow or rate limited) in the last 24 hours.",
     );
     let none = FromHistory::default();
-    for t in &snapshot.targets {
-        let id = t.id.as_str();
+    let live: HashMap<&str, &TargetView> = snapshot
+        .targets
+        .iter()
+        .map(|t| (t.id.as_str(), t))
+        .collect();
+    // Every configured target; a disabled one is not probed, so its status is unknown.
+    for info in session.targets() {
+        let id = info.id.as_str();
         let target = [("target", id)];
+        let t = live.get(id);
+        let current = t.map_or(Status::Unknown, |t| t.status);
         for s in Status::ALL {
             status.add(
                 &[
                     ("target", id),
-                    ("name", &t.name),
-                    ("kind", t.kind.as_str()),
+                    ("name", &info.name),
+                    ("kind", info.kind.as_str()),
                     ("status", s.as_str()),
                 ],
-                f64::from(u8::from(t.status == s)),
+                f64::from(u8::from(current == s)),
             );
         }
-        let works = matches!(t.status, Status::Healthy | Status::Degraded);
+        let works = matches!(current, Status::Healthy | Status::Degraded);
         up.add(&target, f64::from(u8::from(works)));
-        if let Some(s) = t.score {
-            score.add(&target, s);
+        if let Some(t) = t {
+            if let Some(s) = t.score {
+                score.add(&target, s);
+            }
+            if let Some(o) = &t.last {
+                last_latency.add(&target, o.latency_ms as f64 / 1000.0);
+            }
+            failures_in_row.add(&target, f64::from(t.consecutive_failures));
         }
-        if let Some(o) = &t.last {
-            last_latency.add(&target, o.latency_ms as f64 / 1000.0);
-        }
-        failures_in_row.add(&target, f64::from(t.consecutive_failures));
 
         let h = history.get(id).unwrap_or(&none);
         for (window, ratio) in [("24h", h.uptime_24h), ("7d", h.uptime_7d)] {

@@ -9,10 +9,9 @@ mod data;
 use chrono::Duration;
 use data::{env_or, events, pct, ts, DAY_MS, STEP_MS};
 use monitor::Event;
-use monitor::Kind;
 use std::path::Path;
 use std::time::Instant;
-use store::{Retention, Store, TargetInfo, Window};
+use store::{Retention, Store, Window};
 
 fn file_size(path: &Path) -> u64 {
     let side = |suffix: &str| {
@@ -108,13 +107,7 @@ async fn main() {
         None => (dir_path.join("week.db"), false),
     };
     let store = Store::open(&path).await.expect("open").store;
-    let infos: Vec<TargetInfo> = (0..targets)
-        .map(|i| TargetInfo {
-            id: data::target_id(i),
-            kind: Kind::Openai,
-            name: format!("Target {i}"),
-        })
-        .collect();
+    let infos = data::target_infos(targets);
     if !reused {
         let built = data::build(&store, targets, days, now).await;
         rows.add(

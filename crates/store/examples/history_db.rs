@@ -5,8 +5,7 @@
 #[path = "../benches/data/mod.rs"]
 mod data;
 
-use monitor::Kind;
-use store::{Store, TargetInfo};
+use store::Store;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,14 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let targets: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(50);
     let days: i64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(7);
     let store = Store::open(std::path::Path::new(&out)).await?.store;
-    let infos: Vec<TargetInfo> = (0..targets)
-        .map(|i| TargetInfo {
-            id: data::target_id(i),
-            kind: Kind::Openai,
-            name: format!("Target {i}"),
-        })
-        .collect();
-    store.upsert_targets(&infos).await?;
+    store.upsert_targets(&data::target_infos(targets)).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let built = data::build(&store, targets, days, now).await;
     store.close().await;

@@ -62,6 +62,9 @@ pub fn exact_percentile(sorted: &[u64], p: f64) -> Option<u64> {
 pub struct Histogram {
     counts: Vec<u64>,
     total: u64,
+    /// The first bucket with a count (0 when empty). Latencies rarely fall in the low buckets
+    /// (below 100 ms is bucket 230), so scans and merges start here.
+    lo: usize,
 }
 
 /// A stored histogram blob that does not decode.
@@ -87,18 +90,33 @@ impl Histogram {
     }
 
     fn add_n(&mut self, bucket: usize, n: u64) {
+        if n == 0 {
+            return;
+        }
         if bucket >= self.counts.len() {
             self.counts.resize(bucket + 1, 0);
+        }
+        if self.total == 0 || bucket < self.lo {
+            self.lo = bucket;
         }
         self.counts[bucket] += n;
         self.total += n;
     }
 
     pub fn merge(&mut self, other: &Histogram) {
+        if other.total == 0 {
+            return;
+        }
         if other.counts.len() > self.counts.len() {
             self.counts.resize(other.counts.len(), 0);
         }
-        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+        if self.total == 0 || other.lo < self.lo {
+            self.lo = other.lo;
+        }
+        for (mine, theirs) in self.counts[other.lo..]
+            .iter_mut()
+            .zip(&other.counts[other.lo..])
+        {
             *mine += theirs;
         }
         self.total += other.total;
@@ -111,7 +129,7 @@ impl Histogram {
         }
         let target = rank(p, self.total);
         let mut seen = 0;
-        for (bucket, &n) in self.counts.iter().enumerate() {
+        for (bucket, &n) in self.counts.iter().enumerate().skip(self.lo) {
             seen += n;
             if seen >= target {
                 return Some(representative(bucket));
@@ -177,6 +195,13 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 fn take_varint(rest: &mut &[u8]) -> Result<u64, BadBlob> {
+    // Most gaps and counts fit one byte; long ranges decode hundreds of thousands of them.
+    if let Some((&b, tail)) = rest.split_first() {
+        if b < 0x80 {
+            *rest = tail;
+            return Ok(u64::from(b));
+        }
+    }
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let (&b, tail) = rest.split_first().ok_or(BadBlob("truncated histogram"))?;
@@ -242,6 +267,7 @@ mod tests {
             for p in [1.0, 50.0, 90.0, 99.0] {
                 prop_assert_eq!(merged.percentile(p), all.percentile(p));
             }
+            prop_assert_eq!(&merged, &all);
 
         }
     }

@@ -211,31 +211,39 @@ impl TargetSet {
     }
 }
 
+/// Rows of `sql::bucket_lists`: target, bucket list, latency list.
+type CheckLists = Vec<(i64, Option<String>, Option<String>)>;
+/// Rows of `sql::ROLLUP_LISTS`: target, header list, concatenated histograms.
+type RollupLists = Vec<(i64, Option<String>, Option<Vec<u8>>)>;
+
+/// What [`Store::fetch`] read, before any parsing: the aggregate rows as SQLite gave them.
+#[derive(Debug, Default)]
+pub(crate) struct Fetched {
+    /// One list per raw range.
+    raw: Vec<CheckLists>,
+    rollups: RollupLists,
+}
+
 impl Store {
-    /// Reads the targets' checks into `buckets` as `plan` says, for all targets at once: one
-    /// aggregate query per raw range and one for the roll-ups, each a row per target. A rolled-up hour goes to the bucket holding its middle, so
-    /// with buckets an hour wide or more a check lands at most half an hour from where it
-    /// belongs. The result is per target (in `set` order), per bucket.
-    pub(crate) async fn gather(
+    /// Reads the targets' checks for `buckets` as `plan` says, for all targets at once: one
+    /// aggregate query per raw range and one for the roll-ups, each a row per target. Turning
+    /// them into numbers is [`Store::bucket_stats`], which needs no connection.
+    pub(crate) async fn fetch(
         &self,
         conn: &mut SqliteConnection,
         set: &TargetSet,
         plan: &Plan,
         buckets: Buckets,
-    ) -> Result<Vec<Vec<Stats>>, StoreError> {
-        let mut out: Vec<Vec<Stats>> = set
-            .rids
-            .iter()
-            .map(|_| (0..buckets.n).map(|_| Stats::default()).collect())
-            .collect();
+    ) -> Result<Fetched, StoreError> {
+        let mut fetched = Fetched::default();
         if buckets.t <= buckets.f {
-            return Ok(out);
+            return Ok(fetched);
         }
         for (a, b) in plan.raw {
             if a >= b {
                 continue;
             }
-            let rows: Vec<(i64, Option<String>, Option<String>)> =
+            fetched.raw.push(
                 sqlx::query_as(sql::bucket_lists())
                     .bind(&set.json)
                     .bind(a)
@@ -245,55 +253,72 @@ impl Store {
                     .bind(buckets.t - buckets.f)
                     .fetch_all(&mut *conn)
                     .await
-                    .map_err(self.db_err("read checks"))?;
-            for (rid, bucket_list, latency_list) in rows {
-                let Some(series) = set.pos(rid).and_then(|p| out.get_mut(p)) else {
-                    continue;
-                };
-                let mut outside = None;
-                sql::each_check(bucket_list.as_deref(), latency_list.as_deref(), |b, l| {
-                    let Some(s) = usize::try_from(b).ok().and_then(|i| series.get_mut(i)) else {
-                        outside = Some(b);
-                        return;
-                    };
-                    s.checks += 1;
-                    match l {
-                        Some(ms) => s.exact.push(ms),
-                        None => s.failures += 1,
-                    }
-                })
-                .map_err(|e| self.corrupt(e))?;
-                if let Some(b) = outside {
-                    return Err(self.corrupt(format!("check outside its range (bucket {b})")));
-                }
-            }
+                    .map_err(self.db_err("read checks"))?,
+            );
         }
         let (a, b) = plan.rolled;
         if a < b {
-            let rows: Vec<(i64, Option<String>, Option<Vec<u8>>)> =
-                sqlx::query_as(sql::ROLLUP_LISTS)
-                    .bind(&set.json)
-                    .bind(a)
-                    .bind(b)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(self.db_err("read roll-ups"))?;
-            for (rid, list, blobs) in rows {
-                let Some(series) = set.pos(rid).and_then(|p| out.get_mut(p)) else {
-                    continue;
+            fetched.rollups = sqlx::query_as(sql::ROLLUP_LISTS)
+                .bind(&set.json)
+                .bind(a)
+                .bind(b)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(self.db_err("read roll-ups"))?;
+        }
+        Ok(fetched)
+    }
+
+    /// What was fetched, per target (in `set` order) and bucket. A rolled-up hour goes to the
+    /// bucket holding its middle, so with buckets an hour wide or more a check lands at most
+    /// half an hour from where it belongs.
+    pub(crate) fn bucket_stats(
+        &self,
+        set: &TargetSet,
+        fetched: Fetched,
+        buckets: Buckets,
+    ) -> Result<Vec<Vec<Stats>>, StoreError> {
+        let mut out: Vec<Vec<Stats>> = set
+            .rids
+            .iter()
+            .map(|_| (0..buckets.n).map(|_| Stats::default()).collect())
+            .collect();
+        for (rid, bucket_list, latency_list) in fetched.raw.into_iter().flatten() {
+            let Some(series) = set.pos(rid).and_then(|p| out.get_mut(p)) else {
+                continue;
+            };
+            let mut outside = None;
+            sql::each_check(bucket_list.as_deref(), latency_list.as_deref(), |b, l| {
+                let Some(s) = usize::try_from(b).ok().and_then(|i| series.get_mut(i)) else {
+                    outside = Some(b);
+                    return;
                 };
-                let blobs = blobs.unwrap_or_default();
-                sql::each_rollup(list.as_deref(), &blobs, |hour, checks, answered, blob| {
-                    let s = &mut series[buckets.index(hour + HOUR_MS / 2)];
-                    let checks = to_u64(checks);
-                    s.checks += checks;
-                    s.failures += checks.saturating_sub(to_u64(answered));
-                    s.hist
-                        .merge_encoded(blob)
-                        .map_err(|e| format!("roll-up histogram: {}", e.0))
-                })
-                .map_err(|e| self.corrupt(e))?;
+                s.checks += 1;
+                match l {
+                    Some(ms) => s.exact.push(ms),
+                    None => s.failures += 1,
+                }
+            })
+            .map_err(|e| self.corrupt(e))?;
+            if let Some(b) = outside {
+                return Err(self.corrupt(format!("check outside its range (bucket {b})")));
             }
+        }
+        for (rid, list, blobs) in fetched.rollups {
+            let Some(series) = set.pos(rid).and_then(|p| out.get_mut(p)) else {
+                continue;
+            };
+            let blobs = blobs.unwrap_or_default();
+            sql::each_rollup(list.as_deref(), &blobs, |hour, checks, answered, blob| {
+                let s = &mut series[buckets.index(hour + HOUR_MS / 2)];
+                let checks = to_u64(checks);
+                s.checks += checks;
+                s.failures += checks.saturating_sub(to_u64(answered));
+                s.hist
+                    .merge_encoded(blob)
+                    .map_err(|e| format!("roll-up histogram: {}", e.0))
+            })
+            .map_err(|e| self.corrupt(e))?;
         }
         Ok(out)
     }

@@ -303,6 +303,27 @@ fn window_args_resolve_with_defaults_overrides_and_clamps() {
     .resolve(now)
     .is_err());
 
+    // The history keeps milliseconds; so does a window.
+    let fine = ts(T0) + chrono::Duration::nanoseconds(1_234_567);
+    let w = WindowArgs::default().resolve(fine).unwrap();
+    assert_eq!(w.to, ts(T0 + 1));
+
+    // Latency points write times exactly as everything else does.
+    for at in [ts(T0), ts(T0 + 1), fine] {
+        let point = LatencyPoint {
+            from: at,
+            to: at,
+            checks: 0,
+            failures: 0,
+            p50_ms: None,
+            p90_ms: None,
+        };
+        let json = serde_json::to_value(&point).unwrap();
+        assert_eq!(json["from"], serde_json::to_value(at).unwrap());
+        let back: LatencyPoint = serde_json::from_value(json).unwrap();
+        assert_eq!(back, point);
+    }
+
     // The UI sends camelCase JSON.
     let args: WindowArgs = serde_json::from_str(
         r#"{"range":"6h","from":null,"to":"2024-03-01T00:00:00Z","buckets":30}"#,

@@ -4,11 +4,13 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, Utc};
-use monitor::{Check, Class, Details, Event, Incident, Outcome, Status, TokenUse, Transition};
+use monitor::{
+    Check, Class, Details, Event, Incident, Kind, Outcome, Status, TokenUse, Transition,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
-use store::{Retention, Store};
+use store::{Retention, Store, TargetInfo};
 
 pub const STEP_MS: i64 = 10_000;
 pub const DAY_MS: i64 = 86_400_000;
@@ -19,6 +21,17 @@ pub fn ts(ms: i64) -> DateTime<Utc> {
 
 pub fn target_id(i: usize) -> String {
     format!("target-{i:02}")
+}
+
+/// The data set's targets as configured: `target-00` is "Target 0", and so on.
+pub fn target_infos(targets: usize) -> Vec<TargetInfo> {
+    (0..targets)
+        .map(|i| TargetInfo {
+            id: target_id(i),
+            kind: Kind::Openai,
+            name: format!("Target {i}"),
+        })
+        .collect()
 }
 
 fn outcome(rng: &mut StdRng, at: i64) -> Outcome {
