@@ -442,11 +442,17 @@ async fn history_timeline_and_incidents_have_their_shapes() {
             s["snapshot"]["targets"][0]["status"] == "healthy"
         })
         .await;
-    // The writer flushes every 250 ms.
-    tokio::time::sleep(Duration::from_millis(400)).await;
-
+    // Written by the history writer, which flushes every 250 ms.
     let h = server
-        .json("/api/history?target=openai&range=1h&buckets=12")
+        .wait_json(
+            "/api/history?target=openai&range=1h&buckets=12",
+            Duration::from_secs(5),
+            |h| {
+                h["failures"].as_u64() >= Some(1)
+                    && h["checks"].as_u64() >= Some(3)
+                    && h["incidents"].as_array().is_some_and(|i| !i.is_empty())
+            },
+        )
         .await;
     for key in [
         "target",

@@ -27,6 +27,20 @@ async fn two_targets() -> (FakeServer, FakeServer, TestServer) {
                 .is_some_and(|t| t.iter().all(|t| t["status"] == "healthy"))
         })
         .await;
+    // A first scrape before the history writer's first flush would find, and keep for 15 s, no
+    // history: wait until the history has both targets' checks and status.
+    server
+        .wait_json(
+            "/api/timeline?range=1h&buckets=1",
+            Duration::from_secs(10),
+            |tl| {
+                tl["targets"].as_array().is_some_and(|t| {
+                    t.iter()
+                        .all(|v| v["checks"].as_u64() > Some(0) && v["uptime_pct"].is_number())
+                })
+            },
+        )
+        .await;
     (openai, ollama, server)
 }
 
@@ -41,8 +55,6 @@ async fn scrape(server: &TestServer) -> String {
 #[tokio::test]
 async fn metrics_parse_and_cover_every_target() {
     let (_openai, _ollama, server) = two_targets().await;
-    // Let the writer flush some checks.
-    tokio::time::sleep(Duration::from_millis(600)).await;
     let text = scrape(&server).await;
     let samples = parse_exposition(&text);
     let value = |name: &str, labels: &[(&str, &str)]| -> Option<f64> {

@@ -127,15 +127,25 @@ impl TestServer {
 
     /// Waits until `pred` holds for `get_state`, or fails after `within`.
     pub async fn wait_state(&self, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        self.wait_json("/api/get_state", within, pred).await
+    }
+
+    /// Waits until `pred` holds for what `GET path` answers, or fails after `within`.
+    pub async fn wait_json(
+        &self,
+        path: &str,
+        within: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let state = self.json("/api/get_state").await;
-            if pred(&state) {
-                return state;
+            let value = self.json(path).await;
+            if pred(&value) {
+                return value;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "state never matched: {state}"
+                "{path} never matched: {value}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
