@@ -12,7 +12,7 @@ use monitor::probe::KeySource;
 use monitor::round::{test_connection, TestResult};
 use monitor::Incident;
 use std::sync::Arc;
-use store::{HistoryView, TargetInfo, TimelineView, WindowArgs};
+use store::{HistoryView, IncidentArgs, TargetInfo, TimelineView, Window, WindowArgs};
 use tauri::AppHandle;
 
 type Result<T> = std::result::Result<T, String>;
@@ -198,6 +198,22 @@ fn configured(app: &AppHandle) -> Result<Vec<TargetInfo>> {
     Ok(config.targets.iter().map(TargetInfo::from).collect())
 }
 
+fn window(
+    range: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    buckets: Option<u32>,
+) -> Result<Window> {
+    WindowArgs {
+        range,
+        from,
+        to,
+        buckets,
+    }
+    .resolve(Utc::now())
+    .map_err(text)
+}
+
 /// One target's history: uptime, percentiles, status segments, incidents and a latency series.
 #[tauri::command]
 pub async fn history(
@@ -208,14 +224,7 @@ pub async fn history(
     to: Option<DateTime<Utc>>,
     buckets: Option<u32>,
 ) -> Result<HistoryView> {
-    let window = WindowArgs {
-        range,
-        from,
-        to,
-        buckets,
-    }
-    .resolve(Utc::now())
-    .map_err(text)?;
+    let window = window(range, from, to, buckets)?;
     let info = target_info(&app, &target)?;
     let supervisor = supervisor::get(&app);
     supervisor
@@ -234,14 +243,7 @@ pub async fn timeline(
     to: Option<DateTime<Utc>>,
     buckets: Option<u32>,
 ) -> Result<TimelineView> {
-    let window = WindowArgs {
-        range,
-        from,
-        to,
-        buckets,
-    }
-    .resolve(Utc::now())
-    .map_err(text)?;
+    let window = window(range, from, to, buckets)?;
     let targets = configured(&app)?;
     let supervisor = supervisor::get(&app);
     supervisor
@@ -251,7 +253,7 @@ pub async fn timeline(
         .map_err(text)
 }
 
-/// Incidents of one target or all, newest first (default: the last 30 days, at most 500).
+/// Incidents of one target or all, newest first (see `store::IncidentArgs` for the defaults).
 #[tauri::command]
 pub async fn incidents(
     app: AppHandle,
@@ -259,20 +261,17 @@ pub async fn incidents(
     range: Option<String>,
     limit: Option<usize>,
 ) -> Result<Vec<Incident>> {
-    let window = WindowArgs {
-        range: Some(range.unwrap_or_else(|| "30d".into())),
-        ..WindowArgs::default()
-    }
-    .resolve(Utc::now())
-    .map_err(text)?;
+    let args = IncidentArgs {
+        target,
+        range,
+        limit,
+    };
     let supervisor = supervisor::get(&app);
-    let mut list = supervisor
+    supervisor
         .store
-        .incidents(target.as_deref(), window.from, window.to)
+        .recent_incidents(&args, Utc::now())
         .await
-        .map_err(text)?;
-    list.truncate(limit.unwrap_or(500));
-    Ok(list)
+        .map_err(text)
 }
 
 /// "Test connection": one probe of a target as the form has it, saving nothing. A key typed
@@ -284,7 +283,5 @@ pub async fn test_target(
     api_key: Option<String>,
 ) -> Result<TestResult> {
     let keys = supervisor::get(&app).keys.clone() as Arc<dyn KeySource>;
-    test_connection(target, keys, api_key.filter(|k| !k.trim().is_empty()))
-        .await
-        .map_err(text)
+    test_connection(target, keys, api_key).await.map_err(text)
 }

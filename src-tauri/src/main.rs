@@ -160,12 +160,10 @@ fn setup(
     file.save(&settings)?;
 
     let db_path = data_dir.join("history.db");
-    let opened = tauri::async_runtime::block_on(Store::open(&db_path))
+    let (store, notes) = tauri::async_runtime::block_on(Store::open_for_run(&db_path))
         .with_context(|| format!("opening the history database {}", db_path.display()))?;
-    warnings.extend(opened.damage_report());
-    let store = opened.store;
-    let ended = tauri::async_runtime::block_on(store.end_unclean_run())?;
-    if let Some(report) = store::unclean_report(&ended) {
+    warnings.extend(notes.damage);
+    if let Some(report) = notes.unclean {
         tracing::info!("{report}");
     }
 
@@ -217,16 +215,10 @@ fn setup(
 /// First run: probe for local servers and cloud keys, and show what was found. Nothing is
 /// added until the user says so.
 async fn offer_detected(supervisor: &Arc<Supervisor>) {
-    let prober = match monitor::probe::Prober::with_env_keys() {
-        Ok(p) => p,
-        Err(err) => {
-            tracing::warn!("endpoint detection unavailable: {err}");
-            return;
-        }
-    };
-    let detections = monitor::detect::detect(&prober, &|v| std::env::var(v).ok()).await;
-    supervisor.set_offers(Some(Offer::from_detections(&detections)));
-    window::show(supervisor.app(), Some("onboarding"));
+    if let Some(offers) = Offer::detected().await {
+        supervisor.set_offers(Some(offers));
+        window::show(supervisor.app(), Some("onboarding"));
+    }
 }
 
 fn on_menu(app: &tauri::AppHandle, id: &str) {

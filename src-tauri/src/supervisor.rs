@@ -12,16 +12,15 @@ use desktop_core::settings::{Settings, WindowGeometry};
 use desktop_core::tray::{tray_model, TrayModel};
 use monitor::config::Config;
 use monitor::probe::{KeySource, Prober};
-use monitor::{Engine, EngineOptions, Event, Snapshot, Status};
+use monitor::{Engine, Event, Snapshot};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use store::{Store, TargetInfo};
+use store::{Recorder, Store};
 use tauri::{AppHandle, Emitter, Manager};
-use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio::sync::{broadcast, watch, Notify};
 
-const SINK_CAPACITY: usize = 16_384;
 /// Labels in the menu are minute-coarse; this only has to notice a minute ticking over.
 const TRAY_TICK: Duration = Duration::from_secs(10);
 pub const WINDOW: &str = "main";
@@ -29,8 +28,9 @@ pub const WINDOW: &str = "main";
 pub struct Supervisor {
     app: AppHandle,
     pub store: Store,
-    sink: Mutex<Option<mpsc::Sender<Event>>>,
-    writer: Mutex<Option<store::Writer>>,
+    /// `None` once stopped. Held across an engine restart, so restarts queue.
+    recorder: tokio::sync::Mutex<Option<Recorder>>,
+    /// The running engine, for the tray and the window to read without waiting.
     engine: Mutex<Option<Engine>>,
     generation: watch::Sender<u64>,
     pub keys: Arc<KeyringKeys>,
@@ -66,15 +66,13 @@ pub struct Parts {
 }
 
 impl Supervisor {
+    /// Starts the history writer: call it inside the async runtime.
     pub fn new(app: AppHandle, parts: Parts) -> Arc<Supervisor> {
-        let (sink, sink_rx) = mpsc::channel(SINK_CAPACITY);
-        let writer = parts.store.spawn_writer(sink_rx);
         let policy = Policy::new(parts.settings.notifications.clone(), Vec::new());
         Arc::new(Supervisor {
             app,
+            recorder: tokio::sync::Mutex::new(Some(Recorder::new(parts.store.clone()))),
             store: parts.store,
-            sink: Mutex::new(Some(sink)),
-            writer: Mutex::new(Some(writer)),
             engine: Mutex::new(None),
             generation: watch::channel(0).0,
             keys: parts.keys,
@@ -119,27 +117,17 @@ impl Supervisor {
     /// (Re)starts the engine on `config`. The previous engine is stopped first, so a target is
     /// never probed by two engines at once.
     pub async fn start_engine(self: &Arc<Self>, config: Config) -> anyhow::Result<()> {
-        let old = lock(&self.engine).take();
-        if let Some(old) = old {
-            old.shutdown().await;
-        }
+        let mut recorder = self.recorder.lock().await;
+        let Some(recorder) = recorder.as_mut() else {
+            anyhow::bail!("the app is stopping");
+        };
         let keys = self.keys.clone();
         let targets = config.targets.clone();
         tokio::task::spawn_blocking(move || keys.load(&targets)).await?;
-        let infos: Vec<TargetInfo> = config.targets.iter().map(TargetInfo::from).collect();
-        self.store.upsert_targets(&infos).await?;
         lock(&self.policy).set_targets(config.targets.iter().map(TargetMeta::from).collect());
 
         let prober = Prober::new(self.keys.clone() as Arc<dyn KeySource>)?;
-        let sink = lock(&self.sink).clone();
-        let engine = Engine::start(
-            config,
-            prober,
-            EngineOptions {
-                sink,
-                ..EngineOptions::default()
-            },
-        );
+        let engine = recorder.start(config, prober).await?;
         let events = engine.subscribe();
         *lock(&self.engine) = Some(engine);
         let mut generation = 0;
@@ -159,11 +147,7 @@ impl Supervisor {
     pub fn snapshot(&self) -> Snapshot {
         match self.engine() {
             Some(engine) => engine.snapshot(),
-            None => Snapshot {
-                paused: false,
-                overall: Status::Unknown,
-                targets: Vec::new(),
-            },
+            None => Snapshot::empty(),
         }
     }
 
@@ -310,19 +294,15 @@ impl Supervisor {
     /// Stops monitoring cleanly: statuses end as unknown, open incidents close, and every event
     /// reaches the database before the process exits.
     pub async fn stop(&self) {
-        let engine = lock(&self.engine).take();
-        if let Some(engine) = engine {
-            engine.shutdown().await;
-        }
-        self.generation.send_modify(|g| *g += 1);
-        lock(&self.sink).take();
-        let writer = lock(&self.writer).take();
-        if let Some(writer) = writer {
-            match writer.finish().await {
-                Ok(stats) => tracing::info!("stopped; {} events written", stats.events),
+        let recorder = self.recorder.lock().await.take();
+        lock(&self.engine).take();
+        if let Some(recorder) = recorder {
+            match recorder.finish().await {
+                Ok(totals) => tracing::info!("stopped; {} events written", totals.events_written),
                 Err(err) => tracing::error!("history not fully written: {err}"),
             }
         }
+        self.generation.send_modify(|g| *g += 1);
         let settings = self.settings();
         if let Err(err) = self.file.save(&settings) {
             tracing::warn!("settings not saved on exit: {err}");

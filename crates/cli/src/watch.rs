@@ -44,7 +44,7 @@ pub async fn session(
     duration: Option<Duration>,
 ) -> anyhow::Result<u8> {
     let (store, notes) = Store::open_for_run(db).await?;
-    for note in notes {
+    for note in notes.iter() {
         eprintln!("llm-health: {note}");
     }
     let mut recorder = Recorder::new(store);

@@ -45,6 +45,17 @@ async fn one_openai_target() -> (FakeServer, TempDir, std::path::PathBuf) {
 
 /// `watch --plain` of `config` into `db`, with the OpenAI key in `K`; `extra` goes before
 /// `--config` (e.g. `--duration 1s`).
+/// `llm-health <args> --db <db>`, run to its end.
+async fn on_db(dir: &Path, args: &[&str], db: &Path) -> Output {
+    llm_health(dir)
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .await
+        .unwrap()
+}
+
 fn watch(dir: &Path, config: &Path, db: &Path, extra: &[&str]) -> Command {
     let mut cmd = llm_health(dir);
     cmd.args(["watch", "--plain"])
@@ -315,14 +326,12 @@ async fn watch_then_history_status_and_export() {
     assert!(stdout.contains("✖ unhealthy"), "{stdout}");
     assert!(stdout.contains("incident over"), "{stdout}");
 
-    let out = llm_health(dir.path())
-        .args([
-            "history", "--target", "openai", "--range", "1h", "--json", "--db",
-        ])
-        .arg(&db)
-        .output()
-        .await
-        .unwrap();
+    let out = on_db(
+        dir.path(),
+        &["history", "--target", "openai", "--range", "1h", "--json"],
+        &db,
+    )
+    .await;
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let h: Value = serde_json::from_str(&stdout).unwrap();
@@ -354,48 +363,43 @@ async fn watch_then_history_status_and_export() {
     let ts = segments[0]["from"].as_str().unwrap();
     assert!(ts.ends_with('Z'), "RFC 3339 UTC: {ts}");
 
-    let out = llm_health(dir.path())
-        .args(["history", "--target", "openai", "--range", "1h", "--db"])
-        .arg(&db)
-        .output()
-        .await
-        .unwrap();
+    let out = on_db(
+        dir.path(),
+        &["history", "--target", "openai", "--range", "1h"],
+        &db,
+    )
+    .await;
     let (stdout, _) = text(&out);
     assert!(
         stdout.contains("uptime") && stdout.contains("p99"),
         "{stdout}"
     );
 
-    let out = llm_health(dir.path())
-        .args(["status", "--json", "--db"])
-        .arg(&db)
-        .output()
-        .await
-        .unwrap();
+    let out = on_db(dir.path(), &["status", "--json"], &db).await;
     let snap: Value = serde_json::from_str(&text(&out).0).unwrap();
     assert_eq!(snap[0]["target"], "openai");
     // Nobody watches it any more: its status is unknown, its last check is kept.
     assert_eq!(snap[0]["status"], "unknown");
     assert_eq!(snap[0]["last"]["class"], "ok");
 
-    let out = llm_health(dir.path())
-        .args(["export", "--format", "csv", "--range", "1h", "--db"])
-        .arg(&db)
-        .output()
-        .await
-        .unwrap();
+    let out = on_db(
+        dir.path(),
+        &["export", "--format", "csv", "--range", "1h"],
+        &db,
+    )
+    .await;
     let (csv, _) = text(&out);
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("target,at,class,status"));
     assert!(lines.len() > 5, "{csv}");
     assert!(lines.iter().any(|l| l.contains(",overloaded,")), "{csv}");
 
-    let out = llm_health(dir.path())
-        .args(["export", "--format", "json", "--range", "1h", "--db"])
-        .arg(&db)
-        .output()
-        .await
-        .unwrap();
+    let out = on_db(
+        dir.path(),
+        &["export", "--format", "json", "--range", "1h"],
+        &db,
+    )
+    .await;
     let rows: Vec<Value> = serde_json::from_str(&text(&out).0).unwrap();
     assert_eq!(rows.len() + 1, lines.len());
 }
@@ -473,12 +477,7 @@ async fn detect_finds_a_local_server_and_cloud_keys_and_writes_a_config() {
 async fn demo_runs_its_scripted_outage() {
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("demo.db");
-    let out = llm_health(dir.path())
-        .args(["demo", "--plain", "--duration", "14s", "--db"])
-        .arg(&db)
-        .output()
-        .await
-        .unwrap();
+    let out = on_db(dir.path(), &["demo", "--plain", "--duration", "14s"], &db).await;
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
@@ -514,14 +513,12 @@ async fn a_killed_watch_leaves_no_false_uptime() {
     let (_, stderr) = text(&out);
     assert!(stderr.contains("without a clean shutdown"), "{stderr}");
 
-    let out = llm_health(dir.path())
-        .args([
-            "history", "--target", "openai", "--range", "1h", "--json", "--db",
-        ])
-        .arg(&db)
-        .output()
-        .await
-        .unwrap();
+    let out = on_db(
+        dir.path(),
+        &["history", "--target", "openai", "--range", "1h", "--json"],
+        &db,
+    )
+    .await;
     let h: Value = serde_json::from_str(&text(&out).0).unwrap();
     let at_kill = h["segments"]
         .as_array()
@@ -614,12 +611,7 @@ async fn serve_answers_on_the_printed_address_and_stops_on_sigterm() {
     }
 
     // A clean stop: every target ended as unknown.
-    let out = llm_health(dir.path())
-        .args(["status", "--json", "--db"])
-        .arg(&db)
-        .output()
-        .await
-        .unwrap();
+    let out = on_db(dir.path(), &["status", "--json"], &db).await;
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stdout.contains("\"unknown\""), "{stdout}");

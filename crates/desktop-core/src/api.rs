@@ -5,7 +5,7 @@ use crate::notify::NotifyPrefs;
 use chrono::{DateTime, Utc};
 use monitor::config::{ConfigFile, TargetFile};
 use monitor::detect::Detection;
-use monitor::probe::KeyOrigin;
+use monitor::probe::{KeyOrigin, Prober};
 use monitor::Snapshot;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -20,8 +20,21 @@ pub struct Offer {
 }
 
 impl Offer {
-    /// Every candidate detection looked at, found or not, in detection order.
-    pub fn from_detections(detections: &[Detection]) -> Vec<Offer> {
+    /// First run: every candidate endpoint detection looks at with this process's environment,
+    /// found or not, in detection order. `None` (logged) when no HTTP client could be made.
+    pub async fn detected() -> Option<Vec<Offer>> {
+        let prober = match Prober::with_env_keys() {
+            Ok(prober) => prober,
+            Err(err) => {
+                tracing::warn!("endpoint detection unavailable: {err}");
+                return None;
+            }
+        };
+        let detections = monitor::detect::detect(&prober, &|v| std::env::var(v).ok()).await;
+        Some(Offer::from_detections(&detections))
+    }
+
+    fn from_detections(detections: &[Detection]) -> Vec<Offer> {
         detections
             .iter()
             .map(|d| Offer {

@@ -85,6 +85,17 @@ pub struct Snapshot {
     pub targets: Vec<TargetView>,
 }
 
+impl Snapshot {
+    /// What a reader shows while no engine runs (before the first start, after the stop).
+    pub fn empty() -> Snapshot {
+        Snapshot {
+            paused: false,
+            overall: Status::Unknown,
+            targets: Vec::new(),
+        }
+    }
+}
+
 /// Counters for benchmarks and diagnostics.
 #[derive(Debug, Default)]
 pub struct EngineStats {

@@ -17,7 +17,7 @@ use monitor::redact::Redactor;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::sync::Arc;
-use store::WindowArgs;
+use store::{IncidentArgs, WindowArgs};
 
 /// Whether a command only reads (no token needed, GET allowed) or changes state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,16 +202,6 @@ struct HistoryArgs {
     buckets: Option<u32>,
 }
 
-#[derive(Deserialize)]
-struct IncidentArgs {
-    target: Option<String>,
-    range: Option<String>,
-    limit: Option<usize>,
-}
-
-const DEFAULT_INCIDENT_RANGE: &str = "30d";
-const DEFAULT_INCIDENT_LIMIT: usize = 500;
-
 async fn run(session: &Arc<Session>, name: &str, args: Args) -> Result<Response, ServerError> {
     match name {
         "get_state" => ok(session.state()),
@@ -226,13 +216,7 @@ async fn run(session: &Arc<Session>, name: &str, args: Args) -> Result<Response,
         }
         "save_settings" => {
             let a: SaveSettings = args.parse()?;
-            session
-                .edit(|file| {
-                    *file = a.config;
-                    Ok(())
-                })
-                .await?;
-            ok(())
+            replace_config(session, a.config).await
         }
         "upsert_target" => {
             let a: Upsert = args.parse()?;
@@ -266,14 +250,7 @@ async fn run(session: &Arc<Session>, name: &str, args: Args) -> Result<Response,
         }
         "import_toml" => {
             let a: ImportToml = args.parse()?;
-            let imported = parse_toml(&a.text_toml, "imported config")?;
-            session
-                .edit(|file| {
-                    *file = imported;
-                    Ok(())
-                })
-                .await?;
-            ok(())
+            replace_config(session, parse_toml(&a.text_toml, "imported config")?).await
         }
         "answer_offers" => {
             let a: Offers = args.parse()?;
@@ -319,17 +296,7 @@ async fn run(session: &Arc<Session>, name: &str, args: Args) -> Result<Response,
         }
         "incidents" => {
             let a: IncidentArgs = args.parse()?;
-            let window = WindowArgs {
-                range: Some(a.range.unwrap_or_else(|| DEFAULT_INCIDENT_RANGE.into())),
-                ..WindowArgs::default()
-            }
-            .resolve(Utc::now())?;
-            let mut list = session
-                .store()
-                .incidents(a.target.as_deref(), window.from, window.to)
-                .await?;
-            list.truncate(a.limit.unwrap_or(DEFAULT_INCIDENT_LIMIT));
-            ok(list)
+            ok(session.store().recent_incidents(&a, Utc::now()).await?)
         }
         name if APP_ONLY.contains(&name) => Err(ServerError::NotFound(format!(
             "{name} exists only in the desktop app: `llm-health serve` has no notifications to \
@@ -337,6 +304,17 @@ async fn run(session: &Arc<Session>, name: &str, args: Args) -> Result<Response,
         ))),
         name => Err(unknown(name)),
     }
+}
+
+/// Saving the whole configuration, from the form or from an imported file.
+async fn replace_config(session: &Session, config: ConfigFile) -> Result<Response, ServerError> {
+    session
+        .edit(|file| {
+            *file = config;
+            Ok(())
+        })
+        .await?;
+    ok(())
 }
 
 fn no_target(id: &str) -> ServerError {

@@ -6,8 +6,8 @@ use crate::error::ServerError;
 use desktop_core::api::{Offer, SettingsView, StateView};
 use desktop_core::settings::{parse_toml, validate};
 use monitor::config::{Config, ConfigFile};
-use monitor::probe::{EnvKeys, KeyOrigin, KeySource, Prober};
-use monitor::{Engine, Snapshot, Status};
+use monitor::probe::{KeyOrigin, Prober};
+use monitor::{Engine, Snapshot};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use store::{Recorder, Store, TargetInfo};
@@ -93,7 +93,7 @@ impl Session {
             data_dir: data_dir.canonicalize().unwrap_or(data_dir),
             offers: Mutex::new(None),
             hub: broadcast::channel(HUB_CAPACITY).0,
-            notes,
+            notes: notes.iter().cloned().collect(),
         });
         {
             let mut recorder = session.recorder.lock().await;
@@ -122,11 +122,7 @@ impl Session {
     pub fn snapshot(&self) -> Snapshot {
         match read(&self.engine).as_ref() {
             Some(engine) => engine.snapshot(),
-            None => Snapshot {
-                paused: false,
-                overall: Status::Unknown,
-                targets: Vec::new(),
-            },
+            None => Snapshot::empty(),
         }
     }
 
@@ -252,8 +248,7 @@ impl Session {
     }
 
     async fn run_engine(&self, recorder: &mut Recorder, config: Config) -> Result<(), ServerError> {
-        let keys: Arc<dyn KeySource> = Arc::new(EnvKeys);
-        let prober = Prober::new(keys)
+        let prober = Prober::with_env_keys()
             .map_err(|e| ServerError::Internal(format!("no HTTP client for probes: {e}")))?;
         let engine = recorder.start(config, prober).await?;
         self.follow(&engine);
@@ -286,20 +281,15 @@ impl Session {
     }
 
     async fn offer_detected(self: Arc<Self>) {
-        let prober = match Prober::new(Arc::new(EnvKeys)) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!("endpoint detection unavailable: {e}");
-                return;
-            }
+        let Some(offers) = Offer::detected().await else {
+            return;
         };
-        let detections = monitor::detect::detect(&prober, &|v| std::env::var(v).ok()).await;
         // Someone may have configured targets while detection ran: then there is nothing to offer.
         let _guard = self.recorder.lock().await;
         if !read(&self.current).file.targets.is_empty() || self.config_path.exists() {
             return;
         }
-        *lock(&self.offers) = Some(Offer::from_detections(&detections));
+        *lock(&self.offers) = Some(offers);
         self.broadcast_state();
     }
 

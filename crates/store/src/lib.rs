@@ -31,10 +31,11 @@ use std::sync::Arc;
 
 /// Bound on the relative error of percentiles read from histograms (long ranges).
 pub const PERCENTILE_RELATIVE_ERROR: f64 = 0.02;
-pub use run::{Recorder, RunTotals};
+pub use run::{Recorder, RunNotes, RunTotals};
 pub use unclean::UNCLEAN_REASON;
 pub use view::{
-    HistoryView, LatencyPoint, TimelineView, Window, WindowArgs, DEFAULT_BUCKETS, MAX_BUCKETS,
+    HistoryView, IncidentArgs, LatencyPoint, TimelineView, Window, WindowArgs, DEFAULT_BUCKETS,
+    MAX_BUCKETS,
 };
 pub use writer::{Writer, WriterConfig, WriterStats};
 

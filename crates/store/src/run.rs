@@ -13,16 +13,30 @@ use tokio::sync::mpsc;
 /// Events waiting for the history writer; beyond this the engine counts drops instead of waiting.
 const SINK_CAPACITY: usize = 16_384;
 
+/// What opening the history for a run found, to tell the user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunNotes {
+    /// A damaged file was set aside (see [`crate::Opened::damage_report`]).
+    pub damage: Option<String>,
+    /// Targets whose last run did not stop cleanly (see [`unclean_report`]).
+    pub unclean: Option<String>,
+}
+
+impl RunNotes {
+    pub fn iter(&self) -> impl Iterator<Item = &String> {
+        self.damage.iter().chain(self.unclean.iter())
+    }
+}
+
 impl Store {
     /// Opens the database for a run of the monitor and ends what an unclean stop of the last run
-    /// left open (see [`Store::end_unclean_run`]). Also returns what to tell the user: a damaged
-    /// file set aside, targets whose last run did not stop cleanly.
-    pub async fn open_for_run(path: &Path) -> Result<(Store, Vec<String>), StoreError> {
+    /// left open (see [`Store::end_unclean_run`]).
+    pub async fn open_for_run(path: &Path) -> Result<(Store, RunNotes), StoreError> {
         let opened = Store::open(path).await?;
-        let mut notes: Vec<String> = opened.damage_report().into_iter().collect();
+        let damage = opened.damage_report();
         let store = opened.store;
-        notes.extend(unclean_report(&store.end_unclean_run().await?));
-        Ok((store, notes))
+        let unclean = unclean_report(&store.end_unclean_run().await?);
+        Ok((store, RunNotes { damage, unclean }))
     }
 }
 

@@ -61,6 +61,18 @@ impl WindowArgs {
     }
 }
 
+/// The incident list's arguments: one target or all, over a range ending now (the last 30 days
+/// when absent), at most `limit` (500 when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct IncidentArgs {
+    pub target: Option<String>,
+    pub range: Option<String>,
+    pub limit: Option<usize>,
+}
+
+const DEFAULT_INCIDENT_RANGE: &str = "30d";
+const DEFAULT_INCIDENT_LIMIT: usize = 500;
+
 fn whole_ms(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
@@ -106,6 +118,28 @@ pub struct TimelineView {
 }
 
 impl Store {
+    /// The incidents list of the UI, newest first (see [`IncidentArgs`] for the defaults).
+    pub async fn recent_incidents(
+        &self,
+        args: &IncidentArgs,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<monitor::Incident>, StoreError> {
+        let window = WindowArgs {
+            range: Some(
+                args.range
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_INCIDENT_RANGE.into()),
+            ),
+            ..WindowArgs::default()
+        }
+        .resolve(now)?;
+        let mut list = self
+            .incidents(args.target.as_deref(), window.from, window.to)
+            .await?;
+        list.truncate(args.limit.unwrap_or(DEFAULT_INCIDENT_LIMIT));
+        Ok(list)
+    }
+
     /// One target's history over `[from, to)`: status timeline and uptime, check counts, latency
     /// percentiles and incidents. See [`History`] and [`Segment`] for the exact semantics.
     ///
