@@ -3,7 +3,7 @@
 import type { Backend } from "./api";
 import { tickAgo } from "./format";
 import { fromAppRoute, navigate, parseRoute, type Route } from "./router";
-import { Store } from "./store";
+import { SeriesRefresh, Store } from "./store";
 import { dashboard } from "./views/dashboard";
 import { onboarding } from "./views/onboarding";
 import { renderSummary } from "./views/summary";
@@ -36,6 +36,7 @@ export function start(api: Backend): void {
   let view: View | null = null;
   let current = "";
   let ticker: number | undefined;
+  const series = new SeriesRefresh();
   const offers = onboarding(byId("onboarding"), ctx);
 
   function show(r: Route) {
@@ -58,6 +59,7 @@ export function start(api: Backend): void {
     const now = Date.now();
     tickAgo(document.body, now);
     view?.tick?.(now);
+    if (series.due(now)) loadSeries();
   }
 
   function visible(yes: boolean) {
@@ -67,13 +69,18 @@ export function start(api: Backend): void {
   }
 
   function loadSeries() {
-    api.timeline({ range: "24h", buckets: 48 }).then(
-      (t) => store.setSeries(t),
-      (err: Error) => (message.textContent = `Could not read the history: ${err.message}`),
-    );
+    series.started(Date.now());
+    api
+      .timeline({ range: "24h", buckets: 48 })
+      .then(
+        (t) => store.setSeries(t),
+        (err: Error) => (message.textContent = `Could not read the history: ${err.message}`),
+      )
+      .finally(() => series.finished());
   }
 
   store.subscribe((c) => {
+    if (c.kind === "target" && c.event.type === "checked") series.checked();
     if (c.kind !== "incident") header();
     if (c.kind === "state") offers.update(store.state);
     view?.update?.(c);

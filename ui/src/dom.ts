@@ -50,3 +50,27 @@ export function report(el: HTMLElement, p: Promise<unknown>, done = ""): Promise
     },
   );
 }
+
+const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+
+/**
+ * Runs `replace`, which swaps elements inside `scope` for new ones, then puts the keyboard focus
+ * back where it was: on the same focusable (by position) inside the element with the same
+ * `data-key`. Live redraws would otherwise throw a keyboard user back to the top of the page.
+ */
+export function keepingFocus(scope: HTMLElement, replace: () => void): void {
+  const active = document.activeElement;
+  const holder = active instanceof HTMLElement && scope.contains(active) ? active.closest<HTMLElement>("[data-key]") : null;
+  const key = holder && scope.contains(holder) ? holder.dataset.key : undefined;
+  const index = holder ? focusables(holder).indexOf(active as HTMLElement) : -1;
+  replace();
+  if (key === undefined || index < 0 || document.activeElement !== document.body) return;
+  const again = [...scope.querySelectorAll<HTMLElement>("[data-key]")].find((e) => e.dataset.key === key);
+  if (again) focusables(again)[index]?.focus();
+}
+
+/** The element itself (a badge is a link) and the focusable elements inside it, in order. */
+function focusables(el: HTMLElement): HTMLElement[] {
+  const inside = [...el.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  return el.matches(FOCUSABLE) ? [el, ...inside] : inside;
+}

@@ -68,3 +68,35 @@ export class Store {
     }
   }
 }
+
+/** How often, at most, the dashboard's 24-hour history is read again while checks come in. */
+export const SERIES_REFRESH_MS = 60_000;
+
+/**
+ * When to read the 24-hour history again. Live checks keep its sparklines moving, but the
+ * range's percentiles need every sample, which only the backend has: so it is read again once a
+ * minute while checks arrive (never while a read is under way, never when nothing was checked).
+ */
+export class SeriesRefresh {
+  private loadedAt = -Infinity;
+  private loading = false;
+  private checksSince = 0;
+
+  started(now: number) {
+    this.loadedAt = now;
+    this.loading = true;
+    this.checksSince = 0;
+  }
+
+  finished() {
+    this.loading = false;
+  }
+
+  checked() {
+    this.checksSince += 1;
+  }
+
+  due(now: number): boolean {
+    return !this.loading && this.checksSince > 0 && now - this.loadedAt >= SERIES_REFRESH_MS;
+  }
+}

@@ -8,13 +8,13 @@ import { history as historyView, iso, NOW, outcome, settingsView, stateView, tar
 
 const body = indexHtml.match(/<body>([\s\S]*)<\/body>/)![1];
 
-function boot(inApp = false) {
+function boot(inApp = false, timeline: unknown = timelineView([historyView("ollama")])) {
   document.body.innerHTML = body.replace(/<script[\s\S]*?<\/script>/, "");
   history.replaceState(null, "", "/#/");
   const state = stateView([target("ollama", "healthy", { name: "Ollama", last: outcome({ at: iso(NOW - 12_000) }) })]);
   const fake = fakeBackend(inApp, {
     getState: state,
-    timeline: timelineView([historyView("ollama")]),
+    timeline,
     history: historyView("ollama"),
     getSettings: settingsView(inApp),
     checkNow: new Error("This change needs the access token. Open the address that `llm-health serve` printed."),
@@ -68,6 +68,34 @@ describe("the page", () => {
     expect(conn.textContent).toContain("Reconnecting");
     fake.connect("live");
     expect(fake.api.timeline).toHaveBeenCalledTimes(2);
+  });
+
+  it("reads the 24-hour history again once a minute while checks come in, for the percentiles", async () => {
+    // The page opened before anything was checked; then checks arrive.
+    const reads = [
+      timelineView([historyView("ollama", { checks: 0, p50_ms: null, p90_ms: null, p99_ms: null })]),
+      timelineView([historyView("ollama", { p50_ms: 120, p90_ms: 250, p99_ms: 400 })]),
+    ];
+    const fake = boot(false, () => reads.shift() ?? reads[0]);
+    const pcts = () => document.querySelector('tr[data-target="ollama"] .pcts')?.textContent;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pcts()).toBe("— · — · —");
+    // Nothing checked: nothing to read again, however long the page stays open.
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(fake.api.timeline).toHaveBeenCalledTimes(1);
+    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(Date.now()) }) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fake.api.timeline).toHaveBeenCalledTimes(2);
+    expect(pcts()).toBe("120 ms · 250 ms · 400 ms");
+    // More checks: at most one read a minute, and none while the page is hidden.
+    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(Date.now()) }) });
+    await vi.advanceTimersByTimeAsync(58_000);
+    expect(fake.api.timeline).toHaveBeenCalledTimes(2);
+    fake.visible(false);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fake.api.timeline).toHaveBeenCalledTimes(2);
+    fake.visible(true);
+    expect(fake.api.timeline).toHaveBeenCalledTimes(3);
   });
 
   it("says why a change was refused", async () => {

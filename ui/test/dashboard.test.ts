@@ -99,6 +99,21 @@ describe("dashboard", () => {
     expect(root.querySelector<HTMLElement>('tr[data-target="t0"]')!.dataset.status).toBe("unhealthy");
     expect(root.querySelector('tr[data-target="t1"]')).toBe(other);
   });
+
+  it("keeps the keyboard focus where it was when rows are redrawn", () => {
+    const { root, store } = mount(3);
+    const checkButton = () => root.querySelector<HTMLButtonElement>('button[aria-label="Check T1 now"]')!;
+    checkButton().focus();
+    // A check of that very target redraws its row.
+    store.apply({ type: "checked", target: "t1", status: "healthy", score: 1, outcome: outcome({ at: iso(NOW) }) });
+    expect(document.activeElement).toBe(checkButton());
+    // The history read again redraws every row.
+    const link = root.querySelector<HTMLAnchorElement>('tr[data-target="t2"] a')!;
+    link.focus();
+    store.setSeries(timelineView(["t0", "t1", "t2"].map((id) => history(id))));
+    expect(root.querySelector('tr[data-target="t2"] a')).not.toBe(link);
+    expect(document.activeElement).toBe(root.querySelector('tr[data-target="t2"] a'));
+  });
 });
 
 describe("summary", () => {
@@ -147,5 +162,18 @@ describe("badges", () => {
     location.hash = "#/";
     strip.querySelector<HTMLElement>('[data-target="ollama"]')!.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     expect(location.hash).toBe("#/target/ollama");
+  });
+
+  it("keeps the keyboard focus on a badge when the strip is redrawn", () => {
+    const strip = badges();
+    strip.querySelector<HTMLElement>('[data-target="openai"]')!.focus();
+    const summary = document.querySelector("p")!;
+    renderSummary(summary, strip, stateView([
+      target("ollama", "unhealthy", { name: "Ollama" }),
+      target("openai", "healthy", { name: "OpenAI" }),
+    ]), NOW);
+    const now = strip.querySelector<HTMLElement>('[data-target="openai"]')!;
+    expect(now.dataset.status).toBe("healthy");
+    expect(document.activeElement).toBe(now);
   });
 });

@@ -61,5 +61,9 @@ describe("incidents", () => {
     expect(li).toHaveLength(3);
     expect(li[0].textContent).toMatch(/ · 2 min$/);
     expect(li[0].dataset.ongoing).toBe("false");
+    // The redraw kept the keyboard on the link it was on.
+    items(root)[1].querySelector("a")!.focus();
+    store.apply({ type: "incident", ...all[1], message: "connection refused again" });
+    expect(document.activeElement).toBe(items(root)[1].querySelector("a"));
   });
 });

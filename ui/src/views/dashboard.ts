@@ -1,6 +1,6 @@
 // Every target in one table: status, latency trend, percentiles, error rate, last check. Rows are
 // redrawn one at a time as events arrive; the whole table only when the configuration changes.
-import { h } from "../dom";
+import { h, keepingFocus } from "../dom";
 import { agoWords, ms, pct } from "../format";
 import { href } from "../router";
 import { errorTrend, type Trend } from "../series";
@@ -90,7 +90,7 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     check.addEventListener("click", () => run(api.checkNow(t.id)));
     const main = h(
       "tr",
-      { "data-status": t.status, class: t.enabled ? "" : "disabled" },
+      { "data-status": t.status, "data-key": t.id, class: t.enabled ? "" : "disabled" },
       h("td", null, statusLabel(t.status, t.enabled)),
       h("td", null, h("a", { href: href({ view: "target", id: t.id }) }, t.name), " ", h("small", null, t.kind)),
       ...latencyCells(hist),
@@ -109,7 +109,7 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     main.dataset.target = t.id;
     const detail = h(
       "tr",
-      { class: "detail-row", id: detailId, hidden: !open },
+      { class: "detail-row", id: detailId, "data-key": `${t.id} details`, hidden: !open },
       h("td", { colspan: "7" }, open ? targetDetails(t, now) : null),
     );
     return [main, detail];
@@ -119,12 +119,14 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     const targets = store.state?.snapshot.targets ?? [];
     const now = Date.now();
     rows.clear();
-    tbody.replaceChildren(
-      ...targets.flatMap((t, i) => {
-        const p = pair(t, i, now);
-        rows.set(t.id, p);
-        return p;
-      }),
+    keepingFocus(tbody, () =>
+      tbody.replaceChildren(
+        ...targets.flatMap((t, i) => {
+          const p = pair(t, i, now);
+          rows.set(t.id, p);
+          return p;
+        }),
+      ),
     );
     empty.hidden = targets.length > 0;
   }
@@ -135,8 +137,10 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     const old = rows.get(id);
     if (i < 0 || !old) return render();
     const p = pair(targets[i], i, Date.now());
-    old[0].replaceWith(p[0]);
-    old[1].replaceWith(p[1]);
+    keepingFocus(tbody, () => {
+      old[0].replaceWith(p[0]);
+      old[1].replaceWith(p[1]);
+    });
     rows.set(id, p);
   }
 

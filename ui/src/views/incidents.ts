@@ -1,5 +1,5 @@
 // Past incidents, newest first, with their cause in plain words; filtered by target.
-import { h } from "../dom";
+import { h, keepingFocus } from "../dom";
 import { CLASS_WORDS } from "../domain";
 import { clock, durationWords } from "../format";
 import { href } from "../router";
@@ -13,7 +13,7 @@ export function incidentItem(i: Incident, name: string, now: number): HTMLLIElem
     i.duration_ms !== null ? durationWords(i.duration_ms) : `ongoing, ${durationWords(now - Date.parse(i.started_at))} so far`;
   const li = h(
     "li",
-    { class: `incident ${i.worst}`, "data-ongoing": String(i.ended_at === null) },
+    { class: `incident ${i.worst}`, "data-ongoing": String(i.ended_at === null), "data-key": `${i.target} ${i.started_at}` },
     statusLabel(i.worst),
     " ",
     h("a", { href: href({ view: "target", id: i.target }) }, name),
@@ -56,7 +56,7 @@ export function incidents(root: HTMLElement, { api, store }: Ctx): View {
   function draw() {
     const now = Date.now();
     const shown = filter.value ? items.filter((i) => i.target === filter.value) : items;
-    list.replaceChildren(...shown.map((i) => incidentItem(i, name(i.target), now)));
+    keepingFocus(list, () => list.replaceChildren(...shown.map((i) => incidentItem(i, name(i.target), now))));
     status.textContent = shown.length ? `${shown.length} incident${shown.length === 1 ? "" : "s"}` : "No incidents.";
   }
 

@@ -1,6 +1,6 @@
 // The header: one sentence on the whole (how many healthy, which are not and since when), and a
 // strip of badges, one per target, each opening that target's report.
-import { h } from "../dom";
+import { h, keepingFocus } from "../dom";
 import { STATUS } from "../domain";
 import { clock, durationWords } from "../format";
 import { href, navigate } from "../router";
@@ -30,6 +30,7 @@ function badge(t: TargetView, now: number): HTMLAnchorElement {
       href: href({ view: "target", id: t.id }),
       class: `badge ${t.status}`,
       "data-status": t.status,
+      "data-key": t.id,
       "aria-label": `${t.name}: ${word}`,
       "aria-describedby": tipId,
       role: "listitem",
@@ -57,5 +58,7 @@ function badge(t: TargetView, now: number): HTMLAnchorElement {
 export function renderSummary(summary: HTMLElement, badges: HTMLElement, s: StateView, now: number): void {
   summary.textContent = summaryText(s, now);
   summary.dataset.overall = s.snapshot.overall;
-  badges.replaceChildren(...s.snapshot.targets.filter((t) => t.enabled).map((t) => badge(t, now)));
+  keepingFocus(badges, () =>
+    badges.replaceChildren(...s.snapshot.targets.filter((t) => t.enabled).map((t) => badge(t, now))),
+  );
 }

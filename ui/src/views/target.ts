@@ -1,6 +1,6 @@
 // One target's full report: status, stats for the chosen range, its timeline, what the last
 // probe learned, and its incidents.
-import { h } from "../dom";
+import { h, keepingFocus } from "../dom";
 import { clock, durationWords, ms, pct } from "../format";
 import type { HistoryView } from "../types";
 import { targetDetails } from "./details";
@@ -52,10 +52,12 @@ export function targetReport(root: HTMLElement, ctx: Ctx, id: string): View {
     const now = Date.now();
     const check = h("button", { type: "button" }, "Check now");
     check.addEventListener("click", () => ctx.run(api.checkNow(id)));
-    head.replaceChildren(
-      h("h2", null, t.name, " ", h("small", null, t.kind)),
-      h("p", { class: "report-status", "data-status": t.status }, statusLabel(t.status, t.enabled),
-        t.since ? ` since ${clock(t.since)} (${durationWords(now - Date.parse(t.since))})` : "", " ", check),
+    keepingFocus(head, () =>
+      head.replaceChildren(
+        h("h2", null, t.name, " ", h("small", null, t.kind)),
+        h("p", { class: "report-status", "data-status": t.status, "data-key": "status" }, statusLabel(t.status, t.enabled),
+          t.since ? ` since ${clock(t.since)} (${durationWords(now - Date.parse(t.since))})` : "", " ", check),
+      ),
     );
     details.replaceChildren(targetDetails(t, now));
   }
