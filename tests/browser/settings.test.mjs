@@ -56,6 +56,8 @@ describe("settings", () => {
     await form.locator('input[name="base_url"]').fill(lmstudio.url);
     await page.click("#test-connection");
     await page.waitForSelector('#test-result[data-status="healthy"]');
+    // What the probe found is shown, so the user sees it reached the right server.
+    assert.match(await page.textContent("#test-result dl"), /Models \(\d+\)/);
     await screenshotBoth(page, "07-settings-test-connection");
     assert.ok(!readFileSync(serve.config, "utf8").includes("lab"), "testing saves nothing");
 

@@ -87,6 +87,10 @@ describe("a monitored outage", () => {
     await page.click('#badges [data-target="ollama"]');
     await page.waitForFunction(() => location.hash.startsWith("#/target/ollama"));
     await page.waitForSelector("#timeline canvas");
+    // The keyboard starts at the report, and the badge's tooltip does not cover it.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "main");
+    await page.mouse.move(1, 1);
+    assert.equal(await page.isVisible('#badges [data-target="ollama"] .tip'), false);
     await screenshotBoth(page, "03-target-report");
 
     // The timeline shows the incident, annotated with its cause.

@@ -39,9 +39,10 @@ export function start(api: Backend): void {
   const series = new SeriesRefresh();
   const offers = onboarding(byId("onboarding"), ctx);
 
-  function show(r: Route) {
+  /** Shows the route's view; false when it is already shown. */
+  function show(r: Route): boolean {
     const key = JSON.stringify(r);
-    if (key === current) return;
+    if (key === current) return false;
     current = key;
     view?.destroy?.();
     document.querySelectorAll<HTMLAnchorElement>("nav a").forEach((a) => {
@@ -49,6 +50,7 @@ export function start(api: Backend): void {
       else a.removeAttribute("aria-current");
     });
     view = VIEWS[r.view](root, ctx, r);
+    return true;
   }
 
   function header() {
@@ -112,7 +114,11 @@ export function start(api: Backend): void {
     e.preventDefault();
     byId("main").focus();
   });
-  window.addEventListener("hashchange", () => show(parseRoute(location.hash)));
+  window.addEventListener("hashchange", () => {
+    // A page of its own, as after a real navigation: the keyboard starts at its content, and the
+    // badge or link that led here lets go of its focus (and of a tooltip over the new page).
+    if (show(parseRoute(location.hash))) byId("main").focus({ preventScroll: true });
+  });
 
   show(parseRoute(location.hash));
   api.getState().then(

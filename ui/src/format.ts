@@ -42,6 +42,15 @@ export function clock(at: string | number): string {
     : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
+/** A span of time: the date on both ends when they fall on different days, never "11:08 – 11:08". */
+export function clockRange(from: string | number, to: string | number): string {
+  const a = new Date(from);
+  const b = new Date(to);
+  if (a.toDateString() === b.toDateString()) return `${clock(from)} – ${clock(to)}`;
+  const withDate = (d: Date) => d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return `${withDate(a)} – ${withDate(b)}`;
+}
+
 /**
  * Refreshes every "… ago" under `root` (elements carrying `data-ago` = an RFC 3339 time), so a
  * once-a-second tick costs a text update per visible time and nothing else.

@@ -98,6 +98,17 @@ describe("the page", () => {
     expect(fake.api.timeline).toHaveBeenCalledTimes(3);
   });
 
+  it("starts the keyboard at the new page's content after a badge or link led there", async () => {
+    boot();
+    await vi.advanceTimersByTimeAsync(0);
+    const badge = document.querySelector<HTMLAnchorElement>('#badges [data-target="ollama"]')!;
+    badge.focus();
+    badge.click();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(location.hash).toBe("#/target/ollama");
+    expect(document.activeElement).toBe(document.getElementById("main"));
+  });
+
   it("says why a change was refused", async () => {
     boot();
     document.getElementById("check-now")!.click();

@@ -93,6 +93,21 @@ describe("settings: targets", () => {
     expect(shown.textContent).toBe("■ unhealthy × · API key rejected (auth) · 87 ms · 401 invalid api key");
   });
 
+  it("shows what a working connection found, and no empty message", async () => {
+    const result: TestResult = {
+      status: "healthy",
+      outcome: outcome({ class: "ok", latency_ms: 12, message: "", details: { server_version: "0.12.6", models: ["llama3.2:3b", "qwen2.5:7b"] } }),
+    };
+    const { root } = await mount(false, { testTarget: result });
+    root.querySelector<HTMLButtonElement>("#add-target")!.click();
+    fill(root.querySelector<HTMLFormElement>("#target-form")!, { kind: "ollama", id: "lab" });
+    root.querySelector<HTMLButtonElement>("#test-connection")!.click();
+    await settle();
+    const shown = root.querySelector<HTMLElement>("#test-result")!;
+    expect(shown.querySelector("p")!.textContent).toBe("● healthy ✓ · working (ok) · 12 ms");
+    expect(shown.querySelector("dl")!.textContent).toBe("Server version0.12.6Models (2)llama3.2:3b, qwen2.5:7b");
+  });
+
   it("removes a target only on the second press", async () => {
     const { fake, root } = await mount(false);
     const remove = root.querySelector<HTMLButtonElement>('li[data-target="groq"] button[aria-label^="Remove"]')!;

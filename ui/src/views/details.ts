@@ -60,6 +60,12 @@ function detailRows(d: Details): HTMLElement[] {
   return rows;
 }
 
+/** What one probe learned (models, versions, rate limits…); null when it learned nothing more. */
+export function probeDetails(d: Details): HTMLDListElement | null {
+  const rows = detailRows(d);
+  return rows.length ? h("dl", { class: "details" }, rows) : null;
+}
+
 export function targetDetails(t: TargetView, now: number): HTMLDListElement {
   const rows: HTMLElement[] = [];
   if (t.since) rows.push(...row("Since", `${clock(t.since)} (${durationWords(now - Date.parse(t.since))})`));

@@ -6,6 +6,7 @@ import { h, report } from "../dom";
 import { CLASS_WORDS, defaultsFor, KINDS, PRESETS } from "../domain";
 import { ms } from "../format";
 import type { Kind, Preset, ProbeLevel, TargetFile, TimingFile } from "../types";
+import { probeDetails } from "./details";
 import { statusLabel } from "./status";
 
 const TEXT_KEYS = ["id", "name", "base_url", "model", "api_key_env", "api_version", "interval", "timeout", "backoff_max"] as const;
@@ -150,9 +151,10 @@ export function targetForm(api: Backend, defaults: () => TimingFile, onSaved: (i
       (r) => {
         const o = r.outcome;
         result.dataset.status = r.status;
+        const said = [`${o.class === "ok" ? "working" : CLASS_WORDS[o.class]} (${o.class})`, ms(o.latency_ms), o.message];
         result.replaceChildren(
-          statusLabel(r.status),
-          ` · ${o.class === "ok" ? "working" : CLASS_WORDS[o.class]} (${o.class}) · ${ms(o.latency_ms)} · ${o.message}`,
+          h("p", null, statusLabel(r.status), ` · ${said.filter(Boolean).join(" · ")}`),
+          probeDetails(o.details) ?? "",
         );
       },
       (err: Error) => {

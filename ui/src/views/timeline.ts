@@ -3,7 +3,7 @@
 // time axis. Zoom and pan by wheel, pinch, drag and keys; the arithmetic is in timeline-math.ts.
 import { h } from "../dom";
 import { CLASS_WORDS, STATUS, STATUSES } from "../domain";
-import { clock, durationWords, pct } from "../format";
+import { clock, clockRange, durationWords, pct } from "../format";
 import { applyTargetEvent, type Change } from "../store";
 import { upsertIncident } from "../state";
 import type { HistoryView, Incident, Range, RangeArgs, Status } from "../types";
@@ -383,7 +383,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     const perf = (window.__llmHealthPerf ??= { frames: [] });
     perf.frames.push(dt);
     if (perf.frames.length > 1000) perf.frames.splice(0, perf.frames.length - 1000);
-    uptime.textContent = `Uptime in view (${clock(view.from)} – ${clock(view.to)}): ${pct(overallUptime(rows.map((r) => r.segs), view), 2)}`;
+    uptime.textContent = `Uptime in view (${clockRange(view.from, view.to)}): ${pct(overallUptime(rows.map((r) => r.segs), view), 2)}`;
   }
 
   function incidentWords(i: Incident): string {
@@ -402,7 +402,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
         inView.length ? [`, ${inView.length} incident${inView.length === 1 ? "" : "s"}`, h("ul", null, told)] : ", no incidents");
     });
     text.replaceChildren(
-      h("p", null, `From ${clock(view.from)} to ${clock(view.to)}; overall ${pct(overallUptime(rows.map((r) => r.segs), view), 2)} up.`),
+      h("p", null, `${clockRange(view.from, view.to)}; overall ${pct(overallUptime(rows.map((r) => r.segs), view), 2)} up.`),
       h("ul", null, items),
     );
   }
