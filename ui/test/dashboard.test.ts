@@ -92,6 +92,15 @@ describe("dashboard", () => {
     expect(root.querySelector('tr[data-target="t0"] button.expand')!.getAttribute("aria-expanded")).toBe("false");
   });
 
+  it("says how to begin instead of showing an empty table", () => {
+    const { root, store } = mount(0);
+    expect(root.querySelector<HTMLElement>("#dashboard-table")!.hidden).toBe(true);
+    expect(root.querySelector<HTMLElement>("p.empty")!.hidden).toBe(false);
+    store.setState(stateView([target("ollama")]));
+    expect(root.querySelector<HTMLElement>("#dashboard-table")!.hidden).toBe(false);
+    expect(root.querySelector<HTMLElement>("p.empty")!.hidden).toBe(true);
+  });
+
   it("redraws only the row an event is about", () => {
     const { root, store } = mount(3);
     const other = root.querySelector('tr[data-target="t1"]');

@@ -47,27 +47,24 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     h("a", { href: "#/settings" }, "Settings"),
     " to add one or import a config file.",
   );
-  root.replaceChildren(
-    h("h2", { class: "visually-hidden" }, "Dashboard"),
+  const table = h(
+    "table",
+    { id: "dashboard-table" },
+    h("caption", { class: "visually-hidden" }, "Targets; the last 24 hours"),
     h(
-      "table",
-      { id: "dashboard-table" },
-      h("caption", { class: "visually-hidden" }, "Targets; the last 24 hours"),
+      "thead",
+      null,
       h(
-        "thead",
+        "tr",
         null,
-        h(
-          "tr",
-          null,
-          ["Status", "Target", "Latency, 24 h", "p50 · p90 · p99", "Errors", "Checked", ""].map((c) =>
-            h("th", { scope: "col" }, c),
-          ),
+        ["Status", "Target", "Latency, 24 h", "p50 · p90 · p99", "Errors", "Checked", ""].map((c) =>
+          h("th", { scope: "col" }, c),
         ),
       ),
-      tbody,
     ),
-    empty,
+    tbody,
   );
+  root.replaceChildren(h("h2", { class: "visually-hidden" }, "Dashboard"), table, empty);
 
   function pair(t: TargetView, i: number, now: number): [HTMLTableRowElement, HTMLTableRowElement] {
     const hist = store.history(t.id);
@@ -129,6 +126,7 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
       ),
     );
     empty.hidden = targets.length > 0;
+    table.hidden = !empty.hidden;
   }
 
   function redraw(id: string) {
