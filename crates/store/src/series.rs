@@ -133,6 +133,20 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Whether `self` reads exactly the checks `other` reads (raw ranges and roll-up hours alike),
+    /// whatever either says of exactness: a range's totals can then be summed from a series read
+    /// with the other plan instead of being read a second time.
+    pub fn reads_same_as(&self, other: &Plan) -> bool {
+        fn ranges(p: &Plan) -> (Vec<(i64, i64)>, Option<(i64, i64)>) {
+            let raw = p.raw.iter().copied().filter(|(a, b)| a < b).collect();
+            let rolled = Some(p.rolled).filter(|(a, b)| a < b);
+            (raw, rolled)
+        }
+        ranges(self) == ranges(other)
+    }
+}
+
 /// `n` equal-width buckets over `[f, t)`: bucket `i` is `[bound(i), bound(i + 1))`, and a time
 /// `ms` falls into `(ms − f) · n / (t − f)` (the same integer formula in SQL and here).
 #[derive(Debug, Clone, Copy)]
@@ -362,5 +376,32 @@ mod tests {
         let p = Plan::fine(HOUR_MS / 2, 15 * HOUR_MS, h);
         assert_eq!(p.raw[0], (10 * HOUR_MS, 15 * HOUR_MS));
         assert_eq!(p.rolled, (HOUR_MS, 10 * HOUR_MS));
+    }
+
+    #[test]
+    fn fine_buckets_over_a_raw_day_read_what_its_totals_read() {
+        let h = Horizons {
+            raw_from: 10 * HOUR_MS,
+            rolled_until: 40 * HOUR_MS,
+        };
+        // A day, not hour-aligned, all raw: 48 buckets read the same checks as the exact totals.
+        let (f, t) = (12 * HOUR_MS + 1234, 36 * HOUR_MS + 1234);
+        let series = Buckets::new(f, t, 48).plan(h);
+        let totals = Plan::totals(f, t, h);
+        assert!(totals.exact && !series.exact);
+        assert!(series.reads_same_as(&totals) && totals.reads_same_as(&series));
+        // A series read like its range's totals, or not.
+        let same = |f: i64, t: i64, n: u32| {
+            Buckets::new(f, t, n)
+                .plan(h)
+                .reads_same_as(&Plan::totals(f, t, h))
+        };
+        // Hour-aligned too.
+        assert!(same(12 * HOUR_MS, 36 * HOUR_MS, 120));
+        // Reaching before the raw horizon, the series takes roll-ups the totals leave out.
+        assert!(!same(HOUR_MS / 2, 15 * HOUR_MS, 48));
+        // A week in hourly-or-wider buckets reads like its totals; in finer ones it does not.
+        assert!(same(10 * HOUR_MS, 178 * HOUR_MS, 120));
+        assert!(!same(10 * HOUR_MS, 178 * HOUR_MS, 500));
     }
 }

@@ -225,8 +225,8 @@ impl Store {
     }
 
     /// Histories and, with `buckets`, latency series of `ids`, from one transaction. When the
-    /// series is read the way the totals are (buckets an hour wide or more, or everything raw),
-    /// the totals are summed from it instead of being read again.
+    /// series reads the checks the totals need (buckets an hour wide or more, or a range kept all
+    /// raw, like the dashboard's day), the totals are summed from it instead of being read again.
     async fn read_histories(
         &self,
         ids: &[&str],
@@ -255,7 +255,7 @@ impl Store {
         };
         let totals = if series
             .as_ref()
-            .is_some_and(|(_, plan, _)| *plan == totals_plan)
+            .is_some_and(|(_, plan, _)| plan.reads_same_as(&totals_plan))
         {
             None
         } else {
@@ -278,10 +278,11 @@ impl Store {
                 .iter()
                 .map(|one| Stats::total(one, &totals_plan))
                 .collect(),
-            // The series was read the way the totals are: sum it instead of reading again.
-            (None, Some((_, plan, per_target))) => per_target
+            // The series read the checks the totals need: sum it instead of reading again, with
+            // the totals' exactness (a day of fine buckets is all raw, so its totals are exact).
+            (None, Some((_, _, per_target))) => per_target
                 .iter()
-                .map(|buckets| Stats::total(buckets, plan))
+                .map(|buckets| Stats::total(buckets, &totals_plan))
                 .collect(),
             (None, None) => Vec::new(),
         };
