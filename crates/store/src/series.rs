@@ -138,12 +138,10 @@ impl Plan {
     /// whatever either says of exactness: a range's totals can then be summed from a series read
     /// with the other plan instead of being read a second time.
     pub fn reads_same_as(&self, other: &Plan) -> bool {
-        fn ranges(p: &Plan) -> (Vec<(i64, i64)>, Option<(i64, i64)>) {
-            let raw = p.raw.iter().copied().filter(|(a, b)| a < b).collect();
-            let rolled = Some(p.rolled).filter(|(a, b)| a < b);
-            (raw, rolled)
-        }
-        ranges(self) == ranges(other)
+        let nonempty = |&(a, b): &(i64, i64)| a < b;
+        let raw = |p: &Plan| p.raw.into_iter().filter(nonempty);
+        let rolled = |p: &Plan| Some(p.rolled).filter(nonempty);
+        raw(self).eq(raw(other)) && rolled(self) == rolled(other)
     }
 }
 
