@@ -103,10 +103,12 @@ export function start(api: Backend): void {
     seenLive ||= wasLive;
   });
   api.onVisibility((yes, route) => {
+    // The app's window reads its history whenever it is shown; read first, so the tick that
+    // `visible` runs finds the read under way instead of starting a second one.
+    if (yes && api.inApp) loadSeries();
     visible(yes);
     const to = fromAppRoute(route);
     if (to) navigate(to);
-    if (yes && api.inApp) loadSeries();
   });
 
   byId("check-now").addEventListener("click", () => run(api.checkNow(null)));

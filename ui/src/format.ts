@@ -34,21 +34,19 @@ export function bytes(v: number | undefined): string {
   return `${x.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
+const withDate = (d: Date) => d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+
 export function clock(at: string | number): string {
   const d = new Date(at);
   const sameDay = new Date().toDateString() === d.toDateString();
-  return sameDay
-    ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return sameDay ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : withDate(d);
 }
 
 /** A span of time: the date on both ends when they fall on different days, never "11:08 – 11:08". */
 export function clockRange(from: string | number, to: string | number): string {
   const a = new Date(from);
   const b = new Date(to);
-  if (a.toDateString() === b.toDateString()) return `${clock(from)} – ${clock(to)}`;
-  const withDate = (d: Date) => d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  return `${withDate(a)} – ${withDate(b)}`;
+  return a.toDateString() === b.toDateString() ? `${clock(from)} – ${clock(to)}` : `${withDate(a)} – ${withDate(b)}`;
 }
 
 /**

@@ -80,12 +80,12 @@ export const SERIES_REFRESH_MS = 60_000;
 export class SeriesRefresh {
   private loadedAt = -Infinity;
   private loading = false;
-  private checksSince = 0;
+  private checkedSince = false;
 
   started(now: number) {
     this.loadedAt = now;
     this.loading = true;
-    this.checksSince = 0;
+    this.checkedSince = false;
   }
 
   finished() {
@@ -93,10 +93,10 @@ export class SeriesRefresh {
   }
 
   checked() {
-    this.checksSince += 1;
+    this.checkedSince = true;
   }
 
   due(now: number): boolean {
-    return !this.loading && this.checksSince > 0 && now - this.loadedAt >= SERIES_REFRESH_MS;
+    return !this.loading && this.checkedSince && now - this.loadedAt >= SERIES_REFRESH_MS;
   }
 }

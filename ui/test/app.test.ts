@@ -109,6 +109,17 @@ describe("the page", () => {
     expect(document.activeElement).toBe(document.getElementById("main"));
   });
 
+  it("reads the history once when the app's window is shown again after a minute of checks", async () => {
+    const fake = boot(true);
+    await vi.advanceTimersByTimeAsync(0);
+    fake.visible(false);
+    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(Date.now()) }) });
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(fake.api.timeline).toHaveBeenCalledTimes(1);
+    fake.visible(true);
+    expect(fake.api.timeline).toHaveBeenCalledTimes(2);
+  });
+
   it("says why a change was refused", async () => {
     boot();
     document.getElementById("check-now")!.click();

@@ -80,7 +80,9 @@ impl Horizons {
 }
 
 /// Which parts of a range come from raw rows and which from roll-ups. Empty ranges have a ≥ b.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Compare plans with [`Plan::reads_same_as`]: two plans can differ field by field and still
+/// read the same checks.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Plan {
     pub raw: [(i64, i64); 2],
     /// Whole hours `[a, b)` read from roll-ups.
@@ -131,9 +133,7 @@ impl Plan {
             exact: false,
         }
     }
-}
 
-impl Plan {
     /// Whether `self` reads exactly the checks `other` reads (raw ranges and roll-up hours alike),
     /// whatever either says of exactness: a range's totals can then be summed from a series read
     /// with the other plan instead of being read a second time.
