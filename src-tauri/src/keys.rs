@@ -2,10 +2,11 @@
 //! target's environment variable as the fallback. Keys are read once into memory when the engine
 //! starts, because a probe must not wait on a D-Bus round trip, and never written anywhere else.
 
+use controller::CoreError;
 use monitor::config::Target;
-use monitor::probe::{EnvKeys, KeyOrigin, KeySource};
+use monitor::probe::{EnvKeys, KeySource};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -84,13 +85,11 @@ impl KeyringKeys {
         Ok(())
     }
 
-    pub fn origin(&self, target: &Target) -> KeyOrigin {
-        let stored = self
-            .cache
+    pub fn has_stored(&self, target_id: &str) -> bool {
+        self.cache
             .read()
-            .map(|c| c.contains_key(&target.id))
-            .unwrap_or(false);
-        KeyOrigin::of(target, stored)
+            .map(|c| c.contains_key(target_id))
+            .unwrap_or(false)
     }
 
     fn entry(&self, target_id: &str) -> Result<keyring::Entry, KeyError> {
@@ -106,5 +105,39 @@ impl KeySource for KeyringKeys {
             .ok()
             .and_then(|c| c.get(&target.id).cloned());
         cached.or_else(|| EnvKeys.key_for(target))
+    }
+}
+
+/// The keyring as the core sees it.
+pub struct Keyring(pub Arc<KeyringKeys>);
+
+impl From<KeyError> for CoreError {
+    fn from(err: KeyError) -> CoreError {
+        match err {
+            KeyError::Empty => CoreError::EmptyKey,
+            KeyError::Keyring(message) => CoreError::Keyring(message),
+        }
+    }
+}
+
+impl controller::KeyStore for Keyring {
+    fn source(&self) -> Arc<dyn KeySource> {
+        self.0.clone()
+    }
+
+    fn load(&self, targets: &[Target]) {
+        self.0.load(targets);
+    }
+
+    fn set(&self, target: &str, key: &str) -> Result<(), CoreError> {
+        Ok(self.0.set(target, key)?)
+    }
+
+    fn delete(&self, target: &str) -> Result<(), CoreError> {
+        Ok(self.0.delete(target)?)
+    }
+
+    fn has_stored(&self, target: &str) -> bool {
+        self.0.has_stored(target)
     }
 }

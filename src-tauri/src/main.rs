@@ -1,26 +1,29 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod commands;
+mod desktop;
+mod ipc;
 mod keys;
 mod notifier;
 mod settings;
-mod supervisor;
 mod tray;
 mod window;
 
 use anyhow::Context;
 use clap::Parser;
-use desktop_core::api::Offer;
-use desktop_core::notify::{Notice, Urgency};
-use desktop_core::settings::parse_toml;
-use keys::KeyringKeys;
-use settings::SettingsFile;
+use controller::command::{CheckNowArgs, PauseArgs};
+use controller::{Command, Options, Shell, Update};
+use desktop::DesktopShell;
+use desktop_core::notice::Notice;
+use keys::{Keyring, KeyringKeys};
+use monitor::config::ConfigFile;
+use notifier::DesktopNotices;
+use settings::SettingsStore;
 use std::path::PathBuf;
 use std::sync::Arc;
 use store::Store;
-use supervisor::{Parts, Supervisor, WINDOW};
 use tauri::{Manager, RunEvent};
+use window::WINDOW;
 
 /// LLM Health Monitor: a tray app that watches your LLM endpoints.
 #[derive(Debug, Clone, Parser)]
@@ -52,9 +55,10 @@ fn main() {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| format!("{}: {e}", path.display()))
             .and_then(|text| {
-                parse_toml(&text, &path.display().to_string()).map_err(|e| e.to_string())
+                ConfigFile::parse_checked(&text, &path.display().to_string())
+                    .map_err(|e| e.to_string())
             }) {
-            Ok(file) => Some(file),
+            Ok((file, _)) => Some(file),
             Err(message) => {
                 eprintln!("llm-health-monitor: {message}");
                 std::process::exit(2);
@@ -68,7 +72,7 @@ fn main() {
     }
 }
 
-fn run(args: Args, imported: Option<monitor::config::ConfigFile>) -> anyhow::Result<()> {
+fn run(args: Args, imported: Option<ConfigFile>) -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
@@ -79,27 +83,8 @@ fn run(args: Args, imported: Option<monitor::config::ConfigFile>) -> anyhow::Res
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
         ))
-        .invoke_handler(tauri::generate_handler![
-            commands::get_state,
-            commands::check_now,
-            commands::get_settings,
-            commands::save_settings,
-            commands::upsert_target,
-            commands::remove_target,
-            commands::set_target_enabled,
-            commands::set_muted,
-            commands::set_api_key,
-            commands::delete_api_key,
-            commands::import_toml,
-            commands::export_toml,
-            commands::answer_offers,
-            commands::history,
-            commands::timeline,
-            commands::incidents,
-            commands::test_target,
-            commands::pause_notifications,
-            commands::hide_window,
-        ])
+        .manage(window::Visibility::default())
+        .invoke_handler(ipc::handle)
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
         .on_window_event(window::on_window_event)
         .setup(move |app| {
@@ -114,8 +99,11 @@ fn run(args: Args, imported: Option<monitor::config::ConfigFile>) -> anyhow::Res
             code: None, api, ..
         } => api.prevent_exit(),
         RunEvent::Exit => {
-            if let Some(supervisor) = app.try_state::<Arc<Supervisor>>() {
-                tauri::async_runtime::block_on(supervisor.stop());
+            if let Some(core) = app.try_state::<controller::Handle>() {
+                tauri::async_runtime::block_on(core.stop());
+            }
+            if let Some(file) = app.try_state::<SettingsStore>() {
+                file.save_window();
             }
         }
         _ => {}
@@ -123,11 +111,7 @@ fn run(args: Args, imported: Option<monitor::config::ConfigFile>) -> anyhow::Res
     Ok(())
 }
 
-fn setup(
-    app: &mut tauri::App,
-    args: &Args,
-    imported: Option<monitor::config::ConfigFile>,
-) -> anyhow::Result<()> {
+fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> anyhow::Result<()> {
     let handle = app.handle().clone();
     let data_dir = match &args.data_dir {
         Some(dir) => dir.clone(),
@@ -137,8 +121,8 @@ fn setup(
         .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
     let settings_path = data_dir.join("settings.json");
-    let file = SettingsFile::open(&handle, &settings_path)?;
-    let (mut settings, unreadable) = file.load();
+    let file = SettingsStore::open(&handle, &settings_path)?;
+    let (mut settings, window_geometry, unreadable) = file.load();
     let mut warnings: Vec<String> = unreadable.into_iter().collect();
     let config_source = match (&args.config, imported) {
         (Some(path), Some(config)) => {
@@ -148,16 +132,8 @@ fn setup(
         }
         _ => settings_path.display().to_string(),
     };
-    let config = match settings.engine_config() {
-        Ok(config) => config,
-        Err(err) => {
-            warnings.push(format!(
-                "saved targets are invalid ({err}); watching nothing until they are fixed"
-            ));
-            monitor::config::Config::default()
-        }
-    };
-    file.save(&settings)?;
+    controller::SettingsFile::save(&file, &settings)?;
+    app.manage(file.clone());
 
     let db_path = data_dir.join("history.db");
     let (store, notes) = tauri::async_runtime::block_on(Store::open_for_run(&db_path))
@@ -173,75 +149,86 @@ fn setup(
     };
     let first_run =
         args.config.is_none() && settings.config.targets.is_empty() && !settings.onboarded;
-    if let (Some(window), Some(geometry)) = (app.get_webview_window(WINDOW), settings.window) {
+    if let (Some(window), Some(geometry)) = (app.get_webview_window(WINDOW), window_geometry) {
         window::restore_geometry(&window, geometry);
     }
-    let parts = Parts {
+    let notices = notifier::spawn();
+    let shell = Shell {
+        settings_file: Box::new(file),
+        keys: Some(Arc::new(Keyring(Arc::new(KeyringKeys::new(service))))),
+        notifier: Some(Arc::new(DesktopNotices(notices.clone()))),
+        desktop: Some(Arc::new(DesktopShell::new(handle.clone()))),
+    };
+    let options = Options {
         store,
-        file,
         settings,
-        keys: Arc::new(KeyringKeys::new(service)),
         data_dir,
         config_source,
+        first_run,
     };
-    // The history writer is a task: it must be spawned from inside the async runtime.
-    let supervisor =
-        tauri::async_runtime::block_on(async { Supervisor::new(handle.clone(), parts) });
-    app.manage(supervisor.clone());
-    supervisor.refresh_tray();
+    // The controller's tasks must be spawned from inside the async runtime.
+    let started = tauri::async_runtime::block_on(controller::start(options, shell));
+    app.manage(started.handle.clone());
+    warnings.extend(started.warnings);
     for warning in warnings {
         tracing::warn!("{warning}");
-        supervisor.notify(Notice {
+        let _ = notices.send(Notice {
             summary: desktop_core::APP_NAME.into(),
             body: warning,
-            urgency: Urgency::Normal,
+            urgency: alerts::Urgency::Normal,
             targets: Vec::new(),
         });
     }
-
-    let starting = supervisor.clone();
-    tauri::async_runtime::spawn(async move {
-        if let Err(err) = starting.start_engine(config).await {
-            tracing::error!("monitoring did not start: {err:#}");
-        }
-        if first_run {
-            offer_detected(&starting).await;
-        }
-    });
+    forward_to_window(&handle, started.handle);
     stop_on_signals(&handle);
     Ok(())
 }
 
-/// First run: probe for local servers and cloud keys, and show what was found. Nothing is
-/// added until the user says so.
-async fn offer_detected(supervisor: &Arc<Supervisor>) {
-    if let Some(offers) = Offer::detected().await {
-        supervisor.set_offers(Some(offers));
-        window::show(supervisor.app(), Some("onboarding"));
-    }
+/// Engine events and state changes reach the window while it is visible, as the core
+/// serialized them.
+fn forward_to_window(app: &tauri::AppHandle, core: controller::Handle) {
+    let app = app.clone();
+    let mut updates = core.subscribe();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match updates.recv().await {
+                Ok(Update::Monitor(json)) => window::emit_json(&app, "monitor-event", &json),
+                Ok(Update::State(json)) => window::emit_json(&app, "monitor-state", &json),
+                // What was missed is in a fresh state.
+                Err(RecvError::Lagged(_)) => window::emit_state(&app),
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
 }
 
 fn on_menu(app: &tauri::AppHandle, id: &str) {
-    use desktop_core::tray::{pause_until_tomorrow, MenuAction};
+    use desktop_core::tray::MenuAction;
     let Some(action) = MenuAction::from_id(id) else {
         return;
     };
-    let supervisor = supervisor::get(app);
-    let now = chrono::Utc::now();
-    match action {
-        MenuAction::Target(target) => window::show(app, Some(&format!("target/{target}"))),
-        MenuAction::CheckNow => supervisor.check_now(None),
-        MenuAction::PauseHour => {
-            supervisor.pause_notifications(Some(now + chrono::Duration::hours(1)))
+    let command = match action {
+        MenuAction::Target(target) => {
+            return window::show(app, Some(&format!("target/{target}")));
         }
-        MenuAction::PauseUntilTomorrow => supervisor
-            .pause_notifications(Some(pause_until_tomorrow(now, supervisor::local_offset()))),
-        MenuAction::ResumeNotifications => supervisor.pause_notifications(None),
-        MenuAction::OpenDashboard => window::show(app, None),
-        MenuAction::OpenSettings => window::show(app, Some("settings")),
-        MenuAction::Quit => app.exit(0),
-        MenuAction::Info => {}
-    }
+        MenuAction::OpenDashboard => return window::show(app, None),
+        MenuAction::OpenSettings => return window::show(app, Some("settings")),
+        MenuAction::Quit => return app.exit(0),
+        MenuAction::Info => return,
+        MenuAction::CheckNow => Command::CheckNow(CheckNowArgs { target: None }),
+        MenuAction::PauseHour => Command::PauseNotifications(PauseArgs { minutes: Some(60) }),
+        MenuAction::PauseUntilTomorrow => {
+            Command::PauseNotifications(PauseArgs { minutes: Some(0) })
+        }
+        MenuAction::ResumeNotifications => Command::PauseNotifications(PauseArgs { minutes: None }),
+    };
+    let core = desktop::core(app);
+    tauri::async_runtime::spawn(async move {
+        if let Err(err) = core.run(command).await {
+            tracing::warn!("{err}");
+        }
+    });
 }
 
 /// SIGTERM and Ctrl-C end the app the way Quit does, so history records a clean stop.

@@ -1,14 +1,34 @@
-//! Sends the policy's notices as OS notifications (notify-rust). Sending blocks on D-Bus, so it
-//! runs on its own thread; the handles of recent notifications are kept alive because some
-//! servers (GNOME) withdraw a notification whose handle is dropped.
+//! Sends the policy's alerts as OS notifications (notify-rust), in the words of
+//! `desktop_core::notice`. Sending blocks on D-Bus, so it runs on its own thread; the handles of
+//! recent notifications are kept alive because some servers (GNOME) withdraw a notification
+//! whose handle is dropped.
 
-use desktop_core::notify::{Notice, Urgency};
+use alerts::{Alert, Urgency};
+use desktop_core::notice::{render, Notice};
 use desktop_core::APP_NAME;
 use notify_rust::Notification;
 use std::collections::VecDeque;
 use std::sync::mpsc;
 
 const KEPT_HANDLES: usize = 16;
+
+/// The core's way to the desktop's notification server.
+pub struct DesktopNotices(pub mpsc::Sender<Notice>);
+
+impl controller::Notifier for DesktopNotices {
+    fn deliver(&self, alerts: Vec<Alert>) {
+        let now = chrono::Utc::now();
+        for alert in &alerts {
+            if self
+                .0
+                .send(render(alert, now, controller::local_offset()))
+                .is_err()
+            {
+                tracing::warn!("the notification thread is gone");
+            }
+        }
+    }
+}
 
 pub fn spawn() -> mpsc::Sender<Notice> {
     let (tx, rx) = mpsc::channel::<Notice>();

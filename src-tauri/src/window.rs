@@ -2,11 +2,24 @@
 //! lives in the tray). Its geometry is remembered in the profile's settings. While hidden the
 //! page is told so and stops its timers, and nothing is pushed to it.
 
-use crate::supervisor::{self, WINDOW};
-use desktop_core::settings::WindowGeometry;
+use crate::settings::{SettingsStore, WindowGeometry};
+use serde_json::value::RawValue;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tauri::{
     AppHandle, Emitter, Manager, PhysicalPosition, PhysicalSize, WebviewWindow, WindowEvent,
 };
+
+pub const WINDOW: &str = "main";
+
+/// Whether anyone can see the window: events are pushed to it only then.
+#[derive(Default)]
+pub struct Visibility(AtomicBool);
+
+impl Visibility {
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// Shows and focuses the dashboard; `route` selects a view ("settings", "target/<id>",
 /// "onboarding").
@@ -15,19 +28,50 @@ pub fn show(app: &AppHandle, route: Option<&str>) {
         tracing::error!("the dashboard window is missing");
         return;
     };
-    let supervisor = supervisor::get(app);
     let _ = window.show();
     let _ = window.unminimize();
     let _ = window.set_focus();
-    supervisor.set_visible(true);
+    app.state::<Visibility>().0.store(true, Ordering::Relaxed);
     let _ = window.emit_to(WINDOW, "window-shown", route);
-    supervisor.emit_state();
+    emit_state(app);
 }
 
-pub fn hide(window: &WebviewWindow) {
-    let _ = window.hide();
-    let _ = window.emit_to(WINDOW, "window-hidden", ());
-    supervisor::get(window.app_handle()).set_visible(false);
+pub fn hide(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(WINDOW) {
+        let _ = window.hide();
+        let _ = window.emit_to(WINDOW, "window-hidden", ());
+    }
+    app.state::<Visibility>().0.store(false, Ordering::Relaxed);
+    // The geometry is saved when the window goes away, not on every pixel of a drag.
+    app.state::<SettingsStore>().save_window();
+}
+
+/// Pushes JSON the core serialized to the window, if it is visible, as it is.
+pub fn emit_json(app: &AppHandle, event: &str, json: &str) {
+    if !app.state::<Visibility>().get() {
+        return;
+    }
+    match RawValue::from_string(json.to_string()) {
+        Ok(raw) => {
+            let _ = app.emit_to(WINDOW, event, raw);
+        }
+        Err(err) => tracing::warn!("{event} not sent: {err}"),
+    }
+}
+
+/// The whole state, fresh, to a visible window.
+pub fn emit_state(app: &AppHandle) {
+    let core = app.state::<controller::Handle>().inner().clone();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = core
+            .run(controller::Command::GetState(Default::default()))
+            .await;
+        match state {
+            Ok(json) => emit_json(&app, "monitor-state", &json),
+            Err(err) => tracing::warn!("state not sent to the window: {err}"),
+        }
+    });
 }
 
 /// Puts the window where the user left it, if that place still exists.
@@ -60,9 +104,7 @@ pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
     match event {
         WindowEvent::CloseRequested { api, .. } => {
             api.prevent_close();
-            if let Some(webview) = window.app_handle().get_webview_window(WINDOW) {
-                hide(&webview);
-            }
+            hide(window.app_handle());
         }
         WindowEvent::Moved(_) | WindowEvent::Resized(_) => {
             let visible = window.is_visible().unwrap_or(false);
@@ -71,12 +113,15 @@ pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
                 return;
             }
             if let (Ok(position), Ok(size)) = (window.outer_position(), window.inner_size()) {
-                supervisor::get(window.app_handle()).remember_geometry(WindowGeometry {
-                    x: position.x,
-                    y: position.y,
-                    width: size.width,
-                    height: size.height,
-                });
+                window
+                    .app_handle()
+                    .state::<SettingsStore>()
+                    .remember_window(WindowGeometry {
+                        x: position.x,
+                        y: position.y,
+                        width: size.width,
+                        height: size.height,
+                    });
             }
         }
         _ => {}

@@ -1,7 +1,7 @@
 //! Small pieces of wording and local time shared by the tray and the notifications, so both say
 //! a time or a list of names the same way.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
 /// How many names a list shows before it says "and N more": tooltips and notification titles
 /// are cut by the desktop, and a cut name is worse than a count.
@@ -29,12 +29,6 @@ pub(crate) fn clock_words(at: DateTime<Utc>, now: DateTime<Utc>, tz: FixedOffset
     } else {
         format!("{} {}", at.day(), at.format("%b %H:%M"))
     }
-}
-
-/// The moment a local wall-clock time names. A fixed offset has no gaps or repeats, so there is
-/// always exactly one.
-pub(crate) fn local_to_utc(date: NaiveDate, time: NaiveTime, tz: FixedOffset) -> DateTime<Utc> {
-    date.and_time(time).and_utc() - Duration::seconds(i64::from(tz.local_minus_utc()))
 }
 
 /// "not running or unreachable" → "Not running or unreachable": plain words start a sentence in a

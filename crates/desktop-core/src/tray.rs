@@ -4,9 +4,10 @@
 //! target).
 
 use crate::icon::IconState;
-use crate::text::{clock_words, local_to_utc, name_list};
+use crate::text::{clock_words, name_list};
 use crate::APP_NAME;
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
+use alerts::local_time::pause_until_tomorrow;
+use chrono::{DateTime, FixedOffset, Utc};
 use monitor::words::duration_words;
 use monitor::{Severity, Snapshot, Status, TargetView};
 
@@ -159,23 +160,6 @@ pub fn tray_model(
     }
 }
 
-/// The morning a person means by "until tomorrow".
-const MORNING: NaiveTime = match NaiveTime::from_hms_opt(8, 0, 0) {
-    Some(t) => t,
-    None => panic!("08:00 is a valid time"),
-};
-
-/// The next local 08:00 at least an hour away: tomorrow morning in the day and evening, this
-/// morning when "tomorrow" is said after midnight, and never a pause that ends almost at once.
-pub fn pause_until_tomorrow(now: DateTime<Utc>, tz: FixedOffset) -> DateTime<Utc> {
-    let morning = local_to_utc(now.with_timezone(&tz).date_naive(), MORNING, tz);
-    if morning - now >= Duration::hours(1) {
-        morning
-    } else {
-        morning + Duration::days(1)
-    }
-}
-
 /// "tomorrow 08:00", or "08:00" when the pause ends this morning.
 fn morning_words(at: DateTime<Utc>, now: DateTime<Utc>, tz: FixedOffset) -> String {
     let same_day = at.with_timezone(&tz).date_naive() == now.with_timezone(&tz).date_naive();
@@ -295,6 +279,7 @@ fn tooltip(snapshot: &Snapshot, enabled: &[&TargetView]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
     use monitor::{Class, Kind, Outcome};
     use std::sync::Arc;
 

@@ -2,8 +2,10 @@
 //! defaults, the presets for OpenAI-compatible providers, and auto-detection's shape.
 
 use crate::domain::{Kind, ProbeLevel, TargetId};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -71,7 +73,9 @@ impl Default for Timing {
 
 /// Named settings for the OpenAI-compatible providers, so a config says `preset = "groq"`
 /// instead of repeating base URLs and key variables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
     Groq,
@@ -200,7 +204,7 @@ impl Target {
 }
 
 /// Engine-wide settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineSettings {
     /// Probes in flight at once, across all targets.
@@ -226,8 +230,12 @@ pub struct Config {
 // ---- the file format -------------------------------------------------------------------------
 
 /// The file as written: every per-target key optional, so defaults can fill in.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Also the shape the UI and the HTTP API exchange: TypeScript (ts-rs) and OpenAPI (utoipa)
+/// declarations are generated from it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct ConfigFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineSettings>,
@@ -237,22 +245,29 @@ pub struct ConfigFile {
     pub targets: Vec<TargetFile>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Timing keys as the file writes them: durations are strings like "30s" or "1m 30s".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct TimingFile {
     #[serde(
         default,
         with = "opt_human_duration",
         skip_serializing_if = "Option::is_none"
     )]
+    #[ts(type = "string")]
+    #[schema(value_type = Option<String>)]
     pub interval: Option<Duration>,
     #[serde(
         default,
         with = "opt_human_duration",
         skip_serializing_if = "Option::is_none"
     )]
+    #[ts(type = "string")]
+    #[schema(value_type = Option<String>)]
     pub timeout: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
     pub slow_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_threshold: Option<u32>,
@@ -263,11 +278,16 @@ pub struct TimingFile {
         with = "opt_human_duration",
         skip_serializing_if = "Option::is_none"
     )]
+    #[ts(type = "string")]
+    #[schema(value_type = Option<String>)]
     pub backoff_max: Option<Duration>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One `[[targets]]` entry as written. The timing keys are repeated rather than flattened
+/// (serde's `flatten` would lose unknown-key errors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct TargetFile {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,14 +312,19 @@ pub struct TargetFile {
         with = "opt_human_duration",
         skip_serializing_if = "Option::is_none"
     )]
+    #[ts(type = "string")]
+    #[schema(value_type = Option<String>)]
     pub interval: Option<Duration>,
     #[serde(
         default,
         with = "opt_human_duration",
         skip_serializing_if = "Option::is_none"
     )]
+    #[ts(type = "string")]
+    #[schema(value_type = Option<String>)]
     pub timeout: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
     pub slow_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_threshold: Option<u32>,
@@ -310,6 +335,8 @@ pub struct TargetFile {
         with = "opt_human_duration",
         skip_serializing_if = "Option::is_none"
     )]
+    #[ts(type = "string")]
+    #[schema(value_type = Option<String>)]
     pub backoff_max: Option<Duration>,
 }
 
@@ -343,8 +370,7 @@ impl Config {
 
     /// Parses and validates config text; `origin` names it in errors (usually the path).
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let file = ConfigFile::parse(text, origin)?;
-        file.resolve(text, origin)
+        ConfigFile::parse_checked(text, origin).map(|(_, config)| config)
     }
 
     pub fn enabled_targets(&self) -> impl Iterator<Item = &Target> {
@@ -357,6 +383,8 @@ impl Config {
 }
 
 impl ConfigFile {
+    /// Parses config text without validating more than serde does (unknown keys, types,
+    /// durations); errors name line and key.
     pub fn parse(text: &str, origin: &str) -> Result<ConfigFile, ConfigError> {
         let deserializer = toml::Deserializer::new(text);
         serde_path_to_error::deserialize(deserializer).map_err(|err| {
@@ -364,7 +392,7 @@ impl ConfigFile {
             let inner = err.into_inner();
             let line = inner
                 .span()
-                .map(|span| line_of_offset(text, span.start))
+                .map(|span| line_at(text, span.start))
                 .unwrap_or(0);
             ConfigError::Invalid {
                 origin: origin.to_string(),
@@ -404,44 +432,60 @@ impl ConfigFile {
         toml::to_string_pretty(self)
     }
 
+    /// Parses and validates text the user wrote (a config file, an import): every error names
+    /// the line of the key at fault.
+    pub fn parse_checked(text: &str, origin: &str) -> Result<(ConfigFile, Config), ConfigError> {
+        let file = ConfigFile::parse(text, origin)?;
+        // The spans are only needed for an error: the text is parsed for them only then.
+        let lines = OnceCell::new();
+        let line_of =
+            |table: Table, key: &str| lines.get_or_init(|| KeyLines::parse(text)).line(table, key);
+        let config = file.check(origin, &line_of)?;
+        Ok((file, config))
+    }
+
+    /// Validates a configuration that was never text (edited in a form): its errors name the
+    /// key but no line, since there is no document the user could look the line up in.
+    pub fn validate(&self, origin: &str) -> Result<Config, ConfigError> {
+        self.check(origin, &|_, _| 0)
+    }
+
     /// Fills defaults and checks what serde cannot: unique ids, usable URLs, sane numbers.
-    pub fn resolve(self, text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let invalid = |section: Section, key: &str, message: String| {
-            let line = locate_key(text, section, key);
-            let path = match section {
-                Section::Defaults => format!("defaults.{key}"),
-                Section::Target(i) => format!("targets[{i}].{key}"),
-            };
-            ConfigError::Invalid {
-                origin: origin.to_string(),
-                line,
-                key: path,
-                message,
-            }
+    /// `line_of` says on which line a key is written (0 when on none the user can see).
+    fn check(
+        &self,
+        origin: &str,
+        line_of: &dyn Fn(Table, &str) -> usize,
+    ) -> Result<Config, ConfigError> {
+        let invalid = |table: Table, key: &str, message: String| ConfigError::Invalid {
+            origin: origin.to_string(),
+            line: line_of(table, key),
+            key: table.path(key),
+            message,
         };
 
-        let defaults_file = self.defaults.unwrap_or_default();
+        let defaults_file = self.defaults.clone().unwrap_or_default();
         let defaults = merge_timing(&Timing::default(), &defaults_file);
         check_timing(&defaults, &defaults_file)
-            .map_err(|(key, msg)| invalid(Section::Defaults, key, msg))?;
+            .map_err(|(key, msg)| invalid(Table::Defaults, key, msg))?;
 
         let mut seen = HashSet::new();
         let mut targets = Vec::with_capacity(self.targets.len());
-        for (i, t) in self.targets.into_iter().enumerate() {
-            let section = Section::Target(i);
+        for (i, t) in self.targets.iter().enumerate() {
+            let table = Table::Target(i);
             if t.id.trim().is_empty() {
-                return Err(invalid(section, "id", "must not be empty".into()));
+                return Err(invalid(table, "id", "must not be empty".into()));
             }
             if !seen.insert(t.id.clone()) {
                 return Err(invalid(
-                    section,
+                    table,
                     "id",
                     format!("duplicate id {:?}: every target needs its own", t.id),
                 ));
             }
             if t.preset.is_some() && t.kind != Kind::OpenaiCompatible {
                 return Err(invalid(
-                    section,
+                    table,
                     "preset",
                     "presets apply only to kind = \"openai_compatible\"".into(),
                 ));
@@ -451,7 +495,7 @@ impl ConfigFile {
                 (None, Some(url)) => url.to_string(),
                 (None, None) => {
                     return Err(invalid(
-                        section,
+                        table,
                         "kind",
                         format!(
                             "base_url is required for kind {:?}{}",
@@ -463,11 +507,11 @@ impl ConfigFile {
                     ))
                 }
             };
-            let base_url = parse_base_url(&base).map_err(|m| invalid(section, "base_url", m))?;
+            let base_url = parse_base_url(&base).map_err(|m| invalid(table, "base_url", m))?;
             if let Some(env) = &t.api_key_env {
                 if !is_env_name(env) {
                     return Err(invalid(
-                        section,
+                        table,
                         "api_key_env",
                         // The value is not echoed: it may be a pasted key.
                         "is not an environment variable name (value not shown); put the variable's name here, never the key itself".into(),
@@ -476,16 +520,16 @@ impl ConfigFile {
             }
             if t.probe == Some(ProbeLevel::Inference) && !t.kind.is_local() && t.model.is_none() {
                 return Err(invalid(
-                    section,
+                    table,
                     "probe",
                     "an inference probe on a cloud API needs `model` (the model the 1-token canary asks)".into(),
                 ));
             }
             let written = t.timing();
             let timing = merge_timing(&defaults, &written);
-            check_timing(&timing, &written).map_err(|(key, msg)| invalid(section, key, msg))?;
-            let api_version = match (t.preset, t.api_version) {
-                (_, Some(v)) => Some(v),
+            check_timing(&timing, &written).map_err(|(key, msg)| invalid(table, key, msg))?;
+            let api_version = match (t.preset, &t.api_version) {
+                (_, Some(v)) => Some(v.clone()),
                 (Some(Preset::Azure), None) => Some(AZURE_API_VERSION.to_string()),
                 (_, None) => None,
             };
@@ -494,28 +538,28 @@ impl ConfigFile {
                     .name
                     .clone()
                     .unwrap_or_else(|| default_name(t.kind, t.preset, &t.id)),
-                id: t.id,
+                id: t.id.clone(),
                 kind: t.kind,
                 preset: t.preset,
                 base_url,
                 api_key_env: t
                     .api_key_env
+                    .clone()
                     .or_else(|| default_key_env(t.kind, t.preset).map(str::to_string)),
                 probe: t.probe.unwrap_or_default(),
-                model: t.model.filter(|m| !m.trim().is_empty()),
+                model: t.model.clone().filter(|m| !m.trim().is_empty()),
                 api_version,
                 enabled: t.enabled.unwrap_or(true),
                 timing,
             });
         }
-        let engine = self.engine.unwrap_or_default();
+        let engine = self.engine.clone().unwrap_or_default();
         if engine.max_concurrent_probes == 0 {
-            return Err(ConfigError::Invalid {
-                origin: origin.to_string(),
-                line: locate_plain_key(text, "max_concurrent_probes"),
-                key: "engine.max_concurrent_probes".into(),
-                message: "must be at least 1".into(),
-            });
+            return Err(invalid(
+                Table::Engine,
+                "max_concurrent_probes",
+                "must be at least 1".into(),
+            ));
         }
         Ok(Config {
             engine,
@@ -676,58 +720,91 @@ fn check_timing(t: &Timing, written: &TimingFile) -> Result<(), (&'static str, S
     Ok(())
 }
 
+// ---- where keys are written -----------------------------------------------------------------
+
+/// The tables of the file whose keys validation checks.
 #[derive(Debug, Clone, Copy)]
-enum Section {
+enum Table {
+    Engine,
     Defaults,
     Target(usize),
 }
 
-fn line_of_offset(text: &str, offset: usize) -> usize {
+impl Table {
+    /// The dotted path of `key` in this table, as errors name it.
+    fn path(self, key: &str) -> String {
+        match self {
+            Table::Engine => format!("engine.{key}"),
+            Table::Defaults => format!("defaults.{key}"),
+            Table::Target(i) => format!("targets[{i}].{key}"),
+        }
+    }
+}
+
+/// The keys of a table as toml's parser read them, each with its span, however it is spelled:
+/// bare, quoted, dotted (`defaults.interval = ...`), or inside an inline table.
+type SpannedKeys = BTreeMap<toml::Spanned<String>, IgnoredAny>;
+
+/// The document read a second time, for the spans of the keys that validation checks.
+#[derive(Debug, Default, Deserialize)]
+struct SpannedFile {
+    // Not `Spanned` tables: a table made by dotted keys has no span of its own.
+    #[serde(default)]
+    engine: Option<SpannedKeys>,
+    #[serde(default)]
+    defaults: Option<SpannedKeys>,
+    // A target is always a table of its own (`[[targets]]` or `{ ... }`), spanned.
+    #[serde(default)]
+    targets: Vec<toml::Spanned<SpannedKeys>>,
+}
+
+/// Lines of the keys of a config text.
+struct KeyLines<'a> {
+    text: &'a str,
+    file: SpannedFile,
+}
+
+impl<'a> KeyLines<'a> {
+    /// `text` already parsed as a [`ConfigFile`], so it has this shape; if it somehow has not,
+    /// errors go without lines rather than with wrong ones.
+    fn parse(text: &'a str) -> Self {
+        KeyLines {
+            text,
+            file: toml::from_str(text).unwrap_or_default(),
+        }
+    }
+
+    /// The 1-based line where `key` is set in `table`; for a key the table inherits, the
+    /// table's own line (a target's header, the first key of `[defaults]` or `[engine]`); 0
+    /// when the table is not written at all.
+    fn line(&self, table: Table, key: &str) -> usize {
+        let (keys, table_start) = match table {
+            Table::Engine => (self.file.engine.as_ref(), None),
+            Table::Defaults => (self.file.defaults.as_ref(), None),
+            Table::Target(i) => match self.file.targets.get(i) {
+                Some(target) => (Some(target.get_ref()), Some(target.span().start)),
+                None => (None, None),
+            },
+        };
+        let Some(keys) = keys else {
+            return 0;
+        };
+        keys.get_key_value(key)
+            .map(|(key, _)| key.span().start)
+            .or(table_start)
+            .or_else(|| keys.keys().map(|key| key.span().start).min())
+            .map_or(0, |offset| line_at(self.text, offset))
+    }
+}
+
+/// The 1-based line of a byte offset into `text`.
+fn line_at(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
         .filter(|&&b| b == b'\n')
         .count()
         + 1
-}
-
-/// Finds the 1-based line where `key` is set inside a section, or the section header when the
-/// key is inherited; 0 when neither is written (the value came from a built-in default).
-fn locate_key(text: &str, section: Section, key: &str) -> usize {
-    let mut in_section = false;
-    let mut target_index: Option<usize> = None;
-    let mut header_line = 0;
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.starts_with('[') {
-            if line.starts_with("[[targets]]") {
-                target_index = Some(target_index.map_or(0, |i| i + 1));
-                in_section = matches!(section, Section::Target(i) if Some(i) == target_index);
-            } else {
-                in_section = matches!(section, Section::Defaults) && line.starts_with("[defaults]");
-            }
-            if in_section {
-                header_line = n + 1;
-            }
-            continue;
-        }
-        if in_section && assigns_key(line, key) {
-            return n + 1;
-        }
-    }
-    header_line
-}
-
-fn locate_plain_key(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| assigns_key(l.trim(), key))
-        .map_or(0, |n| n + 1)
-}
-
-fn assigns_key(line: &str, key: &str) -> bool {
-    line.strip_prefix(key)
-        .map(|rest| rest.trim_start().starts_with('='))
-        .unwrap_or(false)
 }
 
 /// Durations written the way people say them: "30s", "5m", "1h 30m", "250ms".
@@ -939,5 +1016,273 @@ interval = "5m"
         let text = ConfigFile::from(&c).to_toml().unwrap();
         let back = Config::parse(&text, "export").unwrap();
         assert_eq!(back, c);
+    }
+
+    fn line_and_key(text: &str) -> (usize, String) {
+        let (line, key, _) = err(text);
+        (line, key)
+    }
+
+    #[test]
+    fn dotted_keys_are_located() {
+        let text = "# timing for all\ndefaults.timeout = \"5s\"\ndefaults.interval = \"100ms\"\n";
+        assert_eq!(line_and_key(text), (3, "defaults.interval".into()));
+        let text = "defaults.interval = \"1m\"\n\nengine.max_concurrent_probes = 0\n";
+        assert_eq!(
+            line_and_key(text),
+            (3, "engine.max_concurrent_probes".into())
+        );
+    }
+
+    #[test]
+    fn quoted_keys_are_located() {
+        let text = "[[targets]]\n\"id\" = \"a\"\nkind = \"ollama\"\n\n[[targets]]\n\"kind\" = \"ollama\"\n\"id\" = \"a\"\n";
+        assert_eq!(line_and_key(text), (7, "targets[1].id".into()));
+        let text = "[[targets]]\nid = \"a\"\nkind = \"ollama\"\n'base_url' = \"ftp://x\"\n";
+        assert_eq!(line_and_key(text), (4, "targets[0].base_url".into()));
+    }
+
+    #[test]
+    fn inline_table_targets_are_located() {
+        let text = "targets = [\n  { id = \"a\", kind = \"ollama\" },\n  { id = \"b\", kind = \"ollama\", base_url = \"ftp://x\" },\n]\n";
+        assert_eq!(line_and_key(text), (3, "targets[1].base_url".into()));
+        let text = "\ntargets = [{ id = \"a\", kind = \"ollama\" }, { id = \"a\", kind = \"lmstudio\" }]\n";
+        assert_eq!(line_and_key(text), (2, "targets[1].id".into()));
+        let text = "engine = { max_concurrent_probes = 0 }\n";
+        assert_eq!(
+            line_and_key(text),
+            (1, "engine.max_concurrent_probes".into())
+        );
+    }
+
+    #[test]
+    fn targets_after_comments_and_look_alikes_are_located() {
+        // Comments and a multi-line string that look like keys and headers are neither.
+        let text = r#"# [[targets]]
+# id = "commented"
+
+[[targets]] # the local one
+# failure_threshold = 3
+id = "a"
+name = """
+[[targets]]
+failure_threshold = 1
+"""
+kind = "ollama"
+
+# [[targets]]
+[[targets]]
+id = "b"  # failure_threshold = 5
+kind = "lmstudio"
+  failure_threshold = 0
+"#;
+        assert_eq!(
+            line_and_key(text),
+            (17, "targets[1].failure_threshold".into())
+        );
+    }
+
+    #[test]
+    fn the_third_targets_bad_base_url_is_located() {
+        let text = r#"[defaults]
+interval = "1m"
+
+[[targets]]
+id = "ollama"
+kind = "ollama"
+base_url = "http://127.0.0.1:11434"
+
+[[targets]]
+id = "lms"
+kind = "lmstudio"
+base_url = "http://127.0.0.1:1234"
+
+[[targets]]
+id = "vllm"
+kind = "openai_compatible"
+base_url = "localhost:8000/v1"
+"#;
+        let (line, key, msg) = err(text);
+        assert_eq!((line, key.as_str()), (17, "targets[2].base_url"));
+        assert!(msg.contains("localhost:8000"), "{msg}");
+    }
+
+    #[test]
+    fn defaults_interval_is_located() {
+        let (line, key, msg) = err("[defaults]\ntimeout = \"5s\"\ninterval = \"100ms\"\n\n[[targets]]\nid = \"a\"\nkind = \"ollama\"\ninterval = \"100ms\"\n");
+        assert_eq!((line, key.as_str()), (3, "defaults.interval"));
+        assert!(msg.contains("at least"), "{msg}");
+        // Inherited by the target from a valid default, but set too long for its backoff.
+        let (line, key, _) = err("[defaults]\nbackoff_max = \"10m\"\n\n[[targets]]\nid = \"a\"\nkind = \"ollama\"\ninterval = \"20m\"\n");
+        assert_eq!((line, key.as_str()), (7, "targets[0].interval"));
+    }
+
+    #[test]
+    fn engine_max_concurrent_probes_is_located() {
+        let text = "[[targets]]\nid = \"a\"\nkind = \"ollama\"\n\n[engine]\n# at most\nmax_concurrent_probes = 0\n";
+        let (line, key, msg) = err(text);
+        assert_eq!((line, key.as_str()), (7, "engine.max_concurrent_probes"));
+        assert_eq!(msg, "must be at least 1");
+        // Not fooled by a target key of the same name before it (the old scanner was).
+        let text = "[[targets]]\nid = \"a\"\nkind = \"ollama\"\nname = \"\"\"\nmax_concurrent_probes = 0\n\"\"\"\n[engine]\nmax_concurrent_probes = 0\n";
+        assert_eq!(
+            line_and_key(text),
+            (8, "engine.max_concurrent_probes".into())
+        );
+    }
+
+    #[test]
+    fn an_inherited_key_points_at_its_table() {
+        let text = "[defaults]\n\ntimeout = \"5s\"\n\n[[targets]]\nid = \"a\"\nkind = \"ollama\"\n\n  [[targets]]\nid = \"b\"\nkind = \"ollama\"\n";
+        let lines = KeyLines::parse(text);
+        assert_eq!(lines.line(Table::Target(1), "interval"), 9);
+        assert_eq!(lines.line(Table::Target(1), "kind"), 11);
+        assert_eq!(lines.line(Table::Defaults, "interval"), 3);
+        assert_eq!(lines.line(Table::Engine, "max_concurrent_probes"), 0);
+        assert_eq!(lines.line(Table::Target(2), "id"), 0);
+    }
+
+    #[test]
+    fn errors_read_origin_line_key_message() {
+        let e = Config::parse(
+            "[[targets]]\nid = \"a\"\nkind = \"ollama\"\nbase_url = \"ftp://x\"\n",
+            "t.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.toml:4: targets[0].base_url: \"ftp://x\" must start with http:// or https://"
+        );
+    }
+
+    #[test]
+    fn parse_checked_returns_the_file_and_its_config() {
+        let text = "[[targets]]\nid = \"g\"\nkind = \"openai_compatible\"\npreset = \"groq\"\n";
+        let (file, config) = ConfigFile::parse_checked(text, "t").unwrap();
+        assert_eq!(file, ConfigFile::parse(text, "t").unwrap());
+        assert_eq!(config, Config::parse(text, "t").unwrap());
+        assert_eq!(file.targets[0].base_url, None, "the file stays as written");
+        let e = ConfigFile::parse_checked("[[targets]]\nid = \" \"\nkind = \"ollama\"\n", "t");
+        assert!(
+            matches!(e, Err(ConfigError::Invalid { line: 2, .. })),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn validate_errors_name_no_line() {
+        // A target as a form makes it: only what the user set.
+        let target = |id: &str| TargetFile {
+            id: id.into(),
+            ..ConfigFile::parse("[[targets]]\nid = \"x\"\nkind = \"ollama\"\n", "t")
+                .unwrap()
+                .targets
+                .remove(0)
+        };
+        let file = ConfigFile {
+            targets: vec![target("a"), target("a")],
+            ..ConfigFile::default()
+        };
+        let e = file.validate("settings").unwrap_err();
+        assert!(matches!(&e, ConfigError::Invalid { line: 0, .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "settings: targets[1].id: duplicate id \"a\": every target needs its own"
+        );
+        let mut file = ConfigFile {
+            engine: Some(EngineSettings {
+                max_concurrent_probes: 0,
+            }),
+            defaults: Some(TimingFile {
+                interval: Some(Duration::from_secs(60)),
+                ..TimingFile::default()
+            }),
+            targets: vec![target("a")],
+        };
+        let e = file.validate("settings").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "settings: engine.max_concurrent_probes: must be at least 1"
+        );
+        file.engine = None;
+        file.targets[0].base_url = Some("ftp://x".into());
+        let e = file.validate("settings").unwrap_err();
+        assert!(
+            e.to_string().starts_with("settings: targets[0].base_url: "),
+            "{e}"
+        );
+        file.targets[0].base_url = None;
+        assert_eq!(
+            file.validate("settings").unwrap().targets[0]
+                .timing
+                .interval,
+            Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn typescript_declarations_have_the_ui_shapes() {
+        let cfg = ts_rs::Config::default();
+        let target = <TargetFile as ts_rs::TS>::decl(&cfg);
+        println!("{target}");
+        // `ui/src/types.ts`, with `extends TimingFile` written out.
+        assert_eq!(
+            target,
+            "type TargetFile = { id: string, name?: string, kind: Kind, preset?: Preset, \
+             base_url?: string, api_key_env?: string, probe?: ProbeLevel, model?: string, \
+             api_version?: string, enabled?: boolean, interval?: string, timeout?: string, \
+             slow_ms?: number, failure_threshold?: number, success_threshold?: number, \
+             backoff_max?: string, };"
+        );
+        assert_eq!(
+            <TimingFile as ts_rs::TS>::decl(&cfg),
+            "type TimingFile = { interval?: string, timeout?: string, slow_ms?: number, \
+             failure_threshold?: number, success_threshold?: number, backoff_max?: string, };"
+        );
+        assert_eq!(
+            <ConfigFile as ts_rs::TS>::decl(&cfg),
+            "type ConfigFile = { engine?: EngineSettings, defaults?: TimingFile, \
+             targets: Array<TargetFile>, };"
+        );
+        // `usize` is a `number` already.
+        let engine = <EngineSettings as ts_rs::TS>::decl(&cfg);
+        assert!(
+            engine.contains("max_concurrent_probes: number,"),
+            "{engine}"
+        );
+        assert_eq!(
+            <Preset as ts_rs::TS>::decl(&cfg),
+            r#"type Preset = "groq" | "mistral" | "openrouter" | "deepseek" | "together" | "azure";"#
+        );
+    }
+
+    #[test]
+    fn openapi_schema_writes_durations_as_strings() {
+        let schema = serde_json::to_value(<TargetFile as utoipa::PartialSchema>::schema()).unwrap();
+        println!("{schema:#}");
+        let properties = &schema["properties"];
+        for key in ["interval", "timeout", "backoff_max"] {
+            assert_eq!(
+                properties[key]["type"],
+                serde_json::json!(["string", "null"]),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            properties["slow_ms"]["type"],
+            serde_json::json!(["integer", "null"])
+        );
+        assert_eq!(properties["kind"]["$ref"], "#/components/schemas/Kind");
+        assert_eq!(
+            schema["required"],
+            serde_json::json!(["id", "kind"]),
+            "only what serde requires"
+        );
+        let engine =
+            serde_json::to_value(<EngineSettings as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            engine["properties"]["max_concurrent_probes"]["type"],
+            "integer"
+        );
     }
 }

@@ -3,13 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
+use ts_rs::TS;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
 /// A target's id as written in the configuration (`id = "local-ollama"`).
 pub type TargetId = String;
 
 /// Which API a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Ollama,
@@ -55,7 +59,9 @@ impl fmt::Display for Kind {
 }
 
 /// How much a probe is allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeLevel {
     /// Zero tokens: version or model list with the key (validates reachability and auth).
@@ -66,7 +72,9 @@ pub enum ProbeLevel {
 }
 
 /// What happened in one probe, from a closed list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, TS, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
     Ok,
@@ -187,7 +195,9 @@ impl fmt::Display for Class {
 }
 
 /// What an outcome history means for the user, decided by the state machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, TS, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Healthy,
@@ -263,38 +273,60 @@ impl fmt::Display for Status {
 }
 
 /// A model resident in a local server's memory.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct LoadedModel {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub size_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub vram_bytes: Option<u64>,
     /// Share of the model held in GPU memory, 0–1 (`size_vram / size`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
     pub vram_share: Option<f64>,
     /// When the server will unload it (RFC 3339), if the server says.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
     pub expires_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub context_length: Option<u64>,
 }
 
 /// Rate-limit headroom read from response headers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct RateLimit {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub requests_limit: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub requests_remaining: Option<u64>,
     /// Time until the request budget resets.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub requests_reset_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub tokens_limit: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub tokens_remaining: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub tokens_reset_ms: Option<u64>,
 }
 
@@ -305,16 +337,20 @@ impl RateLimit {
 }
 
 /// Tokens an inference probe spent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct TokenUse {
+    #[ts(type = "number")]
     pub input: u64,
+    #[ts(type = "number")]
     pub output: u64,
 }
 
 /// What a probe learned beyond its class. Every field is optional: probes fill what the API gives.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct Details {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
     pub server_version: Option<String>,
     /// Model inventory (installed or listed models).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -322,43 +358,61 @@ pub struct Details {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub loaded_models: Vec<LoadedModel>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
     pub rate_limit: Option<RateLimit>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub retry_after_ms: Option<u64>,
     /// Time to first token of an inference probe.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
     pub ttft_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
     pub tokens_per_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
     pub tokens: Option<TokenUse>,
     /// The model an inference probe used.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
     pub probed_model: Option<String>,
     /// Why an inference probe did not generate (e.g. no model loaded), when it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
     pub skipped: Option<String>,
 }
 
 /// The result of one probe against one target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Outcome {
     /// When the probe started.
     pub at: DateTime<Utc>,
     pub class: Class,
     /// The HTTP status of the response that decided the class, if one arrived.
+    #[schema(required = true)]
     pub http_status: Option<u16>,
     /// Wall time of the whole exchange, body included.
+    #[ts(type = "number")]
     pub latency_ms: u64,
     /// Human-readable summary; never contains a secret.
     pub message: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub details: Details,
 }
 
 /// A status change with its reason: what notifications and the timeline are made of.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Transition {
+    #[schema(value_type = String)]
     pub target: TargetId,
     pub at: DateTime<Utc>,
     pub from: Status,
@@ -369,7 +423,9 @@ pub struct Transition {
 }
 
 /// A stretch of non-healthy status. Serialized with a derived `duration_ms` once it has ended.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+// Serialized through `IncidentWire`, which its TypeScript and OpenAPI shapes describe too.
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+#[ts(as = "IncidentWire<'static>")]
 pub struct Incident {
     pub target: TargetId,
     pub started_at: DateTime<Utc>,
@@ -389,31 +445,62 @@ impl Incident {
     }
 }
 
+/// A stretch of non-healthy status. Serialized with a derived `duration_ms` once it has ended.
+// What `Incident` serializes to (borrowed: no copy per incident written).
+#[derive(Serialize, TS, ToSchema)]
+struct IncidentWire<'a> {
+    target: &'a str,
+    started_at: DateTime<Utc>,
+    /// `null` while the incident is still open.
+    #[schema(required = true)]
+    ended_at: Option<DateTime<Utc>>,
+    /// Only for ended incidents: an open one's duration depends on when it is read.
+    #[ts(type = "number | null")]
+    #[schema(required = true)]
+    duration_ms: Option<i64>,
+    /// The worst status reached during the incident.
+    worst: Status,
+    /// The class that caused the worst status.
+    cause: Class,
+    message: &'a str,
+}
+
+impl<'a> From<&'a Incident> for IncidentWire<'a> {
+    fn from(i: &'a Incident) -> Self {
+        IncidentWire {
+            target: &i.target,
+            started_at: i.started_at,
+            ended_at: i.ended_at,
+            duration_ms: i
+                .ended_at
+                .map(|end| (end - i.started_at).num_milliseconds().max(0)),
+            worst: i.worst,
+            cause: i.cause,
+            message: &i.message,
+        }
+    }
+}
+
 impl Serialize for Incident {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Shown<'a> {
-            target: &'a str,
-            started_at: DateTime<Utc>,
-            ended_at: Option<DateTime<Utc>>,
-            /// Only for ended incidents: an open one's duration depends on when it is read.
-            duration_ms: Option<i64>,
-            worst: Status,
-            cause: Class,
-            message: &'a str,
-        }
-        Shown {
-            target: &self.target,
-            started_at: self.started_at,
-            ended_at: self.ended_at,
-            duration_ms: self
-                .ended_at
-                .map(|end| (end - self.started_at).num_milliseconds().max(0)),
-            worst: self.worst,
-            cause: self.cause,
-            message: &self.message,
-        }
-        .serialize(serializer)
+        IncidentWire::from(self).serialize(serializer)
+    }
+}
+
+/// The schema of what is serialized: `IncidentWire`'s, under the name `Incident`.
+impl PartialSchema for Incident {
+    fn schema() -> RefOr<Schema> {
+        <IncidentWire<'static> as PartialSchema>::schema()
+    }
+}
+
+impl ToSchema for Incident {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Incident")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <IncidentWire<'static> as ToSchema>::schemas(schemas)
     }
 }
 
@@ -456,6 +543,11 @@ mod tests {
         };
         let open = serde_json::to_value(&incident).unwrap();
         assert!(open["duration_ms"].is_null());
+        // Byte for byte what the store, the CLI and the API have always written.
+        assert_eq!(
+            serde_json::to_string(&incident).unwrap(),
+            r#"{"target":"t","started_at":"2023-11-14T22:13:20Z","ended_at":null,"duration_ms":null,"worst":"unhealthy","cause":"timeout","message":"timed out"}"#
+        );
         incident.ended_at = Some(start + chrono::Duration::seconds(90));
         let closed = serde_json::to_value(&incident).unwrap();
         assert_eq!(closed["duration_ms"], 90_000);

@@ -62,23 +62,29 @@ impl Default for EngineOptions {
 }
 
 /// What a reader (tray, UI, `watch`) sees of one target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct TargetView {
+    #[schema(value_type = String)]
     pub id: TargetId,
     pub name: String,
     pub kind: crate::domain::Kind,
     pub enabled: bool,
     pub status: Status,
+    #[schema(required = true)]
     pub since: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub score: Option<f64>,
     pub consecutive_failures: u32,
     pub checking: bool,
+    #[schema(required = true)]
     pub next_check_at: Option<DateTime<Utc>>,
     /// Shared with the engine: readers get it without a copy per probe.
+    #[schema(value_type = Option<Outcome>, required = true)]
     pub last: Option<Arc<Outcome>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Every target as readers see it, and the overall status.
+#[derive(Debug, Clone, Serialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct Snapshot {
     pub paused: bool,
     pub overall: Status,
@@ -423,6 +429,7 @@ impl Scheduler {
             outcome: outcome.clone(),
             status: slot.health.status,
             score: slot.health.score.unwrap_or(0.0),
+            consecutive_failures: slot.health.consecutive_failures,
         };
         slot.last = Some(Arc::new(outcome));
         self.emit(Event::Checked(check));

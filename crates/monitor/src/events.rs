@@ -4,23 +4,33 @@
 use crate::domain::{Incident, Outcome, Status, TargetId, Transition};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// One finished probe, with the status the state machine derived after it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Check {
+    #[schema(value_type = String)]
     pub target: TargetId,
     pub outcome: Outcome,
     /// Status after this outcome.
     pub status: Status,
     /// Health score 0–1 after this outcome (1 = every recent probe fine).
     pub score: f64,
+    /// Hard failures in a row after this outcome, as the state machine counts them (the
+    /// `consecutive_failures` of the target's view): failures during the grace after the machine
+    /// woke up are not counted.
+    pub consecutive_failures: u32,
 }
 
-/// `Checked` is much larger than the rest; events move once through a channel, so boxing it
-/// would only add an allocation per probe.
+/// One engine event, tagged by `type`.
+// `Checked` is much larger than the rest; events move once through a channel, so boxing it
+// would only add an allocation per probe.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[ts(rename = "MonitorEvent")]
+#[schema(as = MonitorEvent)]
 pub enum Event {
     Checked(Check),
     Transition(Transition),

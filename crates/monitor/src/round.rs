@@ -61,7 +61,7 @@ pub async fn check_target(target: &Target, prober: &Prober) -> RoundResult {
 
 /// What "Test connection" shows: the outcome of one probe, and what it alone says about the
 /// target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct TestResult {
     pub status: Status,
     pub outcome: Outcome,
@@ -119,13 +119,7 @@ fn resolve_one(target: TargetFile) -> Result<Target, ConfigError> {
         targets: vec![target],
         ..ConfigFile::default()
     };
-    let text = file.to_toml().map_err(|e| ConfigError::Invalid {
-        origin: origin(&id),
-        line: 0,
-        key: "(target)".into(),
-        message: e.to_string(),
-    })?;
-    let mut config = file.resolve(&text, "").map_err(|e| match e {
+    let mut config = file.validate("").map_err(|e| match e {
         ConfigError::Invalid { key, message, .. } => ConfigError::Invalid {
             origin: origin(&id),
             line: 0,

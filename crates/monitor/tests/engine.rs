@@ -6,7 +6,7 @@ use fake_llm::{FakeServer, Fault, Flavor};
 use monitor::config::{Config, Target};
 use monitor::engine::WallClock;
 use monitor::probe::{KeySource, Prober};
-use monitor::{Engine, EngineOptions, Event, Status};
+use monitor::{Engine, EngineOptions, Event, Severity, Status};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -390,4 +390,65 @@ async fn stopping_ends_open_incidents() {
     assert!(closed.ended_at.is_some());
     assert_eq!(closed.worst, Status::Unhealthy);
     assert_eq!(engine.snapshot().targets[0].status, Status::Unknown);
+}
+
+/// The count of failures in a row that `checked` events carry is the state machine's: a hard
+/// failure during the wake grace is not counted, so it does not raise it (a reader counting
+/// `checked` failures itself would).
+#[tokio::test(start_paused = true)]
+async fn failures_in_a_row_skip_the_wake_grace() {
+    let fake = openai_fake().await;
+    fake.set_fault(Fault::Status(500));
+    let clock = Arc::new(JumpingClock {
+        offset_ms: AtomicI64::new(0),
+    });
+    // A high threshold keeps the target degraded; the long interval leaves only the first check
+    // and the re-checks after waking.
+    let mut cfg = config(
+        &[("ai", "openai", &fake.base_url())],
+        "failure_threshold = 5",
+    );
+    cfg.targets[0].timing.interval = Duration::from_secs(3600);
+    cfg.targets[0].timing.backoff_max = Duration::from_secs(3600);
+    let engine = Engine::start(
+        cfg,
+        prober(),
+        EngineOptions {
+            clock: clock.clone(),
+            sleep_check_every: Duration::from_millis(100),
+            sleep_threshold: Duration::from_secs(5),
+            // Wall-clock time: the whole test takes far less.
+            wake_grace: Duration::from_secs(600),
+            ..quick_options()
+        },
+    );
+    let mut rx = engine.subscribe();
+    let checked = |e: &Event| match e {
+        Event::Checked(c) => Some(c.clone()),
+        _ => None,
+    };
+
+    // Outside the grace a hard failure counts.
+    let first = wait_for(&mut rx, Duration::from_secs(5), checked).await;
+    assert_eq!(first.outcome.class.severity(), Severity::Hard);
+    assert_eq!(first.status, Status::Degraded);
+    assert_eq!(first.consecutive_failures, 1);
+    assert_eq!(engine.snapshot().targets[0].consecutive_failures, 1);
+
+    // The machine wakes with the network still down: the re-check at once and the one soon after
+    // fail hard, inside the grace, and are not counted.
+    clock.offset_ms.store(3_600_000, Ordering::SeqCst);
+    wait_for(&mut rx, Duration::from_secs(2), |e| {
+        matches!(e, Event::Slept { .. }).then_some(())
+    })
+    .await;
+    for _ in 0..2 {
+        let graced = wait_for(&mut rx, Duration::from_secs(10), checked).await;
+        assert_eq!(graced.outcome.class.severity(), Severity::Hard);
+        assert_eq!(graced.status, Status::Degraded);
+        assert_eq!(graced.consecutive_failures, 1, "{graced:?}");
+        assert_eq!(engine.snapshot().targets[0].consecutive_failures, 1);
+    }
+    assert!(fake.requests().len() >= 3);
+    engine.shutdown().await;
 }

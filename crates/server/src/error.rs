@@ -1,19 +1,17 @@
 //! Errors of the server: every one answers `{"error": "<a sentence a person can act on>"}` with
-//! the status code that says whose move it is.
+//! the status code that says whose move it is. A command's own errors are the core's, worded
+//! once for both transports; this adds what only HTTP has (token, Host, Origin, methods).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use desktop_core::settings::SettingsError;
-use std::path::PathBuf;
+use controller::{CoreError, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// The request is wrong: bad arguments, an invalid configuration, a bad range.
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    NotFound(String),
+    /// What a command answered.
+    #[error(transparent)]
+    Core(#[from] CoreError),
     #[error("{0}")]
     MethodNotAllowed(String),
     #[error(
@@ -31,18 +29,11 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot write the config file {path}: {source}")]
-    WriteConfig {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The config file given with `--config` does not validate (names line and key).
+    #[error(transparent)]
+    Config(#[from] monitor::config::ConfigError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    /// An invalid configuration (names line and key), or an edit of a target that is not there.
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    /// Anything else that is the server's fault.
     #[error("{0}")]
     Internal(String),
 }
@@ -50,23 +41,19 @@ pub enum ServerError {
 impl ServerError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::Core(e) => match e.kind() {
+                ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+                ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             ServerError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::Unauthorized => StatusCode::UNAUTHORIZED,
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ServerError::Store(store::StoreError::UnknownTarget { .. }) => StatusCode::NOT_FOUND,
-            ServerError::Store(
-                store::StoreError::BadRange { .. } | store::StoreError::UnknownRange(_),
-            ) => StatusCode::BAD_REQUEST,
-            ServerError::Settings(SettingsError::Invalid(_)) => StatusCode::BAD_REQUEST,
-            ServerError::Settings(SettingsError::NoSuchTarget(_)) => StatusCode::NOT_FOUND,
-            ServerError::Bind { .. }
-            | ServerError::Settings(_)
-            | ServerError::WriteConfig { .. }
-            | ServerError::Store(_)
-            | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServerError::Config(_) => StatusCode::BAD_REQUEST,
+            ServerError::Bind { .. } | ServerError::Store(_) | ServerError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }

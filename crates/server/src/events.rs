@@ -3,10 +3,11 @@
 //! event, and a keep-alive comment every 15 s. A listener too slow for the event rate is not
 //! dropped: it skips what it missed and gets a fresh `state` instead.
 
-use crate::session::Live;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use controller::command::NoArgs;
+use controller::{Command, Update as Live};
 use futures_util::stream::{self, Stream};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -23,9 +24,17 @@ pub async fn events(
     State(app): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribed before the first state is taken, so nothing falls between the two.
-    let live = app.session.subscribe();
-    let session = app.session.clone();
-    let stream = live_stream(live, app.stopping.clone(), move || session.state_json());
+    let live = app.core.subscribe();
+    let core = app.core.clone();
+    let stream = live_stream(live, app.stopping.clone(), move || {
+        let core = core.clone();
+        async move {
+            let state = core.run(Command::GetState(NoArgs {})).await;
+            Arc::<str>::from(
+                state.unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string()),
+            )
+        }
+    });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
 }
 
@@ -39,13 +48,14 @@ struct Listener<F> {
 }
 
 /// A state first, then what `live` brings, until the server stops.
-fn live_stream<F>(
+fn live_stream<F, S>(
     live: broadcast::Receiver<Live>,
     stopping: watch::Receiver<bool>,
     state: F,
 ) -> impl Stream<Item = Result<Event, Infallible>>
 where
-    F: Fn() -> Arc<str> + Send + 'static,
+    F: Fn() -> S + Send + 'static,
+    S: std::future::Future<Output = Arc<str>> + Send,
 {
     let listener = Listener {
         live,
@@ -56,7 +66,7 @@ where
     stream::unfold(listener, |mut l| async move {
         if !l.started {
             l.started = true;
-            let first = state_event(&(l.state)());
+            let first = state_event(&(l.state)().await);
             return Some((Ok(first), l));
         }
         if *l.stopping.borrow() {
@@ -68,7 +78,7 @@ where
             message = l.live.recv() => match message {
                 Ok(Live::Monitor(json)) => Event::default().event("monitor").data(&*json),
                 Ok(Live::State(json)) => state_event(&json),
-                Err(broadcast::error::RecvError::Lagged(_)) => state_event(&(l.state)()),
+                Err(broadcast::error::RecvError::Lagged(_)) => state_event(&(l.state)().await),
                 Err(broadcast::error::RecvError::Closed) => return None,
             },
         };
@@ -95,7 +105,9 @@ mod tests {
     async fn a_lagging_listener_gets_a_fresh_state_and_goes_on() {
         let (tx, rx) = broadcast::channel(2);
         let (stop, stopping) = watch::channel(false);
-        let mut s = Box::pin(live_stream(rx, stopping, || Arc::from("{\"whole\":1}")));
+        let mut s = Box::pin(live_stream(rx, stopping, || async {
+            Arc::from("{\"whole\":1}")
+        }));
         assert_eq!(
             text(s.next().await).await,
             "event: state\ndata: {\"whole\":1}\n\n"

@@ -24,16 +24,15 @@ mod events;
 mod files;
 mod guard;
 mod metrics;
-mod session;
 
 pub use error::ServerError;
 pub use files::UI_DIR_ENV;
 
 use axum::routing::{any, get};
 use axum::Router;
+use controller::{Handle, Options, Settings, Shell, TomlFile};
 use guard::Guard;
 use metrics::MetricsCache;
-use session::Session;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,17 +59,14 @@ pub struct ServerOptions {
 /// What every handler reaches.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub session: Arc<Session>,
+    pub core: Handle,
+    pub guard: Arc<Guard>,
+    /// `GET /api/openapi.json`, generated once.
+    pub openapi: Arc<str>,
     pub metrics: Arc<MetricsCache>,
     pub ui_dir: Option<Arc<std::path::Path>>,
     /// Flips to `true` when the server stops, ending the live streams.
     pub stopping: watch::Receiver<bool>,
-}
-
-impl axum::extract::FromRef<AppState> for Arc<Session> {
-    fn from_ref(app: &AppState) -> Arc<Session> {
-        app.session.clone()
-    }
 }
 
 /// A bound server with monitoring running; [`Server::run`] answers requests.
@@ -79,7 +75,7 @@ pub struct Server {
     addr: SocketAddr,
     token: String,
     router: Router,
-    session: Arc<Session>,
+    core: Handle,
     stop: watch::Sender<bool>,
 }
 
@@ -97,26 +93,25 @@ impl Server {
             addr: options.listen,
             source,
         })?;
-        let session = Session::start(&options.config_path, &options.db_path).await?;
-        for note in session.notes() {
-            tracing::warn!("{note}");
-        }
+        let core = start_core(&options).await?;
         let ui_dir = files::find_ui(options.ui_dir.as_deref());
         if ui_dir.is_none() {
             tracing::warn!("no built UI found; / explains how to build it (the API works)");
         }
         let (stop, stopping) = watch::channel(false);
-        let app = AppState {
-            session: session.clone(),
-            metrics: Arc::default(),
-            ui_dir: ui_dir.map(Arc::from),
-            stopping,
-        };
         let guard = Arc::new(Guard::new(
             options.token.clone(),
             addr,
             &options.allow_hosts,
         ));
+        let app = AppState {
+            core: core.clone(),
+            guard: guard.clone(),
+            openapi: controller::openapi::document().to_string().into(),
+            metrics: Arc::default(),
+            ui_dir: ui_dir.map(Arc::from),
+            stopping,
+        };
         let router = Router::new()
             .route("/api/events", get(events::events))
             .route(
@@ -134,7 +129,7 @@ impl Server {
             addr,
             token: options.token,
             router,
-            session,
+            core,
             stop,
         })
     }
@@ -169,7 +164,42 @@ impl Server {
                 let _ = stop.send(true);
             })
             .await;
-        self.session.stop().await;
+        self.core.stop().await;
         served.map_err(|e| ServerError::Internal(format!("the server failed: {e}")))
     }
+}
+
+/// Opens the history, reads the config file (none yet: a first run, which looks for endpoints
+/// to offer) and starts probing.
+async fn start_core(options: &ServerOptions) -> Result<Handle, ServerError> {
+    let file = TomlFile::new(&options.config_path);
+    let config = file.read()?;
+    let first_run = config.is_none();
+    let (store, notes) = store::Store::open_for_run(&options.db_path).await?;
+    for note in notes.iter() {
+        tracing::warn!("{note}");
+    }
+    let data_dir = options
+        .db_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+    let started = controller::start(
+        Options {
+            store,
+            settings: Settings {
+                onboarded: !first_run,
+                ..Settings::with_config(config.unwrap_or_default())
+            },
+            data_dir: data_dir.canonicalize().unwrap_or(data_dir),
+            config_source: options.config_path.display().to_string(),
+            first_run,
+        },
+        Shell::headless(file),
+    )
+    .await;
+    for warning in &started.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(started.handle)
 }

@@ -17,18 +17,18 @@
 //! | `llm_health_failures_24h` | target | checks that failed in the last 24 h |
 
 use crate::error::ServerError;
-use crate::session::Session;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use controller::Handle;
 use monitor::{Status, TargetView};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{Range, Window};
+use store::{Range, TargetInfo, Window};
 
 /// How long history-derived figures are reused between scrapes.
 pub const STORE_TTL: Duration = Duration::from_secs(15);
@@ -62,9 +62,9 @@ pub struct MetricsCache {
 impl MetricsCache {
     async fn history(
         &self,
-        session: &Session,
+        handle: &Handle,
+        targets: &[TargetInfo],
     ) -> Result<Arc<HashMap<String, FromHistory>>, ServerError> {
-        let targets = session.targets();
         let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
         // Held while reading, so simultaneous scrapes read once.
         let mut cached = self.cached.lock().await;
@@ -79,9 +79,9 @@ impl MetricsCache {
             to: now,
             buckets: 1,
         };
-        let store = session.store();
-        let day = store.timeline(&targets, &window(Range::H24)).await?;
-        let week = store.timeline(&targets, &window(Range::D7)).await?;
+        let store = handle.store();
+        let day = store.timeline(targets, &window(Range::H24)).await?;
+        let week = store.timeline(targets, &window(Range::D7)).await?;
         let mut by_target = HashMap::with_capacity(targets.len());
         for (d, w) in day.targets.iter().zip(&week.targets) {
             let h = &d.history;
@@ -109,7 +109,7 @@ impl MetricsCache {
 }
 
 pub async fn metrics(State(app): State<AppState>) -> Response {
-    match render(&app.session, &app.metrics).await {
+    match render(&app.core, &app.metrics).await {
         Ok(text) => ([(CONTENT_TYPE, CONTENT)], text).into_response(),
         Err(e) => e.into_response(),
     }
@@ -170,9 +170,10 @@ fn escape(value: &str) -> String {
     out
 }
 
-async fn render(session: &Session, cache: &MetricsCache) -> Result<String, ServerError> {
-    let history = cache.history(session).await?;
-    let snapshot = session.snapshot();
+async fn render(handle: &Handle, cache: &MetricsCache) -> Result<String, ServerError> {
+    let targets = handle.targets().await;
+    let history = cache.history(handle, &targets).await?;
+    let snapshot = handle.snapshot();
     let mut status = Family::new(
         "llm_health_status",
         "1 for the target's current status (healthy, degraded, unhealthy, unknown), 0 for the others.",
@@ -216,7 +217,7 @@ async fn render(session: &Session, cache: &MetricsCache) -> Result<String, Serve
         .map(|t| (t.id.as_str(), t))
         .collect();
     // Every configured target; a disabled one is not probed, so its status is unknown.
-    for info in session.targets() {
+    for info in &targets {
         let id = info.id.as_str();
         let target = [("target", id)];
         let t = live.get(id);

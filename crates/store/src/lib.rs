@@ -28,6 +28,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// Bound on the relative error of percentiles read from histograms (long ranges).
 pub const PERCENTILE_RELATIVE_ERROR: f64 = 0.02;
@@ -102,7 +104,7 @@ impl From<&monitor::config::Target> for TargetInfo {
 }
 
 /// The history ranges the UI and CLI offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 pub enum Range {
     #[serde(rename = "1h")]
     H1,
@@ -197,25 +199,35 @@ pub struct TargetSnapshot {
 }
 
 /// One target's history over `[from, to)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct History {
     pub target: String,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     /// Time healthy or degraded ÷ time not unknown (from `segments`), × 100; `None` when all of
     /// the range is unknown.
+    #[schema(required = true)]
     pub uptime_pct: Option<f64>,
     /// Checks in the range.
+    #[ts(type = "number")]
     pub checks: u64,
     /// Checks whose class has hard severity (did not work).
+    #[ts(type = "number")]
     pub failures: u64,
     /// `failures / checks`; `None` without checks.
+    #[schema(required = true)]
     pub error_rate: Option<f64>,
     /// Nearest-rank latency percentiles of the checks that got an answer (severity ok or soft).
     /// Exact for ranges up to 24 h whose raw checks are still kept; otherwise read from merged
     /// log-bucket histograms, within 2 % of the exact value.
+    #[ts(type = "number | null")]
+    #[schema(required = true)]
     pub p50_ms: Option<u64>,
+    #[ts(type = "number | null")]
+    #[schema(required = true)]
     pub p90_ms: Option<u64>,
+    #[ts(type = "number | null")]
+    #[schema(required = true)]
     pub p99_ms: Option<u64>,
     /// The status timeline, see [`Segment`].
     pub segments: Vec<Segment>,
@@ -234,7 +246,7 @@ pub struct History {
 /// The store knows no "now" and no "the app was not running": the last status runs on to `to`.
 /// Callers pass `to = now`; stretches the engine did not watch read as whatever status it last
 /// reported, unless it sent a sleep or a transition to `Unknown` for them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Segment {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

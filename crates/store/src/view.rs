@@ -10,23 +10,33 @@ use monitor::Kind;
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// Latency points when the caller does not say.
 pub const DEFAULT_BUCKETS: u32 = 120;
 /// More points than any chart is wide.
 pub const MAX_BUCKETS: u32 = 1000;
 
-/// A time window as the UI asks for it: a named range ending now, or explicit ends.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A time window as the UI asks for it: a named range ending now, or explicit ends. Every field
+/// may be left out (or null).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "RangeArgs")]
+#[schema(as = RangeArgs)]
 pub struct WindowArgs {
     /// One of `1h 6h 24h 7d 30d`; `24h` when absent.
+    #[ts(optional, as = "Option<Range>")]
+    #[schema(value_type = Option<Range>)]
     pub range: Option<String>,
     /// Overrides the start (default: `to` minus the range).
+    #[ts(optional)]
     pub from: Option<DateTime<Utc>>,
     /// Overrides the end (default: now).
+    #[ts(optional)]
     pub to: Option<DateTime<Utc>>,
     /// Latency points, 120 when absent, clamped to 1..=1000.
+    #[ts(optional)]
     pub buckets: Option<u32>,
 }
 
@@ -63,10 +73,17 @@ impl WindowArgs {
 
 /// The incident list's arguments: one target or all, over a range ending now (the last 30 days
 /// when absent), at most `limit` (500 when absent).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS, ToSchema)]
 pub struct IncidentArgs {
+    /// A target's id; every target when absent or null.
+    #[ts(optional = nullable)]
     pub target: Option<String>,
+    /// One of `1h 6h 24h 7d 30d`; `30d` when absent.
+    #[ts(optional, as = "Option<Range>")]
+    #[schema(value_type = Option<Range>)]
     pub range: Option<String>,
+    /// At most this many incidents, 500 when absent.
+    #[ts(optional)]
     pub limit: Option<usize>,
 }
 
@@ -87,20 +104,26 @@ fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Er
 /// severity, as in [`History`]), and percentiles of the answered ones. Buckets narrower than an
 /// hour are read from raw checks (exact); wider ones, and stretches whose raw checks retention
 /// removed, from hourly roll-ups (within 2 %; an hour counts in the bucket holding its middle).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LatencyPoint {
     #[serde(serialize_with = "rfc3339")]
     pub from: DateTime<Utc>,
     #[serde(serialize_with = "rfc3339")]
     pub to: DateTime<Utc>,
+    #[ts(type = "number")]
     pub checks: u64,
+    #[ts(type = "number")]
     pub failures: u64,
+    #[ts(type = "number | null")]
+    #[schema(required = true)]
     pub p50_ms: Option<u64>,
+    #[ts(type = "number | null")]
+    #[schema(required = true)]
     pub p90_ms: Option<u64>,
 }
 
 /// A target's [`History`] with its name, kind and latency series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct HistoryView {
     #[serde(flatten)]
     pub history: History,
@@ -110,7 +133,7 @@ pub struct HistoryView {
 }
 
 /// Every target's view over one window, in the order asked for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct TimelineView {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

@@ -66,6 +66,7 @@ async fn snapshot_has_the_latest_state_and_full_outcome() {
                 outcome: rich_outcome(T0 + 2 * MIN),
                 status: Status::Degraded,
                 score: 0.75,
+                consecutive_failures: 0,
             }),
             check("auto", T0, Class::Connect, 3, Status::Unhealthy),
         ])
@@ -175,6 +176,7 @@ async fn export_rows_round_trip() {
                 outcome: rich_outcome(T0 + 5),
                 status: Status::Degraded,
                 score: 0.5,
+                consecutive_failures: 0,
             }),
             check("y", T0 + 1, Class::Timeout, 30_000, Status::Unhealthy),
             check("x", T0 + 10, Class::Ok, 10, Status::Healthy),

@@ -51,7 +51,17 @@ impl KeySource for EnvKeys {
 }
 
 /// Where a target's API key comes from, as settings show it (never the key itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    ts_rs::TS,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyOrigin {
     /// The OS keyring (the desktop app).

@@ -128,6 +128,7 @@ pub fn events(targets: usize, start: i64, end: i64, seed: u64) -> Vec<Event> {
                 outcome: o,
                 status: status[t],
                 score: 0.9,
+                consecutive_failures: 0,
             }));
         }
         at += STEP_MS;

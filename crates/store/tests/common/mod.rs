@@ -39,6 +39,7 @@ pub fn check(target: &str, at_ms: i64, class: Class, latency_ms: u64, status: St
         },
         status,
         score: 1.0,
+        consecutive_failures: u32::from(class.severity() == Severity::Hard),
     })
 }
 

@@ -1,0 +1,757 @@
+//! The one owner of the application's state. A single task holds the settings, the engine of the
+//! moment, the history recorder, the first-run offers and the notification policy, and takes
+//! requests over a channel (Firezone's GUI controller). Commands that change something run one
+//! after another in that task, so a read-change-write is atomic by construction; slow reads
+//! (history, a test probe, the keyring) are handed to tasks of their own so they never hold up
+//! the rest.
+
+use crate::command::{Command, CommandName};
+use crate::error::CoreError;
+use crate::settings::Settings;
+use crate::shell::Shell;
+use crate::views::{Incidents, Offer, SettingsView, StateView};
+use alerts::{Policy, TargetMeta};
+use chrono::{DateTime, Duration as Minutes, Local, Offset, Utc};
+use monitor::config::{Config, ConfigFile};
+use monitor::probe::{EnvKeys, KeyOrigin, KeySource, Prober};
+use monitor::redact::Redactor;
+use monitor::{Engine, Event, Snapshot};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Recorder, Store, TargetInfo};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// Requests waiting for the owner; a caller beyond this waits its turn.
+const QUEUE: usize = 64;
+/// Live messages queued per listener before a slow one is told it lagged.
+const UPDATES: usize = 1024;
+/// Tray labels are minute-coarse; this only has to notice a minute ticking over.
+const TRAY_TICK: Duration = Duration::from_secs(10);
+
+/// What a shell hands over at the start.
+pub struct Options {
+    /// The history, opened by the shell (which reports what opening it found its own way).
+    pub store: Store,
+    pub settings: Settings,
+    /// Where the profile lives, as `get_state` shows it.
+    pub data_dir: PathBuf,
+    /// Where the configuration came from, as `get_state` shows it.
+    pub config_source: String,
+    /// Nothing configured and no offer answered yet: look for endpoints to offer.
+    pub first_run: bool,
+}
+
+/// What listeners (the app's window, `serve`'s live streams) receive, serialized once for all.
+#[derive(Debug, Clone)]
+pub enum Update {
+    /// One engine event as JSON (`{"type": "checked" | "transition" | …}`).
+    Monitor(Arc<str>),
+    /// A whole `StateView` as JSON: the configuration, the offers or the pause changed.
+    State(Arc<str>),
+}
+
+/// A reply: the command's result as JSON text, ready for either transport.
+pub type Reply = Result<String, CoreError>;
+
+enum Request {
+    Command(Command, oneshot::Sender<Reply>),
+    Targets(oneshot::Sender<Vec<TargetInfo>>),
+    /// First-run detection finished.
+    Offers(Vec<Offer>),
+    Stop(oneshot::Sender<()>),
+}
+
+/// A cheap, cloneable way to talk to the owner.
+#[derive(Clone)]
+pub struct Handle {
+    requests: mpsc::Sender<Request>,
+    updates: broadcast::Sender<Update>,
+    engine: watch::Receiver<Option<Engine>>,
+    store: Store,
+}
+
+/// A started controller, and what starting it found for the user to know.
+pub struct Started {
+    pub handle: Handle,
+    pub warnings: Vec<String>,
+}
+
+/// Starts probing the configured targets (inside a Tokio runtime) and the task that owns it all.
+pub async fn start(options: Options, shell: Shell) -> Started {
+    let mut warnings = Vec::new();
+    let config = match options.settings.config.validate("settings") {
+        Ok(config) => config,
+        Err(err) => {
+            warnings.push(format!(
+                "saved targets are invalid ({err}); watching nothing until they are fixed"
+            ));
+            Config::default()
+        }
+    };
+    let (requests, inbox) = mpsc::channel(QUEUE);
+    let updates = broadcast::channel(UPDATES).0;
+    let (engine_tx, engine) = watch::channel(None);
+    let policy = shell.notifier.as_ref().map(|_| {
+        Policy::new(
+            options.settings.notifications.clone(),
+            config.targets.iter().map(TargetMeta::from).collect(),
+        )
+    });
+    let mut owner = Owner {
+        recorder: Some(Recorder::new(options.store.clone())),
+        store: options.store.clone(),
+        shell,
+        engine: engine_tx,
+        events: None,
+        settings: options.settings,
+        config,
+        offers: None,
+        policy,
+        data_dir: options.data_dir,
+        config_source: options.config_source,
+        updates: updates.clone(),
+    };
+    if let Err(err) = owner.run_engine().await {
+        warnings.push(format!("monitoring did not start: {err}"));
+    }
+    owner.show_status();
+    if options.first_run {
+        tokio::spawn(detect_offers(requests.clone()));
+    }
+    tokio::spawn(owner.serve(inbox));
+    Started {
+        handle: Handle {
+            requests,
+            updates,
+            engine,
+            store: options.store,
+        },
+        warnings,
+    }
+}
+
+impl Handle {
+    /// Runs the command `name` with its arguments as a JSON object (an IPC payload, a POST body).
+    pub async fn call(&self, name: &str, args: &[u8]) -> Reply {
+        let command = CommandName::parse(name)?.from_json(args)?;
+        self.run(command).await
+    }
+
+    pub async fn run(&self, command: Command) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Command(command, tx)).await?;
+        rx.await.map_err(|_| CoreError::Stopping)?
+    }
+
+    /// Engine events and state changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Update> {
+        self.updates.subscribe()
+    }
+
+    /// The engine's live view, without waiting for the owner (the tray and `/metrics` read it).
+    pub fn snapshot(&self) -> Snapshot {
+        match self.engine.borrow().as_ref() {
+            Some(engine) => engine.snapshot(),
+            None => Snapshot::empty(),
+        }
+    }
+
+    /// The history, for readers that are not commands (`/metrics`).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The configured targets, in configuration order.
+    pub async fn targets(&self) -> Vec<TargetInfo> {
+        let (tx, rx) = oneshot::channel();
+        if self.send(Request::Targets(tx)).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Stops monitoring cleanly: statuses end as unknown, open incidents close, and every event
+    /// reaches the database before this returns. Commands after it answer "stopping".
+    pub async fn stop(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.send(Request::Stop(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    async fn send(&self, request: Request) -> Result<(), CoreError> {
+        self.requests
+            .send(request)
+            .await
+            .map_err(|_| CoreError::Stopping)
+    }
+}
+
+/// First run: every candidate endpoint detection looks at, found or not. Nothing is added until
+/// the user says so.
+async fn detect_offers(requests: mpsc::Sender<Request>) {
+    let prober = match Prober::with_env_keys() {
+        Ok(prober) => prober,
+        Err(err) => {
+            tracing::warn!("endpoint detection unavailable: {err}");
+            return;
+        }
+    };
+    let detections = monitor::detect::detect(&prober, &|v| std::env::var(v).ok()).await;
+    let _ = requests
+        .send(Request::Offers(Offer::from_detections(&detections)))
+        .await;
+}
+
+struct Owner {
+    shell: Shell,
+    store: Store,
+    /// `None` once stopped.
+    recorder: Option<Recorder>,
+    engine: watch::Sender<Option<Engine>>,
+    events: Option<broadcast::Receiver<Event>>,
+    settings: Settings,
+    /// `settings.config`, resolved.
+    config: Config,
+    offers: Option<Vec<Offer>>,
+    /// Only where notices can go.
+    policy: Option<Policy>,
+    data_dir: PathBuf,
+    config_source: String,
+    updates: broadcast::Sender<Update>,
+}
+
+pub fn local_offset() -> chrono::FixedOffset {
+    Local::now().offset().fix()
+}
+
+/// Waits for the next event of the engine of the moment; forever when there is none.
+async fn next_event(events: &mut Option<broadcast::Receiver<Event>>) -> Option<Event> {
+    let Some(rx) = events.as_mut() else {
+        return std::future::pending().await;
+    };
+    loop {
+        match rx.recv().await {
+            Ok(event) => return Some(event),
+            // What was missed only moved the tray, which is redrawn from the snapshot.
+            Err(broadcast::error::RecvError::Lagged(_)) => return None,
+            Err(broadcast::error::RecvError::Closed) => {
+                *events = None;
+                return std::future::pending().await;
+            }
+        }
+    }
+}
+
+impl Owner {
+    async fn serve(mut self, mut inbox: mpsc::Receiver<Request>) {
+        let mut tick = tokio::time::interval(TRAY_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let flush_in = self
+                .policy
+                .as_ref()
+                .and_then(Policy::next_flush_at)
+                .map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO));
+            let flush = async {
+                match flush_in {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                request = inbox.recv() => match request {
+                    Some(Request::Command(command, reply)) => {
+                        let answer = self.handle(command, reply).await;
+                        if let Some((answer, reply)) = answer {
+                            let _ = reply.send(answer);
+                        }
+                    }
+                    Some(Request::Targets(reply)) => {
+                        let _ = reply.send(self.target_infos());
+                    }
+                    Some(Request::Offers(offers)) => self.offer(offers),
+                    Some(Request::Stop(done)) => {
+                        self.finish().await;
+                        let _ = done.send(());
+                        return;
+                    }
+                    None => {
+                        self.finish().await;
+                        return;
+                    }
+                },
+                event = next_event(&mut self.events) => match event {
+                    Some(event) => self.on_event(event),
+                    None => self.show_status(),
+                },
+                _ = flush => self.flush_alerts(),
+                _ = tick.tick(), if self.shell.desktop.is_some() => self.show_status(),
+            }
+        }
+    }
+
+    /// Runs one command. Quick ones answer here (`Some`); slow reads take `reply` with them to
+    /// a task of their own and answer from there (`None`).
+    async fn handle(
+        &mut self,
+        command: Command,
+        reply: oneshot::Sender<Reply>,
+    ) -> Option<(Reply, oneshot::Sender<Reply>)> {
+        let name = command.name();
+        if let Some(needs) = name.needs().filter(|&c| !self.shell.has(c)) {
+            return Some((
+                Err(CoreError::Unavailable {
+                    command: name,
+                    needs,
+                }),
+                reply,
+            ));
+        }
+        let answer = match command {
+            Command::GetState(_) => json(&self.state()),
+            Command::GetSettings(_) => json(&self.settings_view()),
+            Command::ExportToml(_) => self.config_toml().and_then(|t| json(&t)),
+            Command::CheckNow(args) => self.check_now(args.target.as_deref()).and_then(done),
+            Command::SaveSettings(args) => {
+                let prefs = args.notifications.filter(|_| self.policy.is_some());
+                let login = args.start_at_login.filter(|_| self.shell.desktop.is_some());
+                self.edit(|s| {
+                    s.config = args.config;
+                    if let Some(prefs) = prefs {
+                        s.notifications = prefs;
+                    }
+                    if let Some(login) = login {
+                        s.start_at_login = login;
+                    }
+                    Ok(())
+                })
+                .await
+                .and_then(done)
+            }
+            Command::UpsertTarget(args) => self
+                .edit(|s| {
+                    s.config.upsert_target(args.target);
+                    Ok(())
+                })
+                .await
+                .and_then(done),
+            Command::RemoveTarget(args) => self
+                .edit(|s| {
+                    s.config
+                        .remove_target(&args.id)
+                        .ok_or_else(|| CoreError::NoSuchTarget(args.id.clone()))?;
+                    s.notifications.muted.remove(&args.id);
+                    Ok(())
+                })
+                .await
+                .and_then(done),
+            Command::SetTargetEnabled(args) => self
+                .edit(|s| match s.config.set_enabled(&args.id, args.enabled) {
+                    true => Ok(()),
+                    false => Err(CoreError::NoSuchTarget(args.id.clone())),
+                })
+                .await
+                .and_then(done),
+            Command::ImportToml(args) => {
+                match ConfigFile::parse_checked(&args.text_toml, "imported config") {
+                    Ok((file, _)) => self
+                        .edit(|s| {
+                            s.config = file;
+                            s.onboarded = true;
+                            Ok(())
+                        })
+                        .await
+                        .and_then(done),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            Command::AnswerOffers(args) => {
+                let answered = self
+                    .edit(|s| {
+                        for target in args.targets {
+                            s.config.upsert_target(target);
+                        }
+                        s.onboarded = true;
+                        Ok(())
+                    })
+                    .await;
+                if answered.is_ok() {
+                    self.offers = None;
+                    self.broadcast_state();
+                }
+                answered.and_then(done)
+            }
+            Command::SetMuted(args) => self
+                .edit(|s| {
+                    if args.muted {
+                        s.notifications.muted.insert(args.id);
+                    } else {
+                        s.notifications.muted.remove(&args.id);
+                    }
+                    Ok(())
+                })
+                .await
+                .and_then(done),
+            Command::PauseNotifications(args) => {
+                self.pause(args.minutes);
+                done(())
+            }
+            Command::HideWindow(_) => {
+                if let Some(desktop) = &self.shell.desktop {
+                    desktop.hide_window();
+                }
+                done(())
+            }
+            Command::TestTarget(args) => {
+                let keys = self.key_source();
+                tokio::spawn(async move {
+                    let typed = args.api_key.clone();
+                    let answer = monitor::round::test_connection(args.target, keys, args.api_key)
+                        .await
+                        .map_err(|e| redacted_config_error(e, typed.as_deref()))
+                        .and_then(|result| json(&result));
+                    let _ = reply.send(answer);
+                });
+                return None;
+            }
+            Command::History(args) => {
+                let window = match args.window().resolve(Utc::now()) {
+                    Ok(window) => window,
+                    Err(err) => return Some((Err(err.into()), reply)),
+                };
+                let Some(info) = self
+                    .target_infos()
+                    .into_iter()
+                    .find(|t| t.id == args.target)
+                else {
+                    return Some((Err(CoreError::NoSuchTarget(args.target)), reply));
+                };
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    let answer = match store.history_view(&info, &window).await {
+                        Ok(view) => json_sized(&view, view_size(window.buckets)),
+                        Err(err) => Err(err.into()),
+                    };
+                    let _ = reply.send(answer);
+                });
+                return None;
+            }
+            Command::Timeline(args) => {
+                let window = match args.resolve(Utc::now()) {
+                    Ok(window) => window,
+                    Err(err) => return Some((Err(err.into()), reply)),
+                };
+                let targets = self.target_infos();
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    let answer = match store.timeline(&targets, &window).await {
+                        Ok(view) => {
+                            json_sized(&view, targets.len() * view_size(window.buckets) + 64)
+                        }
+                        Err(err) => Err(err.into()),
+                    };
+                    let _ = reply.send(answer);
+                });
+                return None;
+            }
+            Command::Incidents(args) => {
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    let answer = match store.recent_incidents(&args, Utc::now()).await {
+                        Ok(list) => json(&Incidents(list)),
+                        Err(err) => Err(err.into()),
+                    };
+                    let _ = reply.send(answer);
+                });
+                return None;
+            }
+            Command::SetApiKey(args) => {
+                let (Some(keys), engine) = (self.shell.keys.clone(), self.engine.borrow().clone())
+                else {
+                    return Some((Err(unavailable(name)), reply));
+                };
+                tokio::spawn(async move {
+                    let target = args.target.clone();
+                    let stored =
+                        tokio::task::spawn_blocking(move || keys.set(&args.target, &args.key))
+                            .await
+                            .unwrap_or_else(|e| Err(CoreError::Keyring(e.to_string())));
+                    if stored.is_ok() {
+                        if let Some(engine) = engine {
+                            engine.check_now(Some(&target));
+                        }
+                    }
+                    let _ = reply.send(stored.and_then(done));
+                });
+                return None;
+            }
+            Command::DeleteApiKey(args) => {
+                let Some(keys) = self.shell.keys.clone() else {
+                    return Some((Err(unavailable(name)), reply));
+                };
+                tokio::spawn(async move {
+                    let deleted = tokio::task::spawn_blocking(move || keys.delete(&args.target))
+                        .await
+                        .unwrap_or_else(|e| Err(CoreError::Keyring(e.to_string())));
+                    let _ = reply.send(deleted.and_then(done));
+                });
+                return None;
+            }
+        };
+        Some((answer, reply))
+    }
+
+    fn state(&self) -> StateView {
+        StateView {
+            snapshot: self.snapshot(),
+            notifications_paused_until: self.paused_until(),
+            data_dir: self.data_dir.clone(),
+            config_source: self.config_source.clone(),
+            offers: self.offers.clone(),
+        }
+    }
+
+    fn settings_view(&self) -> SettingsView {
+        let stored = |id: &str| self.shell.keys.as_ref().is_some_and(|k| k.has_stored(id));
+        SettingsView {
+            config: self.settings.config.clone(),
+            notifications: self
+                .policy
+                .as_ref()
+                .map(|_| self.settings.notifications.clone()),
+            start_at_login: self
+                .shell
+                .desktop
+                .as_ref()
+                .map(|_| self.settings.start_at_login),
+            keys: self
+                .config
+                .targets
+                .iter()
+                .map(|t| (t.id.clone(), KeyOrigin::of(t, stored(&t.id))))
+                .collect(),
+        }
+    }
+
+    fn config_toml(&self) -> Result<String, CoreError> {
+        self.settings
+            .config
+            .to_toml()
+            .map_err(|e| CoreError::NoToml(e.to_string()))
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        match self.engine.borrow().as_ref() {
+            Some(engine) => engine.snapshot(),
+            None => Snapshot::empty(),
+        }
+    }
+
+    fn paused_until(&self) -> Option<DateTime<Utc>> {
+        self.policy.as_ref()?.paused_until(Utc::now())
+    }
+
+    fn target_infos(&self) -> Vec<TargetInfo> {
+        self.config.targets.iter().map(TargetInfo::from).collect()
+    }
+
+    fn check_now(&self, target: Option<&str>) -> Result<(), CoreError> {
+        if let Some(id) = target {
+            if self.config.target(id).is_none() {
+                return Err(CoreError::NoSuchTarget(id.to_string()));
+            }
+        }
+        if let Some(engine) = self.engine.borrow().as_ref() {
+            engine.check_now(target);
+        }
+        Ok(())
+    }
+
+    /// Changes the settings: `change` edits a copy, which is validated, saved and then probed.
+    /// Nothing changes when any step fails.
+    async fn edit(
+        &mut self,
+        change: impl FnOnce(&mut Settings) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        if self.recorder.is_none() {
+            return Err(CoreError::Stopping);
+        }
+        let mut next = self.settings.clone();
+        change(&mut next)?;
+        let config = next.config.validate("settings")?;
+        self.shell.settings_file.save(&next)?;
+        let previous = std::mem::replace(&mut self.settings, next);
+        if let Some(policy) = &mut self.policy {
+            policy.set_prefs(self.settings.notifications.clone());
+        }
+        if previous.start_at_login != self.settings.start_at_login {
+            if let Some(desktop) = &self.shell.desktop {
+                desktop.set_start_at_login(self.settings.start_at_login);
+            }
+        }
+        if previous.config != self.settings.config {
+            self.config = config;
+            self.run_engine().await?;
+            self.broadcast_state();
+        }
+        self.show_status();
+        Ok(())
+    }
+
+    fn key_source(&self) -> Arc<dyn KeySource> {
+        match &self.shell.keys {
+            Some(keys) => keys.source(),
+            None => Arc::new(EnvKeys),
+        }
+    }
+
+    /// (Re)starts the engine on the current configuration. The previous engine stops first, so
+    /// a target is never probed by two engines at once.
+    async fn run_engine(&mut self) -> Result<(), CoreError> {
+        if let Some(keys) = self.shell.keys.clone() {
+            let targets = self.config.targets.clone();
+            if let Err(err) = tokio::task::spawn_blocking(move || keys.load(&targets)).await {
+                tracing::warn!("API keys not read from the keyring: {err}");
+            }
+        }
+        if let Some(policy) = &mut self.policy {
+            policy.set_targets(self.config.targets.iter().map(TargetMeta::from).collect());
+        }
+        let prober =
+            Prober::new(self.key_source()).map_err(|e| CoreError::NoHttpClient(e.to_string()))?;
+        let recorder = self.recorder.as_mut().ok_or(CoreError::Stopping)?;
+        let engine = recorder.start(self.config.clone(), prober).await?;
+        self.events = Some(engine.subscribe());
+        self.engine.send_replace(Some(engine));
+        Ok(())
+    }
+
+    fn on_event(&mut self, event: Event) {
+        if !matches!(event, Event::Checked(_)) {
+            if let Some(policy) = &mut self.policy {
+                policy.observe(&event, Utc::now());
+            }
+            self.show_status();
+        }
+        if self.updates.receiver_count() > 0 {
+            match serde_json::to_string(&event) {
+                Ok(text) => {
+                    let _ = self.updates.send(Update::Monitor(text.into()));
+                }
+                Err(err) => tracing::warn!("an event has no JSON form: {err}"),
+            }
+        }
+    }
+
+    fn offer(&mut self, offers: Vec<Offer>) {
+        // Answered (or configured) while detection ran: the offer is moot.
+        if self.settings.onboarded || !self.settings.config.targets.is_empty() {
+            return;
+        }
+        self.offers = Some(offers);
+        self.broadcast_state();
+        if let Some(desktop) = &self.shell.desktop {
+            desktop.open_window(Some("onboarding"));
+        }
+    }
+
+    /// `minutes: None` resumes; `Some(0)` pauses until tomorrow morning.
+    fn pause(&mut self, minutes: Option<u32>) {
+        let Some(policy) = &mut self.policy else {
+            return;
+        };
+        let now = Utc::now();
+        let until = minutes.map(|m| match m {
+            0 => alerts::local_time::pause_until_tomorrow(now, local_offset()),
+            m => now + Minutes::minutes(i64::from(m)),
+        });
+        policy.pause_until(until);
+        self.broadcast_state();
+        self.show_status();
+    }
+
+    fn flush_alerts(&mut self) {
+        let (Some(policy), Some(notifier)) = (&mut self.policy, &self.shell.notifier) else {
+            return;
+        };
+        let alerts = policy.flush(Utc::now(), local_offset());
+        if !alerts.is_empty() {
+            notifier.deliver(alerts);
+        }
+        self.show_status();
+    }
+
+    fn show_status(&self) {
+        if let Some(desktop) = &self.shell.desktop {
+            desktop.show_status(&self.snapshot(), self.paused_until());
+        }
+    }
+
+    fn broadcast_state(&self) {
+        if self.updates.receiver_count() == 0 {
+            return;
+        }
+        match serde_json::to_string(&self.state()) {
+            Ok(text) => {
+                let _ = self.updates.send(Update::State(text.into()));
+            }
+            Err(err) => tracing::warn!("the state has no JSON form: {err}"),
+        }
+    }
+
+    async fn finish(&mut self) {
+        if let Some(recorder) = self.recorder.take() {
+            match recorder.finish().await {
+                Ok(totals) => {
+                    if totals.events_dropped > 0 {
+                        tracing::warn!(
+                            "{} events could not be written in time and were dropped",
+                            totals.events_dropped
+                        );
+                    }
+                    tracing::info!("stopped; {} events written", totals.events_written);
+                }
+                Err(err) => tracing::error!("history not fully written: {err}"),
+            }
+        }
+        self.events = None;
+        self.engine.send_replace(None);
+        self.store.close().await;
+    }
+}
+
+fn unavailable(command: CommandName) -> CoreError {
+    match command.needs() {
+        Some(needs) => CoreError::Unavailable { command, needs },
+        None => CoreError::Stopping,
+    }
+}
+
+/// A test probe's configuration error can quote what the form held: the typed key is masked.
+fn redacted_config_error(err: monitor::config::ConfigError, typed: Option<&str>) -> CoreError {
+    CoreError::InvalidTarget(Redactor::new(typed).redact(&err.to_string()))
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> Reply {
+    serde_json::to_string(value).map_err(|e| CoreError::NoJson(e.to_string()))
+}
+
+fn done(_: ()) -> Reply {
+    json(&())
+}
+
+/// A large reply written into a buffer of about its size: growing one by doubling to a
+/// megabyte (a week's timeline) costs copies and page faults that showed in profiles.
+fn json_sized<T: Serialize>(value: &T, size_hint: usize) -> Reply {
+    let mut body = Vec::with_capacity(size_hint);
+    serde_json::to_writer(&mut body, value).map_err(|e| CoreError::NoJson(e.to_string()))?;
+    String::from_utf8(body).map_err(|e| CoreError::NoJson(e.to_string()))
+}
+
+/// About how many bytes of JSON one target's view takes: its latency points, and the rest.
+fn view_size(buckets: u32) -> usize {
+    buckets as usize * 150 + 4096
+}

@@ -1,0 +1,68 @@
+//! The shapes the page receives, the same through both transports.
+
+use alerts::NotifyPrefs;
+use chrono::{DateTime, Utc};
+use monitor::config::{ConfigFile, TargetFile};
+use monitor::detect::Detection;
+use monitor::probe::KeyOrigin;
+use monitor::Snapshot;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+/// One endpoint found on first run, offered to the user (never added silently).
+#[derive(Debug, Clone, PartialEq, Serialize, TS, ToSchema)]
+pub struct Offer {
+    pub target: TargetFile,
+    /// Whether it answered (a local server) or its key is set (a cloud API).
+    pub found: bool,
+    pub note: String,
+}
+
+impl Offer {
+    pub fn from_detections(detections: &[Detection]) -> Vec<Offer> {
+        detections
+            .iter()
+            .map(|d| Offer {
+                target: TargetFile::from(&d.target),
+                found: d.found,
+                note: d.note.clone(),
+            })
+            .collect()
+    }
+}
+
+/// `get_state`, and the live `state` event.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct StateView {
+    pub snapshot: Snapshot,
+    /// `null` also where there are no notifications (`serve`).
+    #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub notifications_paused_until: Option<DateTime<Utc>>,
+    #[ts(type = "string")]
+    #[schema(value_type = String)]
+    pub data_dir: PathBuf,
+    pub config_source: String,
+    /// First run: what was detected, until the user adds or declines it.
+    pub offers: Option<Vec<Offer>>,
+}
+
+/// `get_settings`.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct SettingsView {
+    pub config: ConfigFile,
+    /// `null` where there are no notifications (`serve`).
+    pub notifications: Option<NotifyPrefs>,
+    /// `null` where there is no login to start at (`serve`).
+    pub start_at_login: Option<bool>,
+    /// Where each target's API key comes from; never the key itself.
+    pub keys: BTreeMap<String, KeyOrigin>,
+}
+
+/// `incidents`: newest first.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+#[serde(transparent)]
+pub struct Incidents(pub Vec<monitor::Incident>);

@@ -1,0 +1,29 @@
+//! The window's IPC, mapped onto the core: every `invoke(name, args)` of the page is the core's
+//! command of that name, with its arguments as they came. No command is declared here; the
+//! core's list is the only one, so the app and `serve` cannot drift apart.
+
+use tauri::ipc::{Invoke, InvokeBody, InvokeError, InvokeResponseBody};
+use tauri::{Manager, Wry};
+
+/// Tauri's invoke handler: answers every command (an unknown name with the core's refusal).
+pub fn handle(invoke: Invoke<Wry>) -> bool {
+    let core = invoke
+        .message
+        .webview_ref()
+        .app_handle()
+        .state::<controller::Handle>()
+        .inner()
+        .clone();
+    let name = invoke.message.command().to_string();
+    let args = match invoke.message.payload() {
+        InvokeBody::Json(value) => serde_json::to_vec(value).unwrap_or_default(),
+        InvokeBody::Raw(bytes) => bytes.clone(),
+    };
+    invoke.resolver.respond_async_serialized(async move {
+        core.call(&name, &args)
+            .await
+            .map(InvokeResponseBody::Json)
+            .map_err(|err| InvokeError(serde_json::Value::String(err.to_string())))
+    });
+    true
+}

@@ -1,0 +1,481 @@
+// Generated from the Rust types by crates/controller/src/typescript.rs: do not edit.
+// After changing a Rust type, run `UPDATE_GENERATED=1 cargo test -p controller generated`.
+
+/**
+ * Whether a command only reads, or changes the configuration or what the monitor does.
+ */
+export type Access = "read" | "change";
+
+export type AnswerOffersArgs = { 
+/**
+ * The offered endpoints the user picked, possibly none.
+ */
+targets: Array<TargetFile>, };
+
+/**
+ * What only some shells have. A command that needs one is refused, with the reason, by a shell
+ * without it.
+ */
+export type Capability = "keyring" | "notifications" | "desktop";
+
+/**
+ * One finished probe, with the status the state machine derived after it.
+ */
+export type Check = { target: string, outcome: Outcome, 
+/**
+ * Status after this outcome.
+ */
+status: Status, 
+/**
+ * Health score 0–1 after this outcome (1 = every recent probe fine).
+ */
+score: number, 
+/**
+ * Hard failures in a row after this outcome, as the state machine counts them (the
+ * `consecutive_failures` of the target's view): failures during the grace after the machine
+ * woke up are not counted.
+ */
+consecutive_failures: number, };
+
+export type CheckNowArgs = { 
+/**
+ * One target, or every one when absent.
+ */
+target: string | null, };
+
+/**
+ * What happened in one probe, from a closed list.
+ */
+export type Class = "ok" | "slow" | "timeout" | "connect" | "tls" | "auth" | "quota" | "rate_limited" | "overloaded" | "server_error" | "not_found" | "bad_response";
+
+/**
+ * The file as written: every per-target key optional, so defaults can fill in.
+ *
+ * Also the shape the UI and the HTTP API exchange: TypeScript (ts-rs) and OpenAPI (utoipa)
+ * declarations are generated from it.
+ */
+export type ConfigFile = { engine?: EngineSettings, defaults?: TimingFile, targets: Array<TargetFile>, };
+
+export type DeleteApiKeyArgs = { target: string, };
+
+/**
+ * What a probe learned beyond its class. Every field is optional: probes fill what the API gives.
+ */
+export type Details = { server_version?: string, 
+/**
+ * Model inventory (installed or listed models).
+ */
+models?: Array<string>, loaded_models?: Array<LoadedModel>, rate_limit?: RateLimit, retry_after_ms?: number, 
+/**
+ * Time to first token of an inference probe.
+ */
+ttft_ms?: number, tokens_per_second?: number, tokens?: TokenUse, 
+/**
+ * The model an inference probe used.
+ */
+probed_model?: string, 
+/**
+ * Why an inference probe did not generate (e.g. no model loaded), when it did not.
+ */
+skipped?: string, };
+
+/**
+ * One unit of duration words, largest first. The UI reads the same table (generated), so a
+ * stretch of time never reads differently in two places.
+ */
+export type DurationUnit = { word: string, seconds: number, next: NextUnit, };
+
+/**
+ * Engine-wide settings.
+ */
+export type EngineSettings = { 
+/**
+ * Probes in flight at once, across all targets.
+ */
+max_concurrent_probes: number, };
+
+/**
+ * One target's history over a window (see [`WindowArgs`] for the window).
+ */
+export type HistoryArgs = { target: string, range?: Range, from?: string, to?: string, buckets?: number, };
+
+/**
+ * A target's [`History`] with its name, kind and latency series.
+ */
+export type HistoryView = { name: string, kind: Kind, latency: Array<LatencyPoint>, target: string, from: string, to: string, 
+/**
+ * Time healthy or degraded ÷ time not unknown (from `segments`), × 100; `None` when all of
+ * the range is unknown.
+ */
+uptime_pct: number | null, 
+/**
+ * Checks in the range.
+ */
+checks: number, 
+/**
+ * Checks whose class has hard severity (did not work).
+ */
+failures: number, 
+/**
+ * `failures / checks`; `None` without checks.
+ */
+error_rate: number | null, 
+/**
+ * Nearest-rank latency percentiles of the checks that got an answer (severity ok or soft).
+ * Exact for ranges up to 24 h whose raw checks are still kept; otherwise read from merged
+ * log-bucket histograms, within 2 % of the exact value.
+ */
+p50_ms: number | null, p90_ms: number | null, p99_ms: number | null, 
+/**
+ * The status timeline, see [`Segment`].
+ */
+segments: Array<Segment>, 
+/**
+ * Incidents touching the range, newest first.
+ */
+incidents: Array<Incident>, };
+
+export type ImportTomlArgs = { 
+/**
+ * A whole file in the engine's TOML format; it replaces the targets.
+ */
+textToml: string, };
+
+/**
+ * A stretch of non-healthy status. Serialized with a derived `duration_ms` once it has ended.
+ */
+export type Incident = { target: string, started_at: string, 
+/**
+ * `null` while the incident is still open.
+ */
+ended_at: string | null, 
+/**
+ * Only for ended incidents: an open one's duration depends on when it is read.
+ */
+duration_ms: number | null, 
+/**
+ * The worst status reached during the incident.
+ */
+worst: Status, 
+/**
+ * The class that caused the worst status.
+ */
+cause: Class, message: string, };
+
+/**
+ * The incident list's arguments: one target or all, over a range ending now (the last 30 days
+ * when absent), at most `limit` (500 when absent).
+ */
+export type IncidentArgs = { 
+/**
+ * A target's id; every target when absent or null.
+ */
+target?: string | null, 
+/**
+ * One of `1h 6h 24h 7d 30d`; `30d` when absent.
+ */
+range?: Range, 
+/**
+ * At most this many incidents, 500 when absent.
+ */
+limit?: number, };
+
+/**
+ * `incidents`: newest first.
+ */
+export type Incidents = Array<Incident>;
+
+/**
+ * Where a target's API key comes from, as settings show it (never the key itself).
+ */
+export type KeyOrigin = "keyring" | "env" | "missing" | "not_needed";
+
+/**
+ * Which API a target speaks.
+ */
+export type Kind = "ollama" | "lmstudio" | "openai" | "anthropic" | "gemini" | "openai_compatible";
+
+/**
+ * One bucket of the latency series: checks in `[from, to)`, failures among them (hard
+ * severity, as in [`History`]), and percentiles of the answered ones. Buckets narrower than an
+ * hour are read from raw checks (exact); wider ones, and stretches whose raw checks retention
+ * removed, from hourly roll-ups (within 2 %; an hour counts in the bucket holding its middle).
+ */
+export type LatencyPoint = { from: string, to: string, checks: number, failures: number, p50_ms: number | null, p90_ms: number | null, };
+
+/**
+ * A model resident in a local server's memory.
+ */
+export type LoadedModel = { name: string, size_bytes?: number, vram_bytes?: number, 
+/**
+ * Share of the model held in GPU memory, 0–1 (`size_vram / size`).
+ */
+vram_share?: number, 
+/**
+ * When the server will unload it (RFC 3339), if the server says.
+ */
+expires_at?: string, context_length?: number, };
+
+/**
+ * One engine event, tagged by `type`.
+ */
+export type MonitorEvent = { "type": "checked" } & Check | { "type": "transition" } & Transition | { "type": "incident" } & Incident | { "type": "slept", from: string, to: string, };
+
+/**
+ * When a unit of [`DURATION_UNITS`] is followed by the next smaller one.
+ */
+export type NextUnit = "always" | "unless_zero" | "never";
+
+/**
+ * The arguments of a command that takes none (`{}`, `null` or nothing at all).
+ */
+export type NoArgs = Record<symbol, never>;
+
+/**
+ * The notification settings.
+ */
+export type NotifyPrefs = { enabled: boolean, on_down: boolean, on_recovered: boolean, 
+/**
+ * Off by default: slow or rate-limited still works, and a notice for it is mostly noise.
+ */
+on_degraded: boolean, quiet_hours: QuietHours | null, 
+/**
+ * Notices mentioning one target in any rolling hour; 0 silences every target.
+ */
+max_per_target_per_hour: number, 
+/**
+ * Target ids nothing is said about.
+ */
+muted: Array<string>, 
+/**
+ * Changes within this long of the first one are told together.
+ */
+group_window_ms?: number, 
+/**
+ * How long a cloud target that cannot be reached is held back, in case the others follow
+ * and the cause is this machine's network.
+ */
+offline_window_ms?: number, };
+
+/**
+ * One endpoint found on first run, offered to the user (never added silently).
+ */
+export type Offer = { target: TargetFile, 
+/**
+ * Whether it answered (a local server) or its key is set (a cloud API).
+ */
+found: boolean, note: string, };
+
+/**
+ * The result of one probe against one target.
+ */
+export type Outcome = { 
+/**
+ * When the probe started.
+ */
+at: string, class: Class, 
+/**
+ * The HTTP status of the response that decided the class, if one arrived.
+ */
+http_status: number | null, 
+/**
+ * Wall time of the whole exchange, body included.
+ */
+latency_ms: number, 
+/**
+ * Human-readable summary; never contains a secret.
+ */
+message: string, details: Details, };
+
+export type PauseArgs = { 
+/**
+ * Minutes to pause for; 0 pauses until tomorrow morning; absent (null) resumes.
+ */
+minutes: number | null, };
+
+/**
+ * Named settings for the OpenAI-compatible providers, so a config says `preset = "groq"`
+ * instead of repeating base URLs and key variables.
+ */
+export type Preset = "groq" | "mistral" | "openrouter" | "deepseek" | "together" | "azure";
+
+/**
+ * How much a probe is allowed to do.
+ */
+export type ProbeLevel = "reachable" | "inference";
+
+/**
+ * A stretch of local time without notifications. It may cross midnight (22:00–07:00);
+ * `start == end` means never quiet.
+ */
+export type QuietHours = { 
+/**
+ * Local wall-clock time, "HH:MM" or "HH:MM:SS".
+ */
+start: string, end: string, };
+
+/**
+ * The history ranges the UI and CLI offer.
+ */
+export type Range = "1h" | "6h" | "24h" | "7d" | "30d";
+
+/**
+ * A time window as the UI asks for it: a named range ending now, or explicit ends. Every field
+ * may be left out (or null).
+ */
+export type RangeArgs = { 
+/**
+ * One of `1h 6h 24h 7d 30d`; `24h` when absent.
+ */
+range?: Range, 
+/**
+ * Overrides the start (default: `to` minus the range).
+ */
+from?: string, 
+/**
+ * Overrides the end (default: now).
+ */
+to?: string, 
+/**
+ * Latency points, 120 when absent, clamped to 1..=1000.
+ */
+buckets?: number, };
+
+/**
+ * Rate-limit headroom read from response headers.
+ */
+export type RateLimit = { requests_limit?: number, requests_remaining?: number, 
+/**
+ * Time until the request budget resets.
+ */
+requests_reset_ms?: number, tokens_limit?: number, tokens_remaining?: number, tokens_reset_ms?: number, };
+
+export type SaveSettingsArgs = { config: ConfigFile, 
+/**
+ * Left out (null) to keep what is set; a browser has none to send.
+ */
+notifications: NotifyPrefs | null, startAtLogin: boolean | null, };
+
+/**
+ * One stretch of the status timeline.
+ *
+ * The timeline over `[from, to)`: the status at `from` is the `to` of the last transition at or
+ * before `from` (`Unknown` if there is none); each later transition starts a new segment; spans
+ * the machine slept read as `Unknown` whatever the transitions say; adjacent segments with the
+ * same status are merged; everything is clipped to the range. Segments are contiguous: the first
+ * starts at `from`, the last ends at `to`.
+ *
+ * The store knows no "now" and no "the app was not running": the last status runs on to `to`.
+ * Callers pass `to = now`; stretches the engine did not watch read as whatever status it last
+ * reported, unless it sent a sleep or a transition to `Unknown` for them.
+ */
+export type Segment = { from: string, to: string, status: Status, };
+
+export type SetApiKeyArgs = { target: string, key: string, };
+
+export type SetEnabledArgs = { id: string, enabled: boolean, };
+
+export type SetMutedArgs = { id: string, muted: boolean, };
+
+/**
+ * `get_settings`.
+ */
+export type SettingsView = { config: ConfigFile, 
+/**
+ * `null` where there are no notifications (`serve`).
+ */
+notifications: NotifyPrefs | null, 
+/**
+ * `null` where there is no login to start at (`serve`).
+ */
+start_at_login: boolean | null, 
+/**
+ * Where each target's API key comes from; never the key itself.
+ */
+keys: { [key in string]: KeyOrigin }, };
+
+/**
+ * Every target as readers see it, and the overall status.
+ */
+export type Snapshot = { paused: boolean, overall: Status, targets: Array<TargetView>, };
+
+/**
+ * `get_state`, and the live `state` event.
+ */
+export type StateView = { snapshot: Snapshot, 
+/**
+ * `null` also where there are no notifications (`serve`).
+ */
+notifications_paused_until: string | null, data_dir: string, config_source: string, 
+/**
+ * First run: what was detected, until the user adds or declines it.
+ */
+offers: Array<Offer> | null, };
+
+/**
+ * What an outcome history means for the user, decided by the state machine.
+ */
+export type Status = "healthy" | "degraded" | "unhealthy" | "unknown";
+
+/**
+ * One `[[targets]]` entry as written. The timing keys are repeated rather than flattened
+ * (serde's `flatten` would lose unknown-key errors).
+ */
+export type TargetFile = { id: string, name?: string, kind: Kind, preset?: Preset, base_url?: string, api_key_env?: string, probe?: ProbeLevel, model?: string, api_version?: string, enabled?: boolean, interval?: string, timeout?: string, slow_ms?: number, failure_threshold?: number, success_threshold?: number, backoff_max?: string, };
+
+export type TargetIdArgs = { id: string, };
+
+/**
+ * What a reader (tray, UI, `watch`) sees of one target.
+ */
+export type TargetView = { id: string, name: string, kind: Kind, enabled: boolean, status: Status, since: string | null, score: number | null, consecutive_failures: number, checking: boolean, next_check_at: string | null, 
+/**
+ * Shared with the engine: readers get it without a copy per probe.
+ */
+last: Outcome | null, };
+
+/**
+ * What "Test connection" shows: the outcome of one probe, and what it alone says about the
+ * target.
+ */
+export type TestResult = { status: Status, outcome: Outcome, };
+
+export type TestTargetArgs = { 
+/**
+ * The target as the form has it, not saved.
+ */
+target: TargetFile, 
+/**
+ * A key typed into the form, used for this probe only.
+ */
+apiKey: string | null, };
+
+/**
+ * Every target's view over one window, in the order asked for.
+ */
+export type TimelineView = { from: string, to: string, targets: Array<HistoryView>, };
+
+/**
+ * Timing keys as the file writes them: durations are strings like "30s" or "1m 30s".
+ */
+export type TimingFile = { interval?: string, timeout?: string, slow_ms?: number, failure_threshold?: number, success_threshold?: number, backoff_max?: string, };
+
+/**
+ * Tokens an inference probe spent.
+ */
+export type TokenUse = { input: number, output: number, };
+
+/**
+ * A status change with its reason: what notifications and the timeline are made of.
+ */
+export type Transition = { target: string, at: string, from: Status, to: Status, 
+/**
+ * The class of the outcome that caused the change.
+ */
+class: Class, reason: string, };
+
+export type UpsertTargetArgs = { 
+/**
+ * Added, or replacing the target with the same id.
+ */
+target: TargetFile, };
