@@ -3,10 +3,10 @@
 //! core's list is the only one, so the app and `serve` cannot drift apart.
 
 use tauri::ipc::{Invoke, InvokeBody, InvokeError, InvokeResponseBody};
-use tauri::{Manager, Wry};
+use tauri::{Manager, Runtime};
 
 /// Tauri's invoke handler: answers every command (an unknown name with the core's refusal).
-pub fn handle(invoke: Invoke<Wry>) -> bool {
+pub fn handle<R: Runtime>(invoke: Invoke<R>) -> bool {
     let core = invoke
         .message
         .webview_ref()

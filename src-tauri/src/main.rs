@@ -1,6 +1,8 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(test)]
+mod conformance;
 mod desktop;
 mod ipc;
 mod keys;

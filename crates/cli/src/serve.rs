@@ -45,7 +45,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     .await
     .map_err(|e| match e {
         // A config file that does not parse is the user's to fix: exit as a usage error.
-        e @ ServerError::Settings(_) => anyhow::Error::from(UsageError(e.to_string())),
+        e @ ServerError::Config(_) => anyhow::Error::from(UsageError(e.to_string())),
         e => e.into(),
     })?;
     println!("llm-health serving {}", server.url());

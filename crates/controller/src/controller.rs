@@ -55,6 +55,9 @@ pub enum Update {
 /// A reply: the command's result as JSON text, ready for either transport.
 pub type Reply = Result<String, CoreError>;
 
+/// A command is much larger than the rest; requests move once through a channel, so boxing it
+/// would only add an allocation per command.
+#[allow(clippy::large_enum_variant)]
 enum Request {
     Command(Command, oneshot::Sender<Reply>),
     Targets(oneshot::Sender<Vec<TargetInfo>>),
@@ -232,15 +235,13 @@ async fn next_event(events: &mut Option<broadcast::Receiver<Event>>) -> Option<E
     let Some(rx) = events.as_mut() else {
         return std::future::pending().await;
     };
-    loop {
-        match rx.recv().await {
-            Ok(event) => return Some(event),
-            // What was missed only moved the tray, which is redrawn from the snapshot.
-            Err(broadcast::error::RecvError::Lagged(_)) => return None,
-            Err(broadcast::error::RecvError::Closed) => {
-                *events = None;
-                return std::future::pending().await;
-            }
+    match rx.recv().await {
+        Ok(event) => Some(event),
+        // What was missed only moved the tray, which is redrawn from the snapshot.
+        Err(broadcast::error::RecvError::Lagged(_)) => None,
+        Err(broadcast::error::RecvError::Closed) => {
+            *events = None;
+            std::future::pending().await
         }
     }
 }

@@ -82,6 +82,13 @@ pub struct Server {
 impl Server {
     /// Binds the address, opens the history, reads the config file and starts probing.
     pub async fn bind(options: ServerOptions) -> Result<Server, ServerError> {
+        let core = start_core(&options).await?;
+        Server::bind_with(options, core).await
+    }
+
+    /// Serves a core that is already running (`options`' config and database are its own
+    /// business then). Stopping the server stops the core.
+    pub async fn bind_with(options: ServerOptions, core: Handle) -> Result<Server, ServerError> {
         let listener =
             TcpListener::bind(options.listen)
                 .await
@@ -93,7 +100,6 @@ impl Server {
             addr: options.listen,
             source,
         })?;
-        let core = start_core(&options).await?;
         let ui_dir = files::find_ui(options.ui_dir.as_deref());
         if ui_dir.is_none() {
             tracing::warn!("no built UI found; / explains how to build it (the API works)");

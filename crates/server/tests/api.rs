@@ -111,6 +111,67 @@ async fn commands_that_change_state_need_the_token() {
     server.stop().await;
 }
 
+/// Access is decided on the name that runs: a percent-encoded spelling of a command is that
+/// command, token and all, and a name that is no command runs nothing.
+#[tokio::test]
+async fn a_command_spelt_another_way_still_needs_the_token() {
+    let (_fake, server) = one_target("SERVER_TEST_KEY_SPELT").await;
+    let before = std::fs::read_to_string(&server.config).unwrap();
+    for path in [
+        "/api/import%5Ftoml",
+        "/api/import%5ftoml",
+        "/api/%69mport_toml",
+    ] {
+        let r = server
+            .client
+            .post(server.url(path))
+            .header(CONTENT_TYPE, "application/json")
+            .body(r#"{"textToml": ""}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    for path in [
+        "/api/import_toml%00",
+        "/api/import_toml%20",
+        "/api/Import_Toml",
+    ] {
+        let r = server
+            .client
+            .post(server.url(path))
+            .header(CONTENT_TYPE, "application/json")
+            .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(r#"{"textToml": ""}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(std::fs::read_to_string(&server.config).unwrap(), before);
+    server.stop().await;
+}
+
+/// `GET /api/openapi.json` describes every command the core has.
+#[tokio::test]
+async fn the_openapi_document_has_every_command() {
+    let (_fake, server) = one_target("SERVER_TEST_KEY_OPENAPI").await;
+    let doc = server.json("/api/openapi.json").await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    for name in controller::CommandName::all() {
+        let path = &doc["paths"][format!("/api/{name}")];
+        assert!(path["post"].is_object(), "{name}");
+        let needs_token = path["post"]["security"].is_array();
+        assert_eq!(
+            needs_token,
+            name.access() == controller::Access::Change,
+            "{name}"
+        );
+    }
+    assert!(doc["components"]["schemas"]["StateView"].is_object());
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn foreign_hosts_and_origins_are_refused() {
     let (_fake, server) = one_target("SERVER_TEST_KEY_HOST").await;

@@ -1,0 +1,306 @@
+//! The conformance suite: every command of the core through both transports, the app's IPC
+//! (Tauri's own IPC path on its mock runtime, with this app's handler) and `serve`'s HTTP. Each
+//! transport gets its own core, started from the same files, and both are sent the same
+//! commands in the same order: every answer, result or error text, must be the same.
+
+use controller::{CommandName, Handle, Options, Settings, Shell, TomlFile};
+use serde_json::{json, Value};
+use std::path::Path;
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::{Manager, WebviewWindow};
+use tempfile::TempDir;
+
+const TOKEN: &str = "conformance-token-0123456789abcdef";
+
+/// Nothing is probed (every target is disabled), so two cores stay alike between commands.
+const CONFIG: &str = r#"
+[defaults]
+interval = "1h"
+backoff_max = "2h"
+
+[[targets]]
+id = "local"
+kind = "ollama"
+base_url = "http://127.0.0.1:9"
+enabled = false
+
+[[targets]]
+id = "cloud"
+kind = "openai"
+api_key_env = "LLM_HEALTH_CONFORMANCE_NO_KEY"
+enabled = false
+"#;
+
+/// A command's answer with what legitimately differs between two runs taken out: the folder
+/// each core lives in, and the moments and durations of a probe.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    Ok(Value),
+    Err(String),
+}
+
+fn normalized(mut value: Value, dir: &Path) -> Value {
+    fn walk(v: &mut Value, dir: &str) {
+        match v {
+            Value::String(s) => *s = s.replace(dir, "<dir>"),
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, dir)),
+            Value::Object(map) => {
+                for volatile in ["at", "latency_ms", "next_check_at", "since"] {
+                    map.remove(volatile);
+                }
+                map.values_mut().for_each(|i| walk(i, dir));
+            }
+            _ => {}
+        }
+    }
+    walk(&mut value, &dir.display().to_string());
+    value
+}
+
+struct Core {
+    dir: TempDir,
+    handle: Handle,
+}
+
+fn core() -> Core {
+    let dir = TempDir::new().expect("temp dir");
+    let dir_path = dir.path().canonicalize().expect("canonical temp dir");
+    let config_path = dir_path.join("config.toml");
+    std::fs::write(&config_path, CONFIG).expect("config");
+    let file = TomlFile::new(&config_path);
+    let config = file.read().expect("valid").expect("present");
+    let handle = tauri::async_runtime::block_on(async {
+        let (store, _) = store::Store::open_for_run(&dir_path.join("history.db"))
+            .await
+            .expect("history");
+        controller::start(
+            Options {
+                store,
+                settings: Settings {
+                    onboarded: true,
+                    ..Settings::with_config(config)
+                },
+                data_dir: dir_path.clone(),
+                config_source: config_path.display().to_string(),
+                first_run: false,
+            },
+            Shell::headless(file),
+        )
+        .await
+        .handle
+    });
+    Core { dir, handle }
+}
+
+struct Ipc {
+    core: Core,
+    _app: tauri::App<MockRuntime>,
+    webview: WebviewWindow<MockRuntime>,
+}
+
+impl Ipc {
+    fn start() -> Ipc {
+        let core = core();
+        let app = mock_builder()
+            .invoke_handler(crate::ipc::handle)
+            .build(mock_context(noop_assets()))
+            .expect("mock app");
+        app.manage(core.handle.clone());
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("mock window");
+        Ipc {
+            core,
+            _app: app,
+            webview,
+        }
+    }
+
+    fn call(&self, name: &str, args: &Value) -> Answer {
+        let request = tauri::webview::InvokeRequest {
+            cmd: name.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: tauri::ipc::InvokeBody::Json(args.clone()),
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        };
+        let dir = self.core.dir.path().canonicalize().expect("dir");
+        match get_ipc_response(&self.webview, request) {
+            Ok(body) => Answer::Ok(normalized(body.deserialize().expect("JSON"), &dir)),
+            Err(Value::String(text)) => {
+                Answer::Err(text.replace(&dir.display().to_string(), "<dir>"))
+            }
+            Err(other) => panic!("{name}: a rejection that is not a sentence: {other}"),
+        }
+    }
+}
+
+struct Http {
+    dir: std::path::PathBuf,
+    base: String,
+    client: reqwest::Client,
+    _core: Core,
+}
+
+impl Http {
+    fn start() -> Http {
+        let core = core();
+        let dir = core.dir.path().canonicalize().expect("dir");
+        let handle = core.handle.clone();
+        let base = tauri::async_runtime::block_on(async {
+            let server = server::Server::bind_with(
+                server::ServerOptions {
+                    listen: "127.0.0.1:0".parse().expect("address"),
+                    token: TOKEN.into(),
+                    allow_hosts: Vec::new(),
+                    ui_dir: None,
+                    config_path: dir.join("config.toml"),
+                    db_path: dir.join("history.db"),
+                },
+                handle,
+            )
+            .await
+            .expect("bind");
+            let base = format!("http://{}", server.local_addr());
+            tauri::async_runtime::spawn(server.run(std::future::pending()));
+            base
+        });
+        Http {
+            dir,
+            base,
+            client: reqwest::Client::new(),
+            _core: core,
+        }
+    }
+
+    fn call(&self, name: &str, args: &Value) -> Answer {
+        tauri::async_runtime::block_on(async {
+            let response = self
+                .client
+                .post(format!("{}/api/{name}", self.base))
+                .bearer_auth(TOKEN)
+                .json(args)
+                .send()
+                .await
+                .expect("the server answers");
+            let ok = response.status().is_success();
+            let body: Value = response.json().await.expect("a JSON answer");
+            if ok {
+                Answer::Ok(normalized(body, &self.dir))
+            } else {
+                let text = body["error"].as_str().expect("an error sentence");
+                Answer::Err(text.replace(&self.dir.display().to_string(), "<dir>"))
+            }
+        })
+    }
+}
+
+/// Every command at least once, each way it can fail where it can, in an order that changes
+/// the configuration along the way.
+fn cases() -> Vec<(&'static str, Value)> {
+    let window =
+        json!({ "from": "2026-01-01T00:00:00Z", "to": "2026-01-01T01:00:00Z", "buckets": 4 });
+    let mut history = window.clone();
+    history["target"] = json!("local");
+    vec![
+        ("get_state", json!({})),
+        ("get_state", json!({ "bogus": 1 })),
+        ("get_settings", json!({})),
+        ("export_toml", json!({})),
+        ("check_now", json!({ "target": null })),
+        ("check_now", json!({ "target": "nope" })),
+        (
+            "set_target_enabled",
+            json!({ "id": "local", "enabled": false }),
+        ),
+        (
+            "set_target_enabled",
+            json!({ "id": "nope", "enabled": true }),
+        ),
+        (
+            "upsert_target",
+            json!({ "target": { "id": "third", "kind": "lmstudio", "base_url": "http://127.0.0.1:9", "enabled": false } }),
+        ),
+        (
+            "upsert_target",
+            json!({ "target": { "id": " ", "kind": "ollama" } }),
+        ),
+        (
+            "upsert_target",
+            json!({ "target": { "id": "x", "kind": "olama" } }),
+        ),
+        ("remove_target", json!({ "id": "third" })),
+        ("remove_target", json!({ "id": "third" })),
+        (
+            "save_settings",
+            json!({ "config": { "defaults": { "interval": "2h", "backoff_max": "3h" }, "targets": [
+                { "id": "local", "kind": "ollama", "base_url": "http://127.0.0.1:9", "enabled": false }
+            ] }, "notifications": null, "startAtLogin": null }),
+        ),
+        (
+            "save_settings",
+            json!({ "config": { "targets": [{ "id": "a", "kind": "ollama" }, { "id": "a", "kind": "ollama" }] } }),
+        ),
+        (
+            "import_toml",
+            json!({ "textToml": "[[targets]]\nid = \"x\"\nkind = \"olama\"\n" }),
+        ),
+        ("import_toml", json!({ "textToml": CONFIG })),
+        ("answer_offers", json!({ "targets": [] })),
+        (
+            "test_target",
+            json!({ "target": { "id": "t", "kind": "ollama", "base_url": "http://127.0.0.1:9" }, "apiKey": null }),
+        ),
+        (
+            "test_target",
+            json!({ "target": { "id": "t", "kind": "ollama", "base_url": "ftp://nowhere" }, "apiKey": "sk-typed-0123456789abcdef" }),
+        ),
+        ("history", history),
+        ("history", json!({ "target": "nope" })),
+        ("history", json!({ "target": "local", "range": "2y" })),
+        ("timeline", window),
+        ("incidents", json!({})),
+        (
+            "incidents",
+            json!({ "target": "local", "range": "7d", "limit": 5 }),
+        ),
+        ("set_muted", json!({ "id": "local", "muted": true })),
+        ("pause_notifications", json!({ "minutes": 60 })),
+        (
+            "set_api_key",
+            json!({ "target": "cloud", "key": "sk-typed-0123456789abcdef" }),
+        ),
+        ("delete_api_key", json!({ "target": "cloud" })),
+        ("hide_window", json!({})),
+        ("no_such_command", json!({})),
+    ]
+}
+
+#[test]
+fn every_command_answers_the_same_through_ipc_and_http() {
+    let cases = cases();
+    for name in CommandName::all() {
+        assert!(
+            cases.iter().any(|(n, _)| *n == name.as_str()),
+            "{name} is not in the suite"
+        );
+    }
+    let ipc = Ipc::start();
+    let http = Http::start();
+    for (name, args) in &cases {
+        let by_ipc = ipc.call(name, args);
+        let by_http = http.call(name, args);
+        assert_eq!(by_ipc, by_http, "{name} {args}");
+        if let Answer::Err(text) = &by_ipc {
+            assert!(
+                !text.contains("sk-typed"),
+                "{name} quoted a typed key: {text}"
+            );
+        }
+    }
+    // And the same configuration came out of it.
+    let read = |dir: &Path| std::fs::read_to_string(dir.join("config.toml")).expect("config");
+    assert_eq!(read(ipc.core.dir.path()), read(&http.dir));
+}
