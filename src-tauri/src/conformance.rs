@@ -200,80 +200,81 @@ impl Http {
 /// Every command at least once, each way it can fail where it can, in an order that changes
 /// the configuration along the way.
 fn cases() -> Vec<(&'static str, Value)> {
+    use CommandName as Name;
     let window =
         json!({ "from": "2026-01-01T00:00:00Z", "to": "2026-01-01T01:00:00Z", "buckets": 4 });
     let mut history = window.clone();
     history["target"] = json!("local");
     vec![
-        ("get_state", json!({})),
-        ("get_state", json!({ "bogus": 1 })),
-        ("get_settings", json!({})),
-        ("export_toml", json!({})),
-        ("check_now", json!({ "target": null })),
-        ("check_now", json!({ "target": "nope" })),
+        (Name::GetState.as_str(), json!({})),
+        (Name::GetState.as_str(), json!({ "bogus": 1 })),
+        (Name::GetSettings.as_str(), json!({})),
+        (Name::ExportToml.as_str(), json!({})),
+        (Name::CheckNow.as_str(), json!({ "target": null })),
+        (Name::CheckNow.as_str(), json!({ "target": "nope" })),
         (
-            "set_target_enabled",
+            Name::SetTargetEnabled.as_str(),
             json!({ "id": "local", "enabled": false }),
         ),
         (
-            "set_target_enabled",
+            Name::SetTargetEnabled.as_str(),
             json!({ "id": "nope", "enabled": true }),
         ),
         (
-            "upsert_target",
+            Name::UpsertTarget.as_str(),
             json!({ "target": { "id": "third", "kind": "lmstudio", "base_url": "http://127.0.0.1:9", "enabled": false } }),
         ),
         (
-            "upsert_target",
+            Name::UpsertTarget.as_str(),
             json!({ "target": { "id": " ", "kind": "ollama" } }),
         ),
         (
-            "upsert_target",
+            Name::UpsertTarget.as_str(),
             json!({ "target": { "id": "x", "kind": "olama" } }),
         ),
-        ("remove_target", json!({ "id": "third" })),
-        ("remove_target", json!({ "id": "third" })),
+        (Name::RemoveTarget.as_str(), json!({ "id": "third" })),
+        (Name::RemoveTarget.as_str(), json!({ "id": "third" })),
         (
-            "save_settings",
+            Name::SaveSettings.as_str(),
             json!({ "config": { "defaults": { "interval": "2h", "backoff_max": "3h" }, "targets": [
                 { "id": "local", "kind": "ollama", "base_url": "http://127.0.0.1:9", "enabled": false }
             ] }, "notifications": null, "startAtLogin": null }),
         ),
         (
-            "save_settings",
+            Name::SaveSettings.as_str(),
             json!({ "config": { "targets": [{ "id": "a", "kind": "ollama" }, { "id": "a", "kind": "ollama" }] } }),
         ),
         (
-            "import_toml",
+            Name::ImportToml.as_str(),
             json!({ "textToml": "[[targets]]\nid = \"x\"\nkind = \"olama\"\n" }),
         ),
-        ("import_toml", json!({ "textToml": CONFIG })),
-        ("answer_offers", json!({ "targets": [] })),
+        (Name::ImportToml.as_str(), json!({ "textToml": CONFIG })),
+        (Name::AnswerOffers.as_str(), json!({ "targets": [] })),
         (
-            "test_target",
+            Name::TestTarget.as_str(),
             json!({ "target": { "id": "t", "kind": "ollama", "base_url": "http://127.0.0.1:9" }, "apiKey": null }),
         ),
         (
-            "test_target",
+            Name::TestTarget.as_str(),
             json!({ "target": { "id": "t", "kind": "ollama", "base_url": "ftp://nowhere" }, "apiKey": "sk-typed-0123456789abcdef" }),
         ),
-        ("history", history),
-        ("history", json!({ "target": "nope" })),
-        ("history", json!({ "target": "local", "range": "2y" })),
-        ("timeline", window),
-        ("incidents", json!({})),
+        (Name::History.as_str(), history),
+        (Name::History.as_str(), json!({ "target": "nope" })),
+        (Name::History.as_str(), json!({ "target": "local", "range": "2y" })),
+        (Name::Timeline.as_str(), window),
+        (Name::Incidents.as_str(), json!({})),
         (
-            "incidents",
+            Name::Incidents.as_str(),
             json!({ "target": "local", "range": "7d", "limit": 5 }),
         ),
-        ("set_muted", json!({ "id": "local", "muted": true })),
-        ("pause_notifications", json!({ "minutes": 60 })),
+        (Name::SetMuted.as_str(), json!({ "id": "local", "muted": true })),
+        (Name::PauseNotifications.as_str(), json!({ "minutes": 60 })),
         (
-            "set_api_key",
+            Name::SetApiKey.as_str(),
             json!({ "target": "cloud", "key": "sk-typed-0123456789abcdef" }),
         ),
-        ("delete_api_key", json!({ "target": "cloud" })),
-        ("hide_window", json!({})),
+        (Name::DeleteApiKey.as_str(), json!({ "target": "cloud" })),
+        (Name::HideWindow.as_str(), json!({})),
         ("no_such_command", json!({})),
     ]
 }

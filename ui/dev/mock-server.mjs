@@ -110,7 +110,8 @@ const clients = new Set();
 setInterval(() => {
   const t = targets[Math.floor(rand() * targets.length)];
   const v = view(t);
-  const ev = { type: "checked", target: t.id, status: v.status, score: v.score, outcome: outcome(t, Date.now(), v.status) };
+  const ev = { type: "checked", target: t.id, status: v.status, score: v.score, consecutive_failures: v.consecutive_failures,
+    outcome: outcome(t, Date.now(), v.status) };
   for (const c of clients) c.write(`event: monitor\ndata: ${JSON.stringify(ev)}\n\n`);
 }, 1000);
 

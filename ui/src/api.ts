@@ -3,34 +3,42 @@
 // browser; the rest of the UI sees only `Backend`.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import type { CommandName, Commands } from "./generated/commands";
 import type {
-  ConfigFile, HistoryView, Incident, MonitorEvent, NotifyPrefs, Range, RangeArgs, SettingsView,
+  ConfigFile, HistoryView, IncidentArgs, Incidents, MonitorEvent, NotifyPrefs, RangeArgs, SettingsView,
   StateView, TargetFile, TestResult, TimelineView,
-} from "./types";
+} from "./generated/types";
 
 export type Connection = "live" | "reconnecting";
 type Off = () => void;
+
+/** What a command takes and what it answers, as the Rust side declares it (generated). */
+export type Args<K extends CommandName> = Commands[K]["args"];
+export type Reply<K extends CommandName> = Commands[K]["reply"];
+
+/** Every command goes through this: a misspelt name or a wrong argument shape fails `tsc`. */
+export type Call = <K extends CommandName>(name: K, args: Args<K>) => Promise<Reply<K>>;
 
 export interface Backend {
   /** Inside the desktop app: keyring, notifications and start-at-login exist only there. */
   readonly inApp: boolean;
   getState(): Promise<StateView>;
-  checkNow(target: string | null): Promise<void>;
+  checkNow(target: string | null): Promise<Reply<"check_now">>;
   getSettings(): Promise<SettingsView>;
-  saveSettings(config: ConfigFile, notifications: NotifyPrefs | null, startAtLogin: boolean | null): Promise<void>;
-  upsertTarget(target: TargetFile): Promise<void>;
-  removeTarget(id: string): Promise<void>;
-  setTargetEnabled(id: string, enabled: boolean): Promise<void>;
-  importToml(text: string): Promise<void>;
+  saveSettings(config: ConfigFile, notifications: NotifyPrefs | null, startAtLogin: boolean | null): Promise<Reply<"save_settings">>;
+  upsertTarget(target: TargetFile): Promise<Reply<"upsert_target">>;
+  removeTarget(id: string): Promise<Reply<"remove_target">>;
+  setTargetEnabled(id: string, enabled: boolean): Promise<Reply<"set_target_enabled">>;
+  importToml(text: string): Promise<Reply<"import_toml">>;
   exportToml(): Promise<string>;
-  answerOffers(targets: TargetFile[]): Promise<void>;
+  answerOffers(targets: TargetFile[]): Promise<Reply<"answer_offers">>;
   testTarget(target: TargetFile, apiKey: string | null): Promise<TestResult>;
   history(target: string, args: RangeArgs): Promise<HistoryView>;
   timeline(args: RangeArgs): Promise<TimelineView>;
-  incidents(args: { target?: string | null; range?: Range; limit?: number }): Promise<Incident[]>;
-  setMuted(id: string, muted: boolean): Promise<void>;
-  setApiKey(target: string, key: string): Promise<void>;
-  deleteApiKey(target: string): Promise<void>;
+  incidents(args: IncidentArgs): Promise<Incidents>;
+  setMuted(id: string, muted: boolean): Promise<Reply<"set_muted">>;
+  setApiKey(target: string, key: string): Promise<Reply<"set_api_key">>;
+  deleteApiKey(target: string): Promise<Reply<"delete_api_key">>;
   onMonitor(f: (e: MonitorEvent) => void): Off;
   onState(f: (s: StateView) => void): Off;
   /** Whether anyone can see the page; `route` is where the app asked to open ("settings", …). */
@@ -41,27 +49,33 @@ export interface Backend {
 /** What differs between the app and a browser: how a command travels and where events come from. */
 interface Transport {
   inApp: boolean;
-  call<T>(name: string, args?: Record<string, unknown>): Promise<T>;
+  /** Sends one command as it is; `over` gives it its types. */
+  send(name: CommandName, args: Args<CommandName>): Promise<unknown>;
   onMonitor(f: (e: MonitorEvent) => void): Off;
   onState(f: (s: StateView) => void): Off;
   onVisibility(f: (visible: boolean, route: string | null) => void): Off;
   onConnection(f: (c: Connection) => void): Off;
 }
 
+/** The one typed way in: the reply is what `Commands` says the command answers. */
+function typedCall(send: Transport["send"]): Call {
+  return <K extends CommandName>(name: K, args: Args<K>) => send(name, args) as Promise<Reply<K>>;
+}
+
 function over(t: Transport): Backend {
-  const { call } = t;
+  const call = typedCall(t.send);
   return {
     inApp: t.inApp,
-    getState: () => call("get_state"),
+    getState: () => call("get_state", {}),
     checkNow: (target) => call("check_now", { target }),
-    getSettings: () => call("get_settings"),
+    getSettings: () => call("get_settings", {}),
     saveSettings: (config, notifications, startAtLogin) =>
       call("save_settings", { config, notifications, startAtLogin }),
     upsertTarget: (target) => call("upsert_target", { target }),
     removeTarget: (id) => call("remove_target", { id }),
     setTargetEnabled: (id, enabled) => call("set_target_enabled", { id, enabled }),
     importToml: (textToml) => call("import_toml", { textToml }),
-    exportToml: () => call("export_toml"),
+    exportToml: () => call("export_toml", {}),
     answerOffers: (targets) => call("answer_offers", { targets }),
     testTarget: (target, apiKey) => call("test_target", { target, apiKey }),
     history: (target, args) => call("history", { target, ...args }),
@@ -87,8 +101,8 @@ function tauriListen<T>(event: string, f: (payload: T) => void): Off {
 function ipcTransport(): Transport {
   return {
     inApp: true,
-    call: <T>(name: string, args?: Record<string, unknown>) =>
-      invoke<T>(name, args).catch((err: unknown) => {
+    send: (name, args) =>
+      invoke(name, args).catch((err: unknown) => {
         throw err instanceof Error ? err : new Error(String(err));
       }),
     onMonitor: (f) => tauriListen("monitor-event", f),
@@ -128,10 +142,10 @@ export function takeToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-async function httpCall<T>(token: string | null, name: string, args?: Record<string, unknown>): Promise<T> {
+async function httpSend(token: string | null, name: CommandName, args: Args<CommandName>): Promise<unknown> {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(`/api/${name}`, { method: "POST", headers, body: JSON.stringify(args ?? {}) });
+  const res = await fetch(`/api/${name}`, { method: "POST", headers, body: JSON.stringify(args) });
   const text = await res.text();
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`.trim();
@@ -142,7 +156,7 @@ async function httpCall<T>(token: string | null, name: string, args?: Record<str
     }
     throw new Error(res.status === 401 ? `${message} ${NEEDS_TOKEN}` : message);
   }
-  return (text ? JSON.parse(text) : null) as T;
+  return text ? JSON.parse(text) : null;
 }
 
 /** One EventSource shared by every listener; reopened after the server closes it for good. */
@@ -209,7 +223,7 @@ function httpTransport(): Transport {
   const events = new Events();
   return {
     inApp: false,
-    call: (name, args) => httpCall(token, name, args),
+    send: (name, args) => httpSend(token, name, args),
     onMonitor: events.onMonitor,
     onState: events.onState,
     onConnection: events.onConnection,

@@ -1,15 +1,22 @@
-// Numbers and times in words, one way everywhere (the same words as crates/monitor/src/words.rs).
+// Numbers and times in words, one way everywhere: durations read the engine's own unit table
+// (crates/monitor/src/words.rs, generated into generated/tables.ts).
+import { DURATION_UNITS } from "./generated/tables";
 
-/** "12 s", "4 min", "2 h 5 min", "3 d 4 h": the size of a stretch, not its exact length. */
+/**
+ * "12 s", "4 min", "2 h 5 min", "3 d 4 h": the size of a stretch, not its exact length. The
+ * largest unit that fits, then the next smaller one as that unit's `next` says.
+ */
 export function durationWords(ms: number): string {
   const s = Math.floor(Math.max(0, ms) / 1000);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min`;
-  if (s < 86_400) {
-    const m = Math.floor((s % 3600) / 60);
-    return m ? `${Math.floor(s / 3600)} h ${m} min` : `${Math.floor(s / 3600)} h`;
-  }
-  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
+  const found = DURATION_UNITS.findIndex((u) => s >= u.seconds);
+  const i = found < 0 ? DURATION_UNITS.length - 1 : found;
+  const unit = DURATION_UNITS[i];
+  const words = `${Math.floor(s / unit.seconds)} ${unit.word}`;
+  const smaller = DURATION_UNITS[i + 1];
+  if (!smaller) return words;
+  const rest = Math.floor((s % unit.seconds) / smaller.seconds);
+  const more = unit.next === "always" || (unit.next === "unless_zero" && rest !== 0);
+  return more ? `${words} ${rest} ${smaller.word}` : words;
 }
 
 export function agoWords(at: string | null, now: number): string {

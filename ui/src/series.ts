@@ -1,7 +1,7 @@
 // A target's history as loaded once (`timeline`), kept current by live events: the status
 // segments grow, and the newest latency bucket takes each check. Pure functions.
 import { isHardFailure } from "./domain";
-import type { Check, HistoryView, LatencyPoint, Transition } from "./types";
+import type { Check, HistoryView, LatencyPoint, Transition } from "./generated/types";
 
 const iso = (t: number) => new Date(t).toISOString();
 

@@ -1,8 +1,8 @@
 // The held snapshot follows the engine by its events (API.md: "the UI applies events to what it
 // holds and never re-reads the whole state on a timer"). Pure: every function returns new values
 // and leaves its inputs alone.
-import { isHardFailure, worst } from "./domain";
-import type { Incident, MonitorEvent, Snapshot, TargetView } from "./types";
+import { worst } from "./domain";
+import type { Incident, MonitorEvent, Snapshot, TargetView } from "./generated/types";
 
 function withTarget(s: Snapshot, id: string, change: (t: TargetView) => TargetView): Snapshot {
   let hit = false;
@@ -19,7 +19,8 @@ export function applyEvent(s: Snapshot, e: MonitorEvent): Snapshot {
         last: e.outcome,
         score: e.score,
         checking: false,
-        consecutive_failures: isHardFailure(e.outcome.class) ? t.consecutive_failures + 1 : 0,
+        // The engine's own count: it leaves out failures during the grace after a wake-up.
+        consecutive_failures: e.consecutive_failures,
         status: e.status,
         // The transition event that follows carries the exact time; until then, this check's.
         since: e.status === t.status ? t.since : e.outcome.at,

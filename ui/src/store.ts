@@ -2,7 +2,7 @@
 // 24-hour history. Views subscribe to changes instead of reading the backend themselves.
 import { applyCheck, applyTransition } from "./series";
 import { applyEvent, upsertIncident } from "./state";
-import type { HistoryView, Incident, MonitorEvent, StateView, TimelineView } from "./types";
+import type { HistoryView, Incident, MonitorEvent, StateView, TimelineView } from "./generated/types";
 
 export type TargetEvent = Extract<MonitorEvent, { type: "checked" | "transition" }>;
 

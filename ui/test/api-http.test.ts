@@ -2,7 +2,7 @@
 // remote server here, so only these tests stub them.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createBackend, NEEDS_TOKEN, type Connection } from "../src/api";
-import type { MonitorEvent, StateView } from "../src/types";
+import type { MonitorEvent, StateView } from "../src/generated/types";
 import { iso, NOW, outcome, stateView, target } from "./fixtures";
 
 class FakeEventSource {
@@ -111,7 +111,9 @@ describe("HTTP transport", () => {
     expect(es.url).toBe("/api/events");
     es.readyState = 1;
     es.onopen!();
-    const checked = { type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(NOW) }) };
+    const checked: MonitorEvent = {
+      type: "checked", target: "ollama", status: "healthy", score: 1, consecutive_failures: 0, outcome: outcome({ at: iso(NOW) }),
+    };
     es.emit("monitor", checked);
     es.emit("state", stateView([target("ollama")]));
     expect(events).toEqual([checked]);

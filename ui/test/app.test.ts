@@ -3,12 +3,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import indexHtml from "../index.html?raw";
 import { start } from "../src/app";
-import { fakeBackend } from "./fake-backend";
+import { fakeBackend, type Replies } from "./fake-backend";
 import { history as historyView, iso, NOW, outcome, settingsView, stateView, target, timelineView } from "./fixtures";
 
 const body = indexHtml.match(/<body>([\s\S]*)<\/body>/)![1];
 
-function boot(inApp = false, timeline: unknown = timelineView([historyView("ollama")])) {
+function boot(inApp = false, timeline: Replies["timeline"] = timelineView([historyView("ollama")])) {
   document.body.innerHTML = body.replace(/<script[\s\S]*?<\/script>/, "");
   history.replaceState(null, "", "/#/");
   const state = stateView([target("ollama", "healthy", { name: "Ollama", last: outcome({ at: iso(NOW - 12_000) }) })]);
@@ -48,7 +48,7 @@ describe("the page", () => {
     fake.visible(true);
     expect(ago()).toBe("20 s ago");
     // A live check updates the row; no state read follows.
-    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(Date.now()) }) });
+    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, consecutive_failures: 0, outcome: outcome({ at: iso(Date.now()) }) });
     expect(ago()).toBe("0 s ago");
     await vi.advanceTimersByTimeAsync(2000);
     expect(ago()).toBe("2 s ago");
@@ -83,12 +83,12 @@ describe("the page", () => {
     // Nothing checked: nothing to read again, however long the page stays open.
     await vi.advanceTimersByTimeAsync(120_000);
     expect(fake.api.timeline).toHaveBeenCalledTimes(1);
-    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(Date.now()) }) });
+    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, consecutive_failures: 0, outcome: outcome({ at: iso(Date.now()) }) });
     await vi.advanceTimersByTimeAsync(1000);
     expect(fake.api.timeline).toHaveBeenCalledTimes(2);
     expect(pcts()).toBe("120 ms · 250 ms · 400 ms");
     // More checks: at most one read a minute, and none while the page is hidden.
-    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(Date.now()) }) });
+    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, consecutive_failures: 0, outcome: outcome({ at: iso(Date.now()) }) });
     await vi.advanceTimersByTimeAsync(58_000);
     expect(fake.api.timeline).toHaveBeenCalledTimes(2);
     fake.visible(false);
@@ -113,7 +113,7 @@ describe("the page", () => {
     const fake = boot(true);
     await vi.advanceTimersByTimeAsync(0);
     fake.visible(false);
-    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(Date.now()) }) });
+    fake.emit({ type: "checked", target: "ollama", status: "healthy", score: 1, consecutive_failures: 0, outcome: outcome({ at: iso(Date.now()) }) });
     await vi.advanceTimersByTimeAsync(120_000);
     expect(fake.api.timeline).toHaveBeenCalledTimes(1);
     fake.visible(true);

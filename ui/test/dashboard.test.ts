@@ -2,11 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Store } from "../src/store";
 import { dashboard } from "../src/views/dashboard";
 import { renderSummary, summaryText } from "../src/views/summary";
-import type { Status } from "../src/types";
+import { STATUSES } from "../src/generated/tables";
 import { ctx, fakeBackend, settle } from "./fake-backend";
 import { history, HOUR, iso, latency, NOW, outcome, stateView, target, timelineView } from "./fixtures";
-
-const STATUSES: Status[] = ["healthy", "degraded", "unhealthy", "unknown"];
 
 function mount(n = 50) {
   const targets = Array.from({ length: n }, (_, i) => target(`t${i}`, STATUSES[i % 4]));
@@ -70,7 +68,7 @@ describe("dashboard", () => {
         ttft_ms: 240, tokens_per_second: 41.26,
       },
     });
-    store.apply({ type: "checked", target: "t0", status: "degraded", score: 0.5, outcome: last });
+    store.apply({ type: "checked", target: "t0", status: "degraded", score: 0.5, consecutive_failures: 0, outcome: last });
     const button = root.querySelector<HTMLButtonElement>('tr[data-target="t0"] button.expand')!;
     expect(button.getAttribute("aria-expanded")).toBe("false");
     button.focus();
@@ -114,7 +112,7 @@ describe("dashboard", () => {
     const checkButton = () => root.querySelector<HTMLButtonElement>('button[aria-label="Check T1 now"]')!;
     checkButton().focus();
     // A check of that very target redraws its row.
-    store.apply({ type: "checked", target: "t1", status: "healthy", score: 1, outcome: outcome({ at: iso(NOW) }) });
+    store.apply({ type: "checked", target: "t1", status: "healthy", score: 1, consecutive_failures: 0, outcome: outcome({ at: iso(NOW) }) });
     expect(document.activeElement).toBe(checkButton());
     // The history read again redraws every row.
     const link = root.querySelector<HTMLAnchorElement>('tr[data-target="t2"] a')!;

@@ -3,7 +3,7 @@
 import { vi } from "vitest";
 import type { Backend, Connection } from "../src/api";
 import type { Store } from "../src/store";
-import type { MonitorEvent, StateView } from "../src/types";
+import type { MonitorEvent, StateView } from "../src/generated/types";
 import type { Ctx } from "../src/views/view";
 
 type Listeners = {
@@ -13,9 +13,21 @@ type Listeners = {
   connection: ((c: Connection) => void)[];
 };
 
-export function fakeBackend(inApp: boolean, replies: Partial<Record<keyof Backend, unknown>> = {}) {
+/** The Backend's commands: the methods that answer once. */
+type Command = Exclude<keyof Backend, "inApp" | "onMonitor" | "onState" | "onVisibility" | "onConnection">;
+type Answer<M extends Command> = Awaited<ReturnType<Backend[M]>>;
+/**
+ * A canned reply, shaped as the generated types say: the answer itself, an error to throw, or a
+ * function of the call's arguments giving the answer.
+ */
+export type Replies = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [M in Command]?: Answer<M> | Error | ((...args: any[]) => Answer<M>);
+};
+
+export function fakeBackend(inApp: boolean, replies: Replies = {}) {
   const on: Listeners = { monitor: [], state: [], visibility: [], connection: [] };
-  const reply = (name: keyof Backend, fallback: unknown = null) =>
+  const reply = (name: Command, fallback: unknown = null) =>
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     vi.fn(async (..._args: any[]): Promise<any> => {
       const r = name in replies ? replies[name] : fallback;

@@ -1,7 +1,7 @@
-// Data shaped exactly as crates/server/API.md says, for every view's tests.
+// Data shaped exactly as crates/server/API.md says, typed by the generated shapes (src/generated/types.ts).
 import type {
   HistoryView, Incident, LatencyPoint, Outcome, Segment, SettingsView, StateView, Status, TargetView, TimelineView,
-} from "../src/types";
+} from "../src/generated/types";
 
 export const NOW = Date.parse("2025-06-01T12:00:00Z");
 export const iso = (t: number) => new Date(t).toISOString();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Store } from "../src/store";
 import { onboarding } from "../src/views/onboarding";
-import type { Offer } from "../src/types";
+import type { Offer } from "../src/generated/types";
 import { ctx, fakeBackend, settle } from "./fake-backend";
 import { stateView } from "./fixtures";
 

@@ -6,7 +6,7 @@ describe("applyCheck", () => {
   it("adds a check inside the newest bucket", () => {
     const h = history("ollama");
     const last = h.latency[47];
-    const next = applyCheck(h, { target: "ollama", status: "healthy", score: 1, outcome: outcome({ at: iso(NOW - 1000), latency_ms: 300 }) });
+    const next = applyCheck(h, { target: "ollama", status: "healthy", score: 1, consecutive_failures: 0, outcome: outcome({ at: iso(NOW - 1000), latency_ms: 300 }) });
     const b = next.latency[47];
     expect(b.checks).toBe(11);
     expect(b.p50_ms).toBeCloseTo((last.p50_ms! * 10 + 300) / 11, 6);
@@ -19,7 +19,7 @@ describe("applyCheck", () => {
   it("opens a new bucket when time has moved past the last one, dropping the oldest", () => {
     const h = history("ollama");
     const at = NOW + 10 * 60_000; // 30-minute buckets ending at NOW: one new bucket
-    const next = applyCheck(h, { target: "ollama", status: "unhealthy", score: 0, outcome: outcome({ at: iso(at), class: "connect", latency_ms: 2 }) });
+    const next = applyCheck(h, { target: "ollama", status: "unhealthy", score: 0, consecutive_failures: 1, outcome: outcome({ at: iso(at), class: "connect", latency_ms: 2 }) });
     expect(next.latency).toHaveLength(48);
     const b = next.latency[47];
     expect(b.from).toBe(iso(NOW));

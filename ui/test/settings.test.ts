@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Store } from "../src/store";
 import { settings } from "../src/views/settings";
-import type { TestResult } from "../src/types";
+import type { TestResult } from "../src/generated/types";
 import { ctx, fakeBackend, settle } from "./fake-backend";
 import { outcome, settingsView } from "./fixtures";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyEvent, upsertIncident } from "../src/state";
-import type { MonitorEvent } from "../src/types";
+import type { MonitorEvent } from "../src/generated/types";
 import { incident, iso, NOW, outcome, stateView, target } from "./fixtures";
 
 const snap = () => stateView([target("ollama"), target("openai", "healthy", { kind: "openai" })]).snapshot;
@@ -8,7 +8,7 @@ const snap = () => stateView([target("ollama"), target("openai", "healthy", { ki
 describe("applyEvent", () => {
   it("a check sets the last outcome, score and failure count", () => {
     const e: MonitorEvent = {
-      type: "checked", target: "openai", status: "healthy", score: 0.75,
+      type: "checked", target: "openai", status: "healthy", score: 0.75, consecutive_failures: 1,
       outcome: outcome({ at: iso(NOW), class: "timeout", latency_ms: 10_000, message: "timed out" }),
     };
     const before = snap();
@@ -26,7 +26,7 @@ describe("applyEvent", () => {
   it("a check that changes the status moves since and the overall status", () => {
     const at = iso(NOW);
     const after = applyEvent(snap(), {
-      type: "checked", target: "ollama", status: "unhealthy", score: 0.2,
+      type: "checked", target: "ollama", status: "unhealthy", score: 0.2, consecutive_failures: 2,
       outcome: outcome({ at, class: "connect", latency_ms: 3, message: "connection refused" }),
     });
     expect(after.targets[0].status).toBe("unhealthy");
@@ -37,8 +37,25 @@ describe("applyEvent", () => {
   it("an ok check resets consecutive failures", () => {
     const s = snap();
     s.targets[0] = { ...s.targets[0], consecutive_failures: 3 };
-    const after = applyEvent(s, { type: "checked", target: "ollama", status: "healthy", score: 1, outcome: outcome() });
+    const after = applyEvent(s, { type: "checked", target: "ollama", status: "healthy", score: 1, consecutive_failures: 0, outcome: outcome() });
     expect(after.targets[0].consecutive_failures).toBe(0);
+  });
+
+  it("takes the failure count from the engine: a hard failure in the wake grace does not count", () => {
+    // Just after the machine woke up the network may not be back yet; the engine does not count
+    // such failures, and the event says so. The row shows the engine's number, not its own.
+    const s = snap();
+    const e: MonitorEvent = {
+      type: "checked", target: "openai", status: "healthy", score: 1, consecutive_failures: 0,
+      outcome: outcome({ at: iso(NOW), class: "connect", http_status: null, latency_ms: 4, message: "network unreachable" }),
+    };
+    const after = applyEvent(s, e);
+    expect(after.targets[1].last?.class).toBe("connect");
+    expect(after.targets[1].consecutive_failures).toBe(0);
+    // And a count the engine carries on is taken as it is, not incremented from the row's.
+    const later = applyEvent({ ...after, targets: [after.targets[0], { ...after.targets[1], consecutive_failures: 5 }] },
+      { ...e, consecutive_failures: 2 });
+    expect(later.targets[1].consecutive_failures).toBe(2);
   });
 
   it("a transition sets status and since", () => {

@@ -23,7 +23,7 @@ describe("target report", () => {
     checkNow().click();
     expect(fake.api.checkNow).toHaveBeenCalledWith("ollama");
     store.apply({ type: "transition", target: "ollama", at: iso(NOW), from: "healthy", to: "degraded", class: "slow", reason: "slow" });
-    store.apply({ type: "checked", target: "ollama", status: "degraded", score: 0.5, outcome: outcome({ at: iso(NOW), class: "slow" }) });
+    store.apply({ type: "checked", target: "ollama", status: "degraded", score: 0.5, consecutive_failures: 0, outcome: outcome({ at: iso(NOW), class: "slow" }) });
     expect(root.querySelector<HTMLElement>(".report-status")!.dataset.status).toBe("degraded");
     expect(document.activeElement).toBe(checkNow());
     view.destroy?.();

@@ -3,7 +3,7 @@ import {
   applyKey, bandRuns, clampView, hitMarker, keyAction, MIN_SPAN, overallUptime, panBy, RANGE_MS, tickStep, ticks,
   timeToX, visibleUptime, wheelAction, xToTime, zoomAt, type Seg,
 } from "../src/views/timeline-math";
-import type { Status } from "../src/types";
+import type { Status } from "../src/generated/types";
 
 const H = 3_600_000;
 const plot = { left: 180, width: 600 };

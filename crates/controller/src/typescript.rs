@@ -203,9 +203,13 @@ fn tables() -> String {
         "backoff_max": humantime::format_duration(defaults.backoff_max).to_string(),
     });
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    let ranges: serde_json::Map<String, serde_json::Value> = store::Range::ALL
+        .iter()
+        .map(|r| (r.as_str().to_string(), json!(r.duration().num_milliseconds())))
+        .collect();
     let mut out = String::from(HEADER);
     out.push_str(
-        "import type { Class, DurationUnit, Kind, Preset, Status, TimingFile } from \"./types\";\n",
+        "import type { Class, DurationUnit, Kind, Preset, Range, Status, TimingFile } from \"./types\";\n",
     );
     let mut table = |doc: &str, decl: &str, value: serde_json::Value| {
         out.push_str(&format!(
@@ -252,6 +256,16 @@ fn tables() -> String {
         "What every target inherits unless the config or the target sets its own.",
         "ENGINE_DEFAULTS: Required<TimingFile>",
         engine_defaults,
+    );
+    table(
+        "The ranges of the history, shortest first.",
+        "RANGES: readonly Range[]",
+        json!(store::Range::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
+    );
+    table(
+        "Each range of the history and its length in milliseconds.",
+        "RANGE_MS: Readonly<Record<Range, number>>",
+        json!(ranges),
     );
     table(
         "Units of duration words, largest first (crates/monitor/src/words.rs).",

@@ -1,6 +1,6 @@
 // Generated from the Rust types by crates/controller/src/typescript.rs: do not edit.
 // After changing a Rust type, run `UPDATE_GENERATED=1 cargo test -p controller generated`.
-import type { Class, DurationUnit, Kind, Preset, Status, TimingFile } from "./types";
+import type { Class, DurationUnit, Kind, Preset, Range, Status, TimingFile } from "./types";
 
 /** Every status, in the order the engine lists them. */
 export const STATUSES: readonly Status[] = [
@@ -147,6 +147,24 @@ export const ENGINE_DEFAULTS: Required<TimingFile> = {
   "slow_ms": 3000,
   "success_threshold": 2,
   "timeout": "10s"
+};
+
+/** The ranges of the history, shortest first. */
+export const RANGES: readonly Range[] = [
+  "1h",
+  "6h",
+  "24h",
+  "7d",
+  "30d"
+];
+
+/** Each range of the history and its length in milliseconds. */
+export const RANGE_MS: Readonly<Record<Range, number>> = {
+  "1h": 3600000,
+  "24h": 86400000,
+  "30d": 2592000000,
+  "6h": 21600000,
+  "7d": 604800000
 };
 
 /** Units of duration words, largest first (crates/monitor/src/words.rs). */

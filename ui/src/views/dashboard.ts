@@ -4,7 +4,7 @@ import { h, keepingFocus } from "../dom";
 import { agoWords, ms, pct } from "../format";
 import { href } from "../router";
 import { errorTrend, type Trend } from "../series";
-import type { HistoryView, TargetView } from "../types";
+import type { HistoryView, TargetView } from "../generated/types";
 import { targetDetails } from "./details";
 import { sparkline } from "./sparkline";
 import { statusLabel } from "./status";

@@ -3,7 +3,7 @@
 import { h } from "../dom";
 import { CLASS_WORDS } from "../domain";
 import { bytes, clock, durationWords, ms, pct } from "../format";
-import type { Details, TargetView } from "../types";
+import type { Details, TargetView } from "../generated/types";
 
 function row(term: string, ...value: (Node | string)[]): HTMLElement[] {
   return [h("dt", null, term), h("dd", null, ...value)];

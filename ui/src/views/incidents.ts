@@ -4,7 +4,7 @@ import { CLASS_WORDS } from "../domain";
 import { clock, durationWords } from "../format";
 import { href } from "../router";
 import { upsertIncident } from "../state";
-import type { Incident } from "../types";
+import type { Incident } from "../generated/types";
 import { statusLabel } from "./status";
 import type { Ctx, View } from "./view";
 

@@ -1,7 +1,7 @@
 // First run: the endpoints found on this machine, offered (found ones pre-checked), added only
 // when the user says so.
 import { h, report } from "../dom";
-import type { Offer, StateView } from "../types";
+import type { Offer, StateView } from "../generated/types";
 import type { Ctx } from "./view";
 
 export function onboarding(section: HTMLElement, { api }: Ctx): { update(s: StateView | null): void } {

@@ -3,7 +3,8 @@
 // validates it; its sentence (naming line and key) is shown next to what caused it.
 import { h, report } from "../dom";
 import { keyEnvOf, KINDS, PRESETS } from "../domain";
-import type { KeyOrigin, SettingsView, TargetFile, TimingFile } from "../types";
+import { ENGINE_DEFAULTS } from "../generated/tables";
+import type { KeyOrigin, SettingsView, TargetFile, TimingFile } from "../generated/types";
 import { targetForm } from "./target-form";
 import type { Ctx, View } from "./view";
 
@@ -15,8 +16,6 @@ const DEFAULT_KEYS: [keyof TimingFile, string, "text" | "number"][] = [
   ["success_threshold", "Successes before healthy", "number"],
   ["backoff_max", "Longest backoff", "text"],
 ];
-/** The engine's own defaults (config.rs `Timing::default`), shown where the config says nothing. */
-const ENGINE_DEFAULTS: TimingFile = { interval: "30s", timeout: "10s", slow_ms: 3000, failure_threshold: 2, success_threshold: 2, backoff_max: "5m" };
 
 const ORIGIN_WORDS: Record<KeyOrigin, string> = {
   keyring: "Key in the OS keyring.",

@@ -1,7 +1,7 @@
 // The latency of the last buckets as a small SVG line: p50 drawn, buckets with failures marked.
 import { svg } from "../dom";
 import { ms } from "../format";
-import type { LatencyPoint } from "../types";
+import type { LatencyPoint } from "../generated/types";
 
 const W = 120;
 const H = 24;

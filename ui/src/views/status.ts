@@ -1,7 +1,7 @@
 // A status as people read it: shape, word and sign together, never color alone.
 import { h } from "../dom";
 import { STATUS } from "../domain";
-import type { Status } from "../types";
+import type { Status } from "../generated/types";
 
 export function statusLabel(s: Status, enabled = true): HTMLSpanElement {
   const { shape, sign, word } = STATUS[s];

@@ -4,7 +4,7 @@ import { h, keepingFocus } from "../dom";
 import { STATUS } from "../domain";
 import { clock, durationWords } from "../format";
 import { href, navigate } from "../router";
-import type { StateView, TargetView } from "../types";
+import type { StateView, TargetView } from "../generated/types";
 
 export function summaryText(s: StateView, now: number): string {
   if (s.snapshot.paused) return "Monitoring is paused.";

@@ -5,12 +5,18 @@ import type { Backend } from "../api";
 import { h, report } from "../dom";
 import { CLASS_WORDS, defaultsFor, KINDS, PRESETS } from "../domain";
 import { ms } from "../format";
-import type { Kind, Preset, ProbeLevel, TargetFile, TimingFile } from "../types";
+import type { Kind, Preset, ProbeLevel, TargetFile, TimingFile } from "../generated/types";
 import { probeDetails } from "./details";
 import { statusLabel } from "./status";
 
-const TEXT_KEYS = ["id", "name", "base_url", "model", "api_key_env", "api_version", "interval", "timeout", "backoff_max"] as const;
-const NUMBER_KEYS = ["slow_ms", "failure_threshold", "success_threshold"] as const;
+const TEXT_KEYS = ["id", "name", "base_url", "model", "api_key_env", "api_version", "interval", "timeout", "backoff_max"] as const satisfies readonly (keyof TargetFile)[];
+const NUMBER_KEYS = ["slow_ms", "failure_threshold", "success_threshold"] as const satisfies readonly (keyof TargetFile)[];
+
+/** Every probe level the engine knows, in words (a new one fails `tsc` until it is named here). */
+const PROBE_WORDS: Record<ProbeLevel, string> = {
+  reachable: "Reachable: version or model list, no tokens",
+  inference: "Inference: a 1-token canary (costs tokens on cloud APIs)",
+};
 
 function field(label: string, input: HTMLElement, hint?: string): HTMLLabelElement {
   return h("label", { class: "field" }, h("span", null, label), input, hint ? h("small", null, hint) : null);
@@ -51,8 +57,7 @@ export function targetForm(api: Backend, defaults: () => TimingFile, onSaved: (i
   const probe = h(
     "select",
     { name: "probe" },
-    h("option", { value: "reachable" }, "Reachable: version or model list, no tokens"),
-    h("option", { value: "inference" }, "Inference: a 1-token canary (costs tokens on cloud APIs)"),
+    Object.entries(PROBE_WORDS).map(([value, words]) => h("option", { value }, words)),
   );
   const key = h("input", { type: "password", name: "api_key", autocomplete: "off" });
   const presetField = field("Preset", preset);
@@ -61,7 +66,7 @@ export function targetForm(api: Backend, defaults: () => TimingFile, onSaved: (i
   const error = h("p", { id: "target-error", role: "alert", class: "error" });
   const result = h("div", { id: "test-result", role: "status" });
   const title = h("h3", { id: "target-form-title" });
-  const timing = {
+  const timing: Record<keyof TimingFile, HTMLInputElement> = {
     interval: text("interval"),
     timeout: text("timeout"),
     slow_ms: num("slow_ms"),

@@ -2,7 +2,7 @@
 // probe learned, and its incidents.
 import { h, keepingFocus } from "../dom";
 import { clock, durationWords, ms, pct } from "../format";
-import type { HistoryView } from "../types";
+import type { HistoryView } from "../generated/types";
 import { targetDetails } from "./details";
 import { incidentItem } from "./incidents";
 import { statusLabel } from "./status";

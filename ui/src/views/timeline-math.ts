@@ -2,7 +2,7 @@
 // zoom and pan within the loaded range, uptime of what is visible, tick steps, the status of each
 // pixel column, and which incident marker is under the pointer. Times are unix ms.
 import { BADNESS, STATUSES } from "../domain";
-import type { Range, Segment, Status } from "../types";
+import type { Segment, Status } from "../generated/types";
 
 export interface Span {
   from: number;
@@ -16,13 +16,7 @@ export interface Seg extends Span {
   status: Status;
 }
 
-export const RANGE_MS: Record<Range, number> = {
-  "1h": 3_600_000,
-  "6h": 6 * 3_600_000,
-  "24h": 24 * 3_600_000,
-  "7d": 7 * 86_400_000,
-  "30d": 30 * 86_400_000,
-};
+export { RANGE_MS } from "../generated/tables";
 
 /** Closer than this, a few probes fill the screen and nothing more is learned. */
 export const MIN_SPAN = 60_000;

@@ -6,14 +6,16 @@ import { CLASS_WORDS, STATUS, STATUSES } from "../domain";
 import { clock, clockRange, durationWords, pct } from "../format";
 import { applyTargetEvent, type Change } from "../store";
 import { upsertIncident } from "../state";
-import type { HistoryView, Incident, Range, RangeArgs, Status } from "../types";
+import type { HistoryView, Incident, Range, RangeArgs, Status, TimelineView } from "../generated/types";
 import {
-  applyKey, bandRuns, hitMarker, keyAction, overallUptime, panBy, parseSegments, RANGE_MS, type Marker, type Plot,
+  applyKey, bandRuns, hitMarker, keyAction, overallUptime, panBy, parseSegments, type Marker, type Plot,
   type Seg, type Span, ticks, visibleUptime, wheelAction, xToTime, zoomAt, timeToX,
 } from "./timeline-math";
 import type { Ctx, View } from "./view";
 
-export const RANGES: Range[] = ["1h", "6h", "24h", "7d", "30d"];
+import { RANGE_MS, RANGES } from "../generated/tables";
+
+export { RANGES };
 
 interface Lat {
   from: number;
@@ -28,11 +30,6 @@ interface Row {
   /** Oldest first, times parsed once: N and P step through them in time order. */
   incidents: { incident: Incident; start: number; end: number }[];
   lat: Lat[];
-}
-interface Loaded {
-  from: string;
-  to: string;
-  targets: HistoryView[];
 }
 
 declare global {
@@ -113,10 +110,10 @@ function pattern(ctx: CanvasRenderingContext2D, kind: "hatch" | "dots", ink: str
 export interface ChartOptions {
   id: string;
   rowHeight: number;
-  load(args: RangeArgs): Promise<Loaded>;
+  load(args: RangeArgs): Promise<TimelineView>;
   /** Only this target's events apply (the single-target report); all when absent. */
   target?: string;
-  onLoad?(l: Loaded): void;
+  onLoad?(l: TimelineView): void;
 }
 
 export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { setRange(r: Range): void } {
