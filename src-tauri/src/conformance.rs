@@ -260,14 +260,20 @@ fn cases() -> Vec<(&'static str, Value)> {
         ),
         (Name::History.as_str(), history),
         (Name::History.as_str(), json!({ "target": "nope" })),
-        (Name::History.as_str(), json!({ "target": "local", "range": "2y" })),
+        (
+            Name::History.as_str(),
+            json!({ "target": "local", "range": "2y" }),
+        ),
         (Name::Timeline.as_str(), window),
         (Name::Incidents.as_str(), json!({})),
         (
             Name::Incidents.as_str(),
             json!({ "target": "local", "range": "7d", "limit": 5 }),
         ),
-        (Name::SetMuted.as_str(), json!({ "id": "local", "muted": true })),
+        (
+            Name::SetMuted.as_str(),
+            json!({ "id": "local", "muted": true }),
+        ),
         (Name::PauseNotifications.as_str(), json!({ "minutes": 60 })),
         (
             Name::SetApiKey.as_str(),

@@ -441,7 +441,10 @@ api_key_env = "E2E_OPENAI_KEY"
     session.screenshot(&shots.join("06-settings-key-saved.png"));
 
     // A second launch does not start a second monitor: it shows the first one's window.
-    driver.execute("window.__TAURI_INTERNALS__.invoke('hide_window'); return true");
+    driver.execute(&format!(
+        "window.__TAURI_INTERNALS__.invoke('{}'); return true",
+        controller::CommandName::HideWindow
+    ));
     wait_for("the window hidden", Duration::from_secs(10), || {
         !session.window_shown(TITLE)
     });

@@ -1,5 +1,6 @@
 //! The real `llm-health` binary against fake servers and a real SQLite file.
 
+use controller::CommandName as N;
 use fake_llm::{FakeServer, Fault, Flavor};
 use serde_json::Value;
 use std::path::Path;
@@ -574,7 +575,7 @@ async fn serve_answers_on_the_printed_address_and_stops_on_sigterm() {
 
     let client = reqwest::Client::new();
     let state: Value = client
-        .get(format!("{base}/api/get_state"))
+        .get(format!("{base}/api/{}", N::GetState))
         .send()
         .await
         .unwrap()

@@ -423,7 +423,10 @@ mod tests {
 
     #[test]
     fn names_are_the_variants_in_snake_case_and_parse_back() {
-        assert_eq!(CommandName::ImportToml.as_str(), ["import", "toml"].join("_"));
+        assert_eq!(
+            CommandName::ImportToml.as_str(),
+            ["import", "toml"].join("_")
+        );
         for name in CommandName::all() {
             assert_eq!(CommandName::parse(name.as_str()).ok(), Some(name));
         }
@@ -444,9 +447,20 @@ mod tests {
     #[test]
     fn reads_never_change_anything() {
         use CommandName as N;
-        let reads = [N::GetState, N::GetSettings, N::ExportToml, N::History, N::Timeline, N::Incidents];
+        let reads = [
+            N::GetState,
+            N::GetSettings,
+            N::ExportToml,
+            N::History,
+            N::Timeline,
+            N::Incidents,
+        ];
         for name in CommandName::all() {
-            assert_eq!(name.access() == Access::Read, reads.contains(&name), "{name}");
+            assert_eq!(
+                name.access() == Access::Read,
+                reads.contains(&name),
+                "{name}"
+            );
         }
     }
 

@@ -205,7 +205,12 @@ fn tables() -> String {
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     let ranges: serde_json::Map<String, serde_json::Value> = store::Range::ALL
         .iter()
-        .map(|r| (r.as_str().to_string(), json!(r.duration().num_milliseconds())))
+        .map(|r| {
+            (
+                r.as_str().to_string(),
+                json!(r.duration().num_milliseconds()),
+            )
+        })
         .collect();
     let mut out = String::from(HEADER);
     out.push_str(
@@ -260,7 +265,10 @@ fn tables() -> String {
     table(
         "The ranges of the history, shortest first.",
         "RANGES: readonly Range[]",
-        json!(store::Range::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
+        json!(store::Range::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()),
     );
     table(
         "Each range of the history and its length in milliseconds.",

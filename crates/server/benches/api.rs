@@ -14,6 +14,7 @@
 #[path = "../../store/benches/data/mod.rs"]
 mod data;
 
+use controller::CommandName as N;
 use data::{env_or, pct, DAY_MS};
 use fake_llm::{FakeServer, Flavor};
 use server::{Server, ServerOptions};
@@ -238,20 +239,31 @@ fn main() {
         let first_cpu = cpu_ms() - cpu0;
         for (what, path) in [
             (
-                format!("`GET /api/timeline`, 7 d ({TARGETS} targets × 120 points)"),
-                format!("/api/timeline?{}", window(7)),
+                format!(
+                    "`GET /api/{}`, 7 d ({TARGETS} targets × 120 points)",
+                    N::Timeline
+                ),
+                format!("/api/{}?{}", N::Timeline, window(7)),
             ),
             (
-                format!("`GET /api/timeline`, 24 h ({TARGETS} targets × 120 points)"),
-                format!("/api/timeline?{}", window(1)),
+                format!(
+                    "`GET /api/{}`, 24 h ({TARGETS} targets × 120 points)",
+                    N::Timeline
+                ),
+                format!("/api/{}?{}", N::Timeline, window(1)),
             ),
             (
                 "`GET /api/history?target=…`, 7 d (one target)".to_string(),
-                format!("/api/history?target={}&{}", data::target_id(7), window(7)),
+                format!(
+                    "/api/{}?target={}&{}",
+                    N::History,
+                    data::target_id(7),
+                    window(7)
+                ),
             ),
             (
-                "`GET /api/get_state`".to_string(),
-                "/api/get_state".to_string(),
+                format!("`GET /api/{}`", N::GetState),
+                format!("/api/{}", N::GetState),
             ),
             (
                 "`GET /metrics` (history figures cached)".to_string(),

@@ -51,8 +51,8 @@ const NO_UI: &str = "<!doctype html><meta charset=utf-8><title>LLM Health Monito
 <p>The web UI is not built. Build it with <code>npm ci &amp;&amp; npm run build</code> in
 <code>ui/</code>, or point <code>llm-health serve --ui DIR</code> (or <code>LLM_HEALTH_UI_DIR</code>)
 at a built copy, then reload this page.</p>
-<p>The API works without it: <a href=\"/api/get_state\">/api/get_state</a>,
-<a href=\"/metrics\">/metrics</a>.</p>";
+<p>The API works without it: <a href=\"/api/openapi.json\">/api/openapi.json</a> describes
+it, <a href=\"/metrics\">/metrics</a>.</p>";
 
 pub async fn serve_file(State(app): State<AppState>, uri: Uri) -> Response {
     respond(app.ui_dir.as_deref(), uri.path()).await

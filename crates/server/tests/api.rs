@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use controller::CommandName as N;
 use fake_llm::{FakeServer, Fault, Flavor};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
 use reqwest::StatusCode;
@@ -72,7 +73,7 @@ async fn get_state_has_the_configured_targets_and_no_offers() {
     // POST works for reads too, without a token.
     let r = server
         .client
-        .post(server.url("/api/get_state"))
+        .post(server.url(&format!("/api/{}", N::GetState)))
         .header(CONTENT_TYPE, "application/json")
         .body("{}")
         .send()
@@ -88,7 +89,7 @@ async fn commands_that_change_state_need_the_token() {
     let send = |auth: Option<&str>| {
         let mut req = server
             .client
-            .post(server.url("/api/check_now"))
+            .post(server.url(&format!("/api/{}", N::CheckNow)))
             .header(CONTENT_TYPE, "application/json")
             .body(r#"{"target": null}"#);
         if let Some(auth) = auth {
@@ -106,7 +107,7 @@ async fn commands_that_change_state_need_the_token() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), Value::Null);
     // A target that is not there is named.
-    let r = server.call("check_now", json!({"target": "nope"})).await;
+    let r = server.call(N::CheckNow, json!({"target": "nope"})).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     server.stop().await;
 }
@@ -133,8 +134,8 @@ async fn a_command_spelt_another_way_still_needs_the_token() {
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
     for path in [
-        "/api/import_toml%00",
-        "/api/import_toml%20",
+        &format!("/api/{}%00", N::ImportToml),
+        &format!("/api/{}%20", N::ImportToml),
         "/api/Import_Toml",
     ] {
         let r = server
@@ -176,7 +177,9 @@ async fn the_openapi_document_has_every_command() {
 async fn foreign_hosts_and_origins_are_refused() {
     let (_fake, server) = one_target("SERVER_TEST_KEY_HOST").await;
     let get = |headers: &[(reqwest::header::HeaderName, &str)]| {
-        let mut req = server.client.get(server.url("/api/get_state"));
+        let mut req = server
+            .client
+            .get(server.url(&format!("/api/{}", N::GetState)));
         for (k, v) in headers {
             req = req.header(k, *v);
         }
@@ -228,7 +231,7 @@ async fn foreign_hosts_and_origins_are_refused() {
     ] {
         let r = server
             .client
-            .get(server.url("/api/get_state"))
+            .get(server.url(&format!("/api/{}", N::GetState)))
             .header(HOST, host)
             .send()
             .await
@@ -248,7 +251,7 @@ async fn post_bodies_must_be_json() {
     ] {
         let mut req = server
             .client
-            .post(server.url("/api/check_now"))
+            .post(server.url(&format!("/api/{}", N::CheckNow)))
             .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
             .body("target=openai");
         if let Some(ct) = content_type {
@@ -265,7 +268,7 @@ async fn post_bodies_must_be_json() {
     }
     let r = server
         .client
-        .post(server.url("/api/check_now"))
+        .post(server.url(&format!("/api/{}", N::CheckNow)))
         .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
         .header(CONTENT_TYPE, "application/json; charset=utf-8")
         .body("")
@@ -279,14 +282,22 @@ async fn post_bodies_must_be_json() {
 #[tokio::test]
 async fn unknown_wrong_way_and_app_only_commands_say_so() {
     let (_fake, server) = one_target("SERVER_TEST_KEY_UNKNOWN").await;
-    let r = server.call("launch_rockets", json!({})).await;
+    let r = server
+        .client
+        .post(server.url("/api/launch_rockets"))
+        .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = server.get("/api/check_now").await;
+    let r = server.get(&format!("/api/{}", N::CheckNow)).await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     let body: Value = r.json().await.unwrap();
     assert!(error_of(&body).contains("POST"), "{body}");
     let r = server
-        .call("set_api_key", json!({"target": "openai", "key": KEY}))
+        .call(N::SetApiKey, json!({"target": "openai", "key": KEY}))
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let text = r.text().await.unwrap();
@@ -294,10 +305,10 @@ async fn unknown_wrong_way_and_app_only_commands_say_so() {
         text.contains("desktop app") && !text.contains(KEY),
         "{text}"
     );
-    let r = server.call("remove_target", json!({"id": "ghost"})).await;
+    let r = server.call(N::RemoveTarget, json!({"id": "ghost"})).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = server
-        .call("set_target_enabled", json!({"id": "openai"}))
+        .call(N::SetTargetEnabled, json!({"id": "openai"}))
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: Value = r.json().await.unwrap();
@@ -319,7 +330,7 @@ async fn import_and_save_write_the_file_and_the_engine_follows() {
         openai_target("second", &second.base_url(), "SERVER_TEST_KEY_SAVE_2")
     ));
     assert_eq!(
-        server.ok("import_toml", json!({"textToml": text})).await,
+        server.ok(N::ImportToml, json!({"textToml": text})).await,
         Value::Null
     );
     let on_disk = std::fs::read_to_string(&server.config).unwrap();
@@ -339,7 +350,7 @@ async fn import_and_save_write_the_file_and_the_engine_follows() {
     assert!(!second.requests().is_empty());
 
     // Settings carry the file's config and where keys come from, never keys.
-    let settings = server.json("/api/get_settings").await;
+    let settings = server.json(&format!("/api/{}", N::GetSettings)).await;
     assert_eq!(settings["config"]["targets"][1]["id"], "second");
     assert_eq!(settings["keys"]["second"], "env");
     assert_eq!(settings["notifications"], Value::Null);
@@ -352,14 +363,14 @@ async fn import_and_save_write_the_file_and_the_engine_follows() {
     config["targets"][0]["interval"] = json!("750ms");
     server
         .ok(
-            "save_settings",
+            N::SaveSettings,
             json!({"config": config, "notifications": null, "startAtLogin": null}),
         )
         .await;
     let on_disk = std::fs::read_to_string(&server.config).unwrap();
     assert!(!on_disk.contains("id = \"openai\""), "{on_disk}");
     assert!(on_disk.contains("interval = \"750ms\""), "{on_disk}");
-    let state = server.json("/api/get_state").await;
+    let state = server.json(&format!("/api/{}", N::GetState)).await;
     let ids: Vec<&str> = state["snapshot"]["targets"]
         .as_array()
         .unwrap()
@@ -368,7 +379,7 @@ async fn import_and_save_write_the_file_and_the_engine_follows() {
         .collect();
     assert_eq!(ids, ["second"]);
     let exported: String = server
-        .json("/api/export_toml")
+        .json(&format!("/api/{}", N::ExportToml))
         .await
         .as_str()
         .unwrap()
@@ -378,20 +389,20 @@ async fn import_and_save_write_the_file_and_the_engine_follows() {
     // Edits of one target: disable, upsert, remove.
     server
         .ok(
-            "set_target_enabled",
+            N::SetTargetEnabled,
             json!({"id": "second", "enabled": false}),
         )
         .await;
     // The engine shows the targets it probes; the settings keep the disabled one.
-    let state = server.json("/api/get_state").await;
+    let state = server.json(&format!("/api/{}", N::GetState)).await;
     assert_eq!(state["snapshot"]["targets"], json!([]));
-    let settings = server.json("/api/get_settings").await;
+    let settings = server.json(&format!("/api/{}", N::GetSettings)).await;
     assert_eq!(settings["config"]["targets"][0]["enabled"], false);
     let mut t = config["targets"][0].clone();
     t["id"] = json!("third");
-    server.ok("upsert_target", json!({"target": t})).await;
-    server.ok("remove_target", json!({"id": "second"})).await;
-    let settings = server.json("/api/get_settings").await;
+    server.ok(N::UpsertTarget, json!({"target": t})).await;
+    server.ok(N::RemoveTarget, json!({"id": "second"})).await;
+    let settings = server.json(&format!("/api/{}", N::GetSettings)).await;
     assert_eq!(settings["config"]["targets"][0]["id"], "third");
     assert_eq!(settings["config"]["targets"].as_array().unwrap().len(), 1);
     server.stop().await;
@@ -403,7 +414,7 @@ async fn a_bad_import_names_line_and_key_and_changes_nothing() {
     let before = std::fs::read_to_string(&server.config).unwrap();
     let text = quick_config(&openai_target("x", &fake.base_url(), "K"))
         .replace("interval = \"500ms\"", "interval = \"soon\"");
-    let r = server.call("import_toml", json!({"textToml": text})).await;
+    let r = server.call(N::ImportToml, json!({"textToml": text})).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: Value = r.json().await.unwrap();
     let error = error_of(&body);
@@ -412,10 +423,10 @@ async fn a_bad_import_names_line_and_key_and_changes_nothing() {
     assert_eq!(std::fs::read_to_string(&server.config).unwrap(), before);
 
     // An invalid edit through save_settings is refused the same way.
-    let mut config = server.json("/api/get_settings").await["config"].clone();
+    let mut config = server.json(&format!("/api/{}", N::GetSettings)).await["config"].clone();
     config["targets"][0]["base_url"] = json!("ftp://nowhere");
     let r = server
-        .call("save_settings", json!({"config": config}))
+        .call(N::SaveSettings, json!({"config": config}))
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: Value = r.json().await.unwrap();
@@ -430,7 +441,7 @@ async fn test_target_probes_once_with_the_typed_key_and_never_returns_it() {
     let target = json!({"id": "new", "kind": "openai", "base_url": fake.base_url(),
                         "api_key_env": "SERVER_TEST_KEY_UNSET"});
     let good = server
-        .ok("test_target", json!({"target": target, "apiKey": KEY}))
+        .ok(N::TestTarget, json!({"target": target, "apiKey": KEY}))
         .await;
     assert_eq!(good["status"], "healthy", "{good}");
     assert_eq!(good["outcome"]["class"], "ok");
@@ -439,7 +450,7 @@ async fn test_target_probes_once_with_the_typed_key_and_never_returns_it() {
     fake.set_fault(Fault::BadKeyEcho);
     let r = server
         .call(
-            "test_target",
+            N::TestTarget,
             json!({"target": target, "apiKey": WRONG_KEY}),
         )
         .await;
@@ -453,17 +464,17 @@ async fn test_target_probes_once_with_the_typed_key_and_never_returns_it() {
 
     // Without a typed key the target's variable is used: unset here.
     let none = server
-        .ok("test_target", json!({"target": target, "apiKey": null}))
+        .ok(N::TestTarget, json!({"target": target, "apiKey": null}))
         .await;
     assert_eq!(none["outcome"]["class"], "auth");
     // Nothing was saved.
-    let settings = server.json("/api/get_settings").await;
+    let settings = server.json(&format!("/api/{}", N::GetSettings)).await;
     assert_eq!(settings["config"]["targets"].as_array().unwrap().len(), 1);
 
     // Bad arguments are refused without quoting the key, wherever it was put.
     let r = server
         .call(
-            "test_target",
+            N::TestTarget,
             json!({"target": {"id": KEY, "kind": 5}, "apiKey": WRONG_KEY}),
         )
         .await;
@@ -471,7 +482,7 @@ async fn test_target_probes_once_with_the_typed_key_and_never_returns_it() {
     let text = r.text().await.unwrap();
     assert!(!text.contains(WRONG_KEY) && !text.contains(KEY), "{text}");
     let r = server
-        .call("test_target", json!({"target": {"id": "x", "kind": "openai", "base_url": "ftp://x"}, "apiKey": WRONG_KEY}))
+        .call(N::TestTarget, json!({"target": {"id": "x", "kind": "openai", "base_url": "ftp://x"}, "apiKey": WRONG_KEY}))
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let text = r.text().await.unwrap();
@@ -506,7 +517,7 @@ async fn history_timeline_and_incidents_have_their_shapes() {
     // Written by the history writer, which flushes every 250 ms.
     let h = server
         .wait_json(
-            "/api/history?target=openai&range=1h&buckets=12",
+            &format!("/api/{}?target=openai&range=1h&buckets=12", N::History),
             Duration::from_secs(5),
             |h| {
                 h["failures"].as_u64() >= Some(1)
@@ -552,23 +563,25 @@ async fn history_timeline_and_incidents_have_their_shapes() {
     // The page posts the same thing.
     let posted = server
         .ok(
-            "history",
+            N::History,
             json!({"target": "openai", "range": "1h", "buckets": 12}),
         )
         .await;
     assert_eq!(posted["checks"], h["checks"]);
 
-    let tl = server.json("/api/timeline?range=6h&buckets=5").await;
+    let tl = server
+        .json(&format!("/api/{}?range=6h&buckets=5", N::Timeline))
+        .await;
     assert_eq!(tl["targets"].as_array().unwrap().len(), 1);
     assert_eq!(tl["targets"][0]["latency"].as_array().unwrap().len(), 5);
     assert!(tl["from"].is_string() && tl["to"].is_string());
     let from = tl["targets"][0]["from"].as_str().unwrap();
     let explicit = server
-        .json(&format!("/api/timeline?from={from}&buckets=2"))
+        .json(&format!("/api/{}?from={from}&buckets=2", N::Timeline))
         .await;
     assert_eq!(explicit["from"].as_str(), Some(from));
 
-    let incidents = server.json("/api/incidents").await;
+    let incidents = server.json(&format!("/api/{}", N::Incidents)).await;
     let list = incidents.as_array().unwrap();
     assert!(!list.is_empty());
     for key in [
@@ -582,17 +595,23 @@ async fn history_timeline_and_incidents_have_their_shapes() {
     ] {
         assert!(list[0].get(key).is_some(), "{key} in {}", list[0]);
     }
-    let limited = server.json("/api/incidents?target=openai&limit=0").await;
+    let limited = server
+        .json(&format!("/api/{}?target=openai&limit=0", N::Incidents))
+        .await;
     assert_eq!(limited, json!([]));
 
     // Bad windows and unknown targets are the caller's to fix.
-    let r = server.get("/api/timeline?range=2w").await;
+    let r = server.get(&format!("/api/{}?range=2w", N::Timeline)).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: Value = r.json().await.unwrap();
     assert!(error_of(&body).contains("7d"), "{body}");
-    let r = server.get("/api/history?target=ghost").await;
+    let r = server
+        .get(&format!("/api/{}?target=ghost", N::History))
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = server.get("/api/history?target=openai&buckets=many").await;
+    let r = server
+        .get(&format!("/api/{}?target=openai&buckets=many", N::History))
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     server.stop().await;
 }
@@ -615,8 +634,8 @@ async fn a_first_run_offers_what_it_found_and_the_answer_is_written() {
 
     let fake = openai_fake().await;
     let pick = json!({"id": "mine", "kind": "openai", "base_url": fake.base_url()});
-    server.ok("answer_offers", json!({"targets": [pick]})).await;
-    let state = server.json("/api/get_state").await;
+    server.ok(N::AnswerOffers, json!({"targets": [pick]})).await;
+    let state = server.json(&format!("/api/{}", N::GetState)).await;
     assert_eq!(state["offers"], Value::Null);
     assert_eq!(state["snapshot"]["targets"][0]["id"], "mine");
     let on_disk = std::fs::read_to_string(&server.config).unwrap();

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use controller::CommandName as N;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A raw request, so paths reach the server exactly as written (clients normalize `..`).
@@ -75,6 +76,9 @@ async fn a_ui_dir_without_index_is_passed_over_and_the_api_still_works() {
     let r = server.get("/").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
-    assert_eq!(server.get("/api/get_state").await.status(), 200);
+    assert_eq!(
+        server.get(&format!("/api/{}", N::GetState)).await.status(),
+        200
+    );
     server.stop().await;
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use controller::CommandName as N;
 use fake_llm::{FakeServer, Fault, Flavor};
 use std::time::{Duration, Instant};
 
@@ -72,7 +73,7 @@ async fn a_configuration_change_sends_a_whole_state() {
     let fake = FakeServer::start(Flavor::Ollama).await.unwrap();
     let target = serde_json::json!({"id": "local", "kind": "ollama", "base_url": fake.url()});
     server
-        .ok("upsert_target", serde_json::json!({"target": target}))
+        .ok(N::UpsertTarget, serde_json::json!({"target": target}))
         .await;
     let state = events
         .until(Duration::from_secs(2), |e| e.event == "state")

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use controller::CommandName as N;
 use fake_llm::{FakeServer, Flavor};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -31,7 +32,7 @@ async fn two_targets() -> (FakeServer, FakeServer, TestServer) {
     // history: wait until the history has both targets' checks and status.
     server
         .wait_json(
-            "/api/timeline?range=1h&buckets=1",
+            &format!("/api/{}?range=1h&buckets=1", N::Timeline),
             Duration::from_secs(10),
             |tl| {
                 tl["targets"].as_array().is_some_and(|t| {

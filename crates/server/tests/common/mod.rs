@@ -2,6 +2,7 @@
 //! fake LLM servers; a client that speaks to it the way the page does.
 #![allow(dead_code)] // each test binary uses its own subset
 
+use controller::CommandName as N;
 use futures_util::StreamExt;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Response, StatusCode};
@@ -92,7 +93,7 @@ impl TestServer {
     }
 
     /// `POST /api/<name>` with the token, as the page sends it.
-    pub async fn call(&self, name: &str, args: Value) -> Response {
+    pub async fn call(&self, name: N, args: Value) -> Response {
         self.client
             .post(self.url(&format!("/api/{name}")))
             .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
@@ -104,7 +105,7 @@ impl TestServer {
     }
 
     /// A command that must succeed; its JSON result.
-    pub async fn ok(&self, name: &str, args: Value) -> Value {
+    pub async fn ok(&self, name: N, args: Value) -> Value {
         let r = self.call(name, args).await;
         let status = r.status();
         let body: Value = r.json().await.unwrap();
@@ -127,7 +128,8 @@ impl TestServer {
 
     /// Waits until `pred` holds for `get_state`, or fails after `within`.
     pub async fn wait_state(&self, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        self.wait_json("/api/get_state", within, pred).await
+        self.wait_json(&format!("/api/{}", N::GetState), within, pred)
+            .await
     }
 
     /// Waits until `pred` holds for what `GET path` answers, or fails after `within`.
