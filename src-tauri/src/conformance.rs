@@ -86,7 +86,6 @@ fn core() -> Core {
             },
             Shell::headless(file),
         )
-        .await
         .handle
     });
     Core { dir, handle }

@@ -169,7 +169,7 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
         first_run,
     };
     // The controller's tasks must be spawned from inside the async runtime.
-    let started = tauri::async_runtime::block_on(controller::start(options, shell));
+    let started = tauri::async_runtime::block_on(async { controller::start(options, shell) });
     app.manage(started.handle.clone());
     warnings.extend(started.warnings);
     for warning in warnings {

@@ -81,8 +81,10 @@ pub struct Started {
     pub warnings: Vec<String>,
 }
 
-/// Starts probing the configured targets (inside a Tokio runtime) and the task that owns it all.
-pub async fn start(options: Options, shell: Shell) -> Started {
+/// Starts the task that owns it all, which starts probing the configured targets first thing.
+/// Call it inside a Tokio runtime; it returns at once (a keyring that is slow to answer delays
+/// the first probes, never the shell).
+pub fn start(options: Options, shell: Shell) -> Started {
     let mut warnings = Vec::new();
     let config = match options.settings.config.validate("settings") {
         Ok(config) => config,
@@ -102,7 +104,7 @@ pub async fn start(options: Options, shell: Shell) -> Started {
             config.targets.iter().map(TargetMeta::from).collect(),
         )
     });
-    let mut owner = Owner {
+    let owner = Owner {
         recorder: Some(Recorder::new(options.store.clone())),
         store: options.store.clone(),
         shell,
@@ -116,10 +118,6 @@ pub async fn start(options: Options, shell: Shell) -> Started {
         config_source: options.config_source,
         updates: updates.clone(),
     };
-    if let Err(err) = owner.run_engine().await {
-        warnings.push(format!("monitoring did not start: {err}"));
-    }
-    owner.show_status();
     if options.first_run {
         tokio::spawn(detect_offers(requests.clone()));
     }
@@ -248,6 +246,10 @@ async fn next_event(events: &mut Option<broadcast::Receiver<Event>>) -> Option<E
 
 impl Owner {
     async fn serve(mut self, mut inbox: mpsc::Receiver<Request>) {
+        if let Err(err) = self.run_engine().await {
+            tracing::error!("monitoring did not start: {err}");
+        }
+        self.show_status();
         let mut tick = tokio::time::interval(TRAY_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -264,12 +266,7 @@ impl Owner {
             };
             tokio::select! {
                 request = inbox.recv() => match request {
-                    Some(Request::Command(command, reply)) => {
-                        let answer = self.handle(command, reply).await;
-                        if let Some((answer, reply)) = answer {
-                            let _ = reply.send(answer);
-                        }
-                    }
+                    Some(Request::Command(command, reply)) => self.handle(command, reply).await,
                     Some(Request::Targets(reply)) => {
                         let _ = reply.send(self.target_infos());
                     }
@@ -294,24 +291,105 @@ impl Owner {
         }
     }
 
-    /// Runs one command. Quick ones answer here (`Some`); slow reads take `reply` with them to
-    /// a task of their own and answer from there (`None`).
-    async fn handle(
-        &mut self,
-        command: Command,
-        reply: oneshot::Sender<Reply>,
-    ) -> Option<(Reply, oneshot::Sender<Reply>)> {
+    /// Runs one command. What changes something runs here, whole, before the next request;
+    /// slow reads go to a task of their own with the reply.
+    async fn handle(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
         let name = command.name();
         if let Some(needs) = name.needs().filter(|&c| !self.shell.has(c)) {
-            return Some((
-                Err(CoreError::Unavailable {
-                    command: name,
-                    needs,
-                }),
-                reply,
-            ));
+            let _ = reply.send(Err(CoreError::Unavailable {
+                command: name,
+                needs,
+            }));
+            return;
         }
-        let answer = match command {
+        match self.slow_read(command) {
+            Route::Task(task) => {
+                tokio::spawn(async move {
+                    let _ = reply.send(task.await);
+                });
+            }
+            Route::Owner(command) => {
+                let answer = self.run_here(command).await;
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    /// The commands that wait on the history, a probe or the keyring, as a task that needs
+    /// nothing of the owner; any other command comes back.
+    fn slow_read(&self, command: Command) -> Route {
+        let task: SlowRead = match command {
+            Command::TestTarget(args) => {
+                let keys = self.key_source();
+                Box::pin(async move {
+                    let typed = args.api_key.clone();
+                    monitor::round::test_connection(args.target, keys, args.api_key)
+                        .await
+                        .map_err(|e| redacted_config_error(e, typed.as_deref()))
+                        .and_then(|result| json(&result))
+                })
+            }
+            Command::History(args) => {
+                let store = self.store.clone();
+                let window = args.window().resolve(Utc::now());
+                let info = self
+                    .target_infos()
+                    .into_iter()
+                    .find(|t| t.id == args.target);
+                Box::pin(async move {
+                    let window = window?;
+                    let info = info.ok_or(CoreError::NoSuchTarget(args.target))?;
+                    let view = store.history_view(&info, &window).await?;
+                    json_sized(&view, view_size(window.buckets))
+                })
+            }
+            Command::Timeline(args) => {
+                let store = self.store.clone();
+                let window = args.resolve(Utc::now());
+                let targets = self.target_infos();
+                Box::pin(async move {
+                    let window = window?;
+                    let view = store.timeline(&targets, &window).await?;
+                    json_sized(&view, targets.len() * view_size(window.buckets) + 64)
+                })
+            }
+            Command::Incidents(args) => {
+                let store = self.store.clone();
+                Box::pin(async move {
+                    let list = store.recent_incidents(&args, Utc::now()).await?;
+                    json(&Incidents(list))
+                })
+            }
+            Command::SetApiKey(args) => {
+                let keys = self.shell.keys.clone();
+                let engine = self.engine.borrow().clone();
+                Box::pin(async move {
+                    let keys = keys.ok_or_else(|| unavailable(CommandName::SetApiKey))?;
+                    let target = args.target.clone();
+                    blocking(move || keys.set(&args.target, &args.key)).await?;
+                    // The new key is in memory already: see whether it works.
+                    if let Some(engine) = engine {
+                        engine.check_now(Some(&target));
+                    }
+                    done(())
+                })
+            }
+            Command::DeleteApiKey(args) => {
+                let keys = self.shell.keys.clone();
+                Box::pin(async move {
+                    let keys = keys.ok_or_else(|| unavailable(CommandName::DeleteApiKey))?;
+                    blocking(move || keys.delete(&args.target)).await?;
+                    done(())
+                })
+            }
+            other => return Route::Owner(other),
+        };
+        Route::Task(task)
+    }
+
+    /// Everything else: quick, and run whole before the next request.
+    async fn run_here(&mut self, command: Command) -> Reply {
+        match command {
             Command::GetState(_) => json(&self.state()),
             Command::GetSettings(_) => json(&self.settings_view()),
             Command::ExportToml(_) => self.config_toml().and_then(|t| json(&t)),
@@ -357,33 +435,27 @@ impl Owner {
                 .await
                 .and_then(done),
             Command::ImportToml(args) => {
-                match ConfigFile::parse_checked(&args.text_toml, "imported config") {
-                    Ok((file, _)) => self
-                        .edit(|s| {
-                            s.config = file;
-                            s.onboarded = true;
-                            Ok(())
-                        })
-                        .await
-                        .and_then(done),
-                    Err(err) => Err(err.into()),
-                }
+                let (file, _) = ConfigFile::parse_checked(&args.text_toml, "imported config")?;
+                self.edit(|s| {
+                    s.config = file;
+                    s.onboarded = true;
+                    Ok(())
+                })
+                .await
+                .and_then(done)
             }
             Command::AnswerOffers(args) => {
-                let answered = self
-                    .edit(|s| {
-                        for target in args.targets {
-                            s.config.upsert_target(target);
-                        }
-                        s.onboarded = true;
-                        Ok(())
-                    })
-                    .await;
-                if answered.is_ok() {
-                    self.offers = None;
-                    self.broadcast_state();
-                }
-                answered.and_then(done)
+                self.edit(|s| {
+                    for target in args.targets {
+                        s.config.upsert_target(target);
+                    }
+                    s.onboarded = true;
+                    Ok(())
+                })
+                .await?;
+                self.offers = None;
+                self.broadcast_state();
+                done(())
             }
             Command::SetMuted(args) => self
                 .edit(|s| {
@@ -406,103 +478,17 @@ impl Owner {
                 }
                 done(())
             }
-            Command::TestTarget(args) => {
-                let keys = self.key_source();
-                tokio::spawn(async move {
-                    let typed = args.api_key.clone();
-                    let answer = monitor::round::test_connection(args.target, keys, args.api_key)
-                        .await
-                        .map_err(|e| redacted_config_error(e, typed.as_deref()))
-                        .and_then(|result| json(&result));
-                    let _ = reply.send(answer);
-                });
-                return None;
-            }
-            Command::History(args) => {
-                let window = match args.window().resolve(Utc::now()) {
-                    Ok(window) => window,
-                    Err(err) => return Some((Err(err.into()), reply)),
-                };
-                let Some(info) = self
-                    .target_infos()
-                    .into_iter()
-                    .find(|t| t.id == args.target)
-                else {
-                    return Some((Err(CoreError::NoSuchTarget(args.target)), reply));
-                };
-                let store = self.store.clone();
-                tokio::spawn(async move {
-                    let answer = match store.history_view(&info, &window).await {
-                        Ok(view) => json_sized(&view, view_size(window.buckets)),
-                        Err(err) => Err(err.into()),
-                    };
-                    let _ = reply.send(answer);
-                });
-                return None;
-            }
-            Command::Timeline(args) => {
-                let window = match args.resolve(Utc::now()) {
-                    Ok(window) => window,
-                    Err(err) => return Some((Err(err.into()), reply)),
-                };
-                let targets = self.target_infos();
-                let store = self.store.clone();
-                tokio::spawn(async move {
-                    let answer = match store.timeline(&targets, &window).await {
-                        Ok(view) => {
-                            json_sized(&view, targets.len() * view_size(window.buckets) + 64)
-                        }
-                        Err(err) => Err(err.into()),
-                    };
-                    let _ = reply.send(answer);
-                });
-                return None;
-            }
-            Command::Incidents(args) => {
-                let store = self.store.clone();
-                tokio::spawn(async move {
-                    let answer = match store.recent_incidents(&args, Utc::now()).await {
-                        Ok(list) => json(&Incidents(list)),
-                        Err(err) => Err(err.into()),
-                    };
-                    let _ = reply.send(answer);
-                });
-                return None;
-            }
-            Command::SetApiKey(args) => {
-                let (Some(keys), engine) = (self.shell.keys.clone(), self.engine.borrow().clone())
-                else {
-                    return Some((Err(unavailable(name)), reply));
-                };
-                tokio::spawn(async move {
-                    let target = args.target.clone();
-                    let stored =
-                        tokio::task::spawn_blocking(move || keys.set(&args.target, &args.key))
-                            .await
-                            .unwrap_or_else(|e| Err(CoreError::Keyring(e.to_string())));
-                    if stored.is_ok() {
-                        if let Some(engine) = engine {
-                            engine.check_now(Some(&target));
-                        }
-                    }
-                    let _ = reply.send(stored.and_then(done));
-                });
-                return None;
-            }
-            Command::DeleteApiKey(args) => {
-                let Some(keys) = self.shell.keys.clone() else {
-                    return Some((Err(unavailable(name)), reply));
-                };
-                tokio::spawn(async move {
-                    let deleted = tokio::task::spawn_blocking(move || keys.delete(&args.target))
-                        .await
-                        .unwrap_or_else(|e| Err(CoreError::Keyring(e.to_string())));
-                    let _ = reply.send(deleted.and_then(done));
-                });
-                return None;
-            }
-        };
-        Some((answer, reply))
+            // `handle` hands these to a task of their own; here they would simply wait.
+            slow @ (Command::TestTarget(_)
+            | Command::History(_)
+            | Command::Timeline(_)
+            | Command::Incidents(_)
+            | Command::SetApiKey(_)
+            | Command::DeleteApiKey(_)) => match self.slow_read(slow) {
+                Route::Task(task) => task.await,
+                Route::Owner(other) => Err(CoreError::UnknownCommand(other.name().to_string())),
+            },
+        }
     }
 
     fn state(&self) -> StateView {
@@ -722,6 +708,25 @@ impl Owner {
         self.engine.send_replace(None);
         self.store.close().await;
     }
+}
+
+/// Where a command runs: in the owner, or in a task of its own.
+#[allow(clippy::large_enum_variant)] // moved once, right away
+enum Route {
+    Task(SlowRead),
+    Owner(Command),
+}
+
+/// A command's reply, computed away from the owner.
+type SlowRead = std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send>>;
+
+/// Runs a blocking call (the keyring's D-Bus) off the async runtime.
+async fn blocking(
+    f: impl FnOnce() -> Result<(), CoreError> + Send + 'static,
+) -> Result<(), CoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(CoreError::Keyring(e.to_string())))
 }
 
 fn unavailable(command: CommandName) -> CoreError {

@@ -42,7 +42,6 @@ async fn concurrent_edits_all_land() {
         },
         Shell::headless(TomlFile::new(&config_path)),
     )
-    .await
     .handle;
 
     // Every target turned on, and two new ones added, all at the same moment.

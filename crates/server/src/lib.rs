@@ -202,8 +202,7 @@ async fn start_core(options: &ServerOptions) -> Result<Handle, ServerError> {
             first_run,
         },
         Shell::headless(file),
-    )
-    .await;
+    );
     for warning in &started.warnings {
         tracing::warn!("{warning}");
     }
