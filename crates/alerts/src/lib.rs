@@ -20,6 +20,8 @@ mod offline;
 mod policy;
 mod prefs;
 mod record;
+#[cfg(any(test, feature = "script"))]
+pub mod script;
 mod silence;
 mod sleep;
 mod targets;

@@ -1,83 +1,10 @@
 //! The policy as a whole, driven like the app drives it, on a fixed clock.
 
+use crate::script::*;
 use crate::*;
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
-use monitor::{Class, Event, Status, Transition};
+use monitor::{Class, Event, Status};
 use Class::*;
 use Status::*;
-
-const T0: &str = "2024-03-05T14:00:00Z";
-
-fn at(s: i64) -> DateTime<Utc> {
-    T0.parse::<DateTime<Utc>>().unwrap() + Duration::seconds(s)
-}
-
-fn secs(t: DateTime<Utc>) -> i64 {
-    (t - at(0)).num_seconds()
-}
-
-fn utc() -> FixedOffset {
-    FixedOffset::east_opt(0).unwrap()
-}
-
-/// A transition of the target named `name` (its id is the name in lower case), observed at the
-/// moment it happened.
-fn tr(name: &str, from: Status, to: Status, class: Class, s: i64) -> (i64, Event) {
-    let t = Transition {
-        target: id(name),
-        at: at(s),
-        from,
-        to,
-        class,
-        reason: String::new(),
-    };
-    (s, Event::Transition(t))
-}
-
-fn id(name: &str) -> String {
-    name.to_lowercase().replace(' ', "-")
-}
-
-fn local(names: &[&str]) -> Vec<TargetMeta> {
-    names.iter().map(|n| meta(n, false)).collect()
-}
-
-fn meta(name: &str, cloud: bool) -> TargetMeta {
-    TargetMeta {
-        id: id(name),
-        name: name.into(),
-        cloud,
-    }
-}
-
-fn policy(targets: Vec<TargetMeta>) -> Policy {
-    Policy::new(NotifyPrefs::default(), targets)
-}
-
-/// Runs events like the app does: each at its time, with a flush whenever `next_flush_at` has
-/// come, and flushes on until `end`. Returns each alert with the second it was let out.
-fn play(p: &mut Policy, events: &[(i64, Event)], end: i64, tz: FixedOffset) -> Vec<(i64, Alert)> {
-    let mut out = Vec::new();
-    let mut clock = at(-3600);
-    let mut flush_until = |p: &mut Policy, until: DateTime<Utc>, out: &mut Vec<_>| {
-        for _ in 0..1000 {
-            match p.next_flush_at() {
-                Some(due) if due <= until => {
-                    clock = clock.max(due);
-                    out.extend(p.flush(clock, tz).into_iter().map(|a| (secs(clock), a)));
-                }
-                _ => return,
-            }
-        }
-        panic!("next_flush_at does not move on");
-    };
-    for (s, event) in events {
-        flush_until(p, at(*s), &mut out);
-        p.observe(event, at(*s));
-    }
-    flush_until(p, at(end), &mut out);
-    out
-}
 
 fn kinds(alerts: &[(i64, Alert)]) -> Vec<(i64, AlertKind)> {
     alerts.iter().map(|(s, a)| (*s, a.kind)).collect()
@@ -324,35 +251,7 @@ fn a_flap_within_the_window_says_nothing() {
     assert_eq!(play(&mut p, &events, 600, utc()), []);
 }
 
-fn cloud_four_and_ollama() -> Vec<TargetMeta> {
-    let mut targets: Vec<_> = ["OpenAI", "Anthropic", "Groq", "Gemini"]
-        .iter()
-        .map(|n| meta(n, true))
-        .collect();
-    targets.push(meta("Ollama", false));
-    targets
-}
-
 const CLOUD_IDS: [&str; 4] = ["openai", "anthropic", "groq", "gemini"];
-
-/// The engine's first checks of the targets of `cloud_four_and_ollama`, all fine, long before.
-fn started() -> Vec<(i64, Event)> {
-    cloud_four_and_ollama()
-        .iter()
-        .map(|t| tr(&t.name, Unknown, Healthy, Ok, -600))
-        .collect()
-}
-
-fn all_cloud_down() -> Vec<(i64, Event)> {
-    let mut events = started();
-    events.extend([
-        tr("OpenAI", Healthy, Unhealthy, Connect, 0),
-        tr("Anthropic", Healthy, Unhealthy, Timeout, 5),
-        tr("Groq", Healthy, Unhealthy, Connect, 9),
-        tr("Gemini", Healthy, Unhealthy, Tls, 12),
-    ]);
-    events
-}
 
 #[test]
 fn every_cloud_target_unreachable_is_one_offline_alert() {
@@ -526,22 +425,6 @@ fn muted_targets_are_never_mentioned_but_count_for_offline() {
     let mut p = Policy::new(prefs, cloud_four_and_ollama());
     let out = play(&mut p, &all_cloud_down(), 900, utc());
     assert_eq!(kinds(&out), [(15, AlertKind::Offline)]);
-}
-
-fn night() -> NotifyPrefs {
-    NotifyPrefs {
-        quiet_hours: Some(QuietHours {
-            start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
-            end: NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
-        }),
-        ..NotifyPrefs::default()
-    }
-}
-
-const H: i64 = 3600;
-
-fn cet() -> FixedOffset {
-    FixedOffset::east_opt(3600).unwrap()
 }
 
 #[test]

@@ -2,84 +2,18 @@
 //! fixed clock, and each alert rendered when it comes out.
 
 use super::*;
-use alerts::{NotifyPrefs, OfflineStretch, Policy, QuietHours, TargetMeta};
-use chrono::{Duration, NaiveTime};
-use monitor::{Class, Event, Transition};
+use alerts::script::{self, *};
+use alerts::{NotifyPrefs, OfflineStretch, Policy};
+use monitor::{Class, Event};
 use Class::*;
 use Status::*;
 
-const T0: &str = "2024-03-05T14:00:00Z";
-
-fn at(s: i64) -> DateTime<Utc> {
-    T0.parse::<DateTime<Utc>>().unwrap() + Duration::seconds(s)
-}
-
-fn secs(t: DateTime<Utc>) -> i64 {
-    (t - at(0)).num_seconds()
-}
-
-fn utc() -> FixedOffset {
-    FixedOffset::east_opt(0).unwrap()
-}
-
-/// A transition of the target named `name` (its id is the name in lower case), observed at the
-/// moment it happened.
-fn tr(name: &str, from: Status, to: Status, class: Class, s: i64) -> (i64, Event) {
-    let t = Transition {
-        target: id(name),
-        at: at(s),
-        from,
-        to,
-        class,
-        reason: String::new(),
-    };
-    (s, Event::Transition(t))
-}
-
-fn id(name: &str) -> String {
-    name.to_lowercase().replace(' ', "-")
-}
-
-fn local(names: &[&str]) -> Vec<TargetMeta> {
-    names.iter().map(|n| meta(n, false)).collect()
-}
-
-fn meta(name: &str, cloud: bool) -> TargetMeta {
-    TargetMeta {
-        id: id(name),
-        name: name.into(),
-        cloud,
-    }
-}
-
-fn policy(targets: Vec<TargetMeta>) -> Policy {
-    Policy::new(NotifyPrefs::default(), targets)
-}
-
-/// Runs events like the app does: each at its time, with a flush whenever `next_flush_at` has
-/// come, and flushes on until `end`. Returns each notice with the second it was shown.
+/// The policy's scripted run, each alert worded at the moment it was let out, as the app shows it.
 fn play(p: &mut Policy, events: &[(i64, Event)], end: i64, tz: FixedOffset) -> Vec<(i64, Notice)> {
-    let mut out = Vec::new();
-    let mut clock = at(-3600);
-    let mut flush_until = |p: &mut Policy, until: DateTime<Utc>, out: &mut Vec<_>| {
-        for _ in 0..1000 {
-            match p.next_flush_at() {
-                Some(due) if due <= until => {
-                    clock = clock.max(due);
-                    let alerts = p.flush(clock, tz);
-                    out.extend(alerts.iter().map(|a| (secs(clock), render(a, clock, tz))));
-                }
-                _ => return,
-            }
-        }
-        panic!("next_flush_at does not move on");
-    };
-    for (s, event) in events {
-        flush_until(p, at(*s), &mut out);
-        p.observe(event, at(*s));
-    }
-    flush_until(p, at(end), &mut out);
-    out
+    script::play(p, events, end, tz)
+        .into_iter()
+        .map(|(s, alert)| (s, render(&alert, at(s), tz)))
+        .collect()
 }
 
 fn summaries(notices: &[(i64, Notice)]) -> Vec<(i64, &str)> {
@@ -243,34 +177,6 @@ fn two_down_together_are_one_line_each() {
     assert_eq!(out[0].1.targets, ["ollama", "openai"]);
 }
 
-fn cloud_four_and_ollama() -> Vec<TargetMeta> {
-    let mut targets: Vec<_> = ["OpenAI", "Anthropic", "Groq", "Gemini"]
-        .iter()
-        .map(|n| meta(n, true))
-        .collect();
-    targets.push(meta("Ollama", false));
-    targets
-}
-
-/// The engine's first checks of the targets of `cloud_four_and_ollama`, all fine, long before.
-fn started() -> Vec<(i64, Event)> {
-    cloud_four_and_ollama()
-        .iter()
-        .map(|t| tr(&t.name, Unknown, Healthy, Ok, -600))
-        .collect()
-}
-
-fn all_cloud_down() -> Vec<(i64, Event)> {
-    let mut events = started();
-    events.extend([
-        tr("OpenAI", Healthy, Unhealthy, Connect, 0),
-        tr("Anthropic", Healthy, Unhealthy, Timeout, 5),
-        tr("Groq", Healthy, Unhealthy, Connect, 9),
-        tr("Gemini", Healthy, Unhealthy, Tls, 12),
-    ]);
-    events
-}
-
 #[test]
 fn offline_and_back_online() {
     let mut p = policy(cloud_four_and_ollama());
@@ -343,30 +249,21 @@ fn some_cloud_targets_unreachable_are_told_after_the_hold() {
 
 #[test]
 fn quiet_hours_end_with_one_summary_of_what_is_still_down() {
-    let prefs = NotifyPrefs {
-        quiet_hours: Some(QuietHours {
-            start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
-            end: NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
-        }),
-        ..NotifyPrefs::default()
-    };
-    let cet = FixedOffset::east_opt(3600).unwrap();
-    let h = 3600;
-    let mut p = Policy::new(prefs, local(&["Ollama", "OpenAI", "Groq"]));
+    let mut p = Policy::new(night(), local(&["Ollama", "OpenAI", "Groq"]));
     // 14:00 UTC is 15:00 local: quiet from +7 h to +16 h.
     let events = [
-        tr("Ollama", Healthy, Unhealthy, Connect, 7 * h + 1800),
-        tr("OpenAI", Healthy, Unhealthy, Quota, 8 * h),
-        tr("Groq", Healthy, Unhealthy, Timeout, 9 * h),
-        tr("Groq", Unhealthy, Healthy, Ok, 9 * h + 600),
-        tr("Ollama", Unhealthy, Healthy, Ok, 17 * h),
+        tr("Ollama", Healthy, Unhealthy, Connect, 7 * H + 1800),
+        tr("OpenAI", Healthy, Unhealthy, Quota, 8 * H),
+        tr("Groq", Healthy, Unhealthy, Timeout, 9 * H),
+        tr("Groq", Unhealthy, Healthy, Ok, 9 * H + 600),
+        tr("Ollama", Unhealthy, Healthy, Ok, 17 * H),
     ];
-    let out = play(&mut p, &events, 20 * h, cet);
+    let out = play(&mut p, &events, 20 * H, cet());
     assert_eq!(
         summaries(&out),
         [
-            (16 * h, "Still down: Ollama, OpenAI"),
-            (17 * h + 3, "Ollama recovered")
+            (16 * H, "Still down: Ollama, OpenAI"),
+            (17 * H + 3, "Ollama recovered")
         ]
     );
     assert_eq!(
