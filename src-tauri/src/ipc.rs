@@ -7,13 +7,19 @@ use tauri::{Manager, Runtime};
 
 /// Tauri's invoke handler: answers every command (an unknown name with the core's refusal).
 pub fn handle<R: Runtime>(invoke: Invoke<R>) -> bool {
-    let core = invoke
+    // The window can load before setup has handed the core over.
+    let Some(core) = invoke
         .message
         .webview_ref()
         .app_handle()
-        .state::<controller::Handle>()
-        .inner()
-        .clone();
+        .try_state::<controller::Handle>()
+        .map(|core| core.inner().clone())
+    else {
+        invoke
+            .resolver
+            .reject("the app is still starting: try again in a moment");
+        return true;
+    };
     let name = invoke.message.command().to_string();
     let args = match invoke.message.payload() {
         InvokeBody::Json(value) => serde_json::to_vec(value).unwrap_or_default(),

@@ -43,7 +43,9 @@ pub fn hide(app: &AppHandle) {
     }
     app.state::<Visibility>().0.store(false, Ordering::Relaxed);
     // The geometry is saved when the window goes away, not on every pixel of a drag.
-    app.state::<SettingsStore>().save_window();
+    if let Some(file) = app.try_state::<SettingsStore>() {
+        file.save_window();
+    }
 }
 
 /// Pushes JSON the core serialized to the window, if it is visible, as it is.
@@ -61,7 +63,10 @@ pub fn emit_json(app: &AppHandle, event: &str, json: &str) {
 
 /// The whole state, fresh, to a visible window.
 pub fn emit_state(app: &AppHandle) {
-    let core = app.state::<controller::Handle>().inner().clone();
+    let Some(core) = app.try_state::<controller::Handle>() else {
+        return;
+    };
+    let core = core.inner().clone();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let state = core
@@ -112,16 +117,16 @@ pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
             if !visible || minimized {
                 return;
             }
-            if let (Ok(position), Ok(size)) = (window.outer_position(), window.inner_size()) {
-                window
-                    .app_handle()
-                    .state::<SettingsStore>()
-                    .remember_window(WindowGeometry {
-                        x: position.x,
-                        y: position.y,
-                        width: size.width,
-                        height: size.height,
-                    });
+            let file = window.app_handle().try_state::<SettingsStore>();
+            if let (Some(file), Ok(position), Ok(size)) =
+                (file, window.outer_position(), window.inner_size())
+            {
+                file.remember_window(WindowGeometry {
+                    x: position.x,
+                    y: position.y,
+                    width: size.width,
+                    height: size.height,
+                });
             }
         }
         _ => {}
