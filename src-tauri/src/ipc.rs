@@ -20,14 +20,18 @@ pub fn handle<R: Runtime>(invoke: Invoke<R>) -> bool {
             .reject("the app is still starting: try again in a moment");
         return true;
     };
-    let name = invoke.message.command().to_string();
-    let args = match invoke.message.payload() {
-        InvokeBody::Json(value) => serde_json::to_vec(value).unwrap_or_default(),
-        InvokeBody::Raw(bytes) => bytes.clone(),
-    };
+    let command = controller::CommandName::parse(invoke.message.command()).and_then(|name| {
+        match invoke.message.payload() {
+            InvokeBody::Json(value) => name.from_value(value.clone()),
+            InvokeBody::Raw(bytes) => name.from_json(bytes),
+        }
+    });
     invoke.resolver.respond_async_serialized(async move {
-        core.call(&name, &args)
-            .await
+        let reply = match command {
+            Ok(command) => core.run(command).await,
+            Err(err) => Err(err),
+        };
+        reply
             .map(InvokeResponseBody::Json)
             .map_err(|err| InvokeError(serde_json::Value::String(err.to_string())))
     });

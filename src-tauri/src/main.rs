@@ -195,7 +195,11 @@ fn forward_to_window(app: &tauri::AppHandle, core: controller::Handle) {
         use tokio::sync::broadcast::error::RecvError;
         loop {
             match updates.recv().await {
-                Ok(Update::Monitor(json)) => window::emit_json(&app, "monitor-event", &json),
+                Ok(Update::Monitor(event)) => {
+                    if window::is_visible(&app) {
+                        window::emit_json(&app, "monitor-event", &event.json());
+                    }
+                }
                 Ok(Update::State(json)) => window::emit_json(&app, "monitor-state", &json),
                 // What was missed is in a fresh state.
                 Err(RecvError::Lagged(_)) => window::emit_state(&app),

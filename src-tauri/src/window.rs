@@ -48,9 +48,13 @@ pub fn hide(app: &AppHandle) {
     }
 }
 
+pub fn is_visible(app: &AppHandle) -> bool {
+    app.state::<Visibility>().get()
+}
+
 /// Pushes JSON the core serialized to the window, if it is visible, as it is.
 pub fn emit_json(app: &AppHandle, event: &str, json: &str) {
-    if !app.state::<Visibility>().get() {
+    if !is_visible(app) {
         return;
     }
     match RawValue::from_string(json.to_string()) {

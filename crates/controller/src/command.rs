@@ -347,36 +347,31 @@ pub(crate) fn named_schema<T: utoipa::ToSchema>() -> Option<String> {
 
 /// Where a command's arguments come from.
 enum Parser<'a> {
-    /// A JSON object (a POST body, an IPC payload); empty or `null` is no arguments.
+    /// A JSON object (a POST body, an IPC payload), with the key a caller typed, if any.
     Json {
-        body: &'a [u8],
+        value: serde_json::Value,
         secret: Option<String>,
     },
     /// A query string (`serve`'s GET for reads).
     Query(&'a str),
 }
 
+/// A parse error can quote the value it choked on: a typed key, or anything shaped like one, is
+/// masked first.
+fn bad_arguments(command: CommandName, message: String, secret: Option<&str>) -> CoreError {
+    CoreError::BadArguments {
+        command,
+        message: monitor::redact::Redactor::new(secret).redact(&message),
+    }
+}
+
 impl Parser<'_> {
     fn parse<T: DeserializeOwned>(self, name: CommandName) -> Result<T, CoreError> {
-        let bad = |message: String, secret: Option<&str>| CoreError::BadArguments {
-            command: name,
-            // A parse error can quote the value it choked on: a typed key, or anything shaped
-            // like one, is masked first.
-            message: monitor::redact::Redactor::new(secret).redact(&message),
-        };
         match self {
-            Parser::Json { body, secret } => {
-                let body: &[u8] =
-                    if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
-                        b"{}"
-                    } else {
-                        body
-                    };
-                serde_json::from_slice(body).map_err(|e| bad(e.to_string(), secret.as_deref()))
-            }
-            Parser::Query(query) => {
-                serde_urlencoded::from_str(query).map_err(|e| bad(e.to_string(), None))
-            }
+            Parser::Json { value, secret } => serde_json::from_value(value)
+                .map_err(|e| bad_arguments(name, e.to_string(), secret.as_deref())),
+            Parser::Query(query) => serde_urlencoded::from_str(query)
+                .map_err(|e| bad_arguments(name, e.to_string(), None)),
         }
     }
 }
@@ -397,18 +392,29 @@ impl CommandName {
             .map_err(|_| CoreError::UnknownCommand(name.to_string()))
     }
 
-    /// The command with arguments from a JSON object (an HTTP body or an IPC payload).
+    /// The command with arguments from a JSON text (an HTTP body); no body, or `null`, is no
+    /// arguments.
     pub fn from_json(self, body: &[u8]) -> Result<Command, CoreError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return self.from_value(serde_json::Value::Null);
+        }
+        let value =
+            serde_json::from_slice(body).map_err(|e| bad_arguments(self, e.to_string(), None))?;
+        self.from_value(value)
+    }
+
+    /// The command with arguments as a JSON value (an IPC payload); `null` is no arguments.
+    pub fn from_value(self, value: serde_json::Value) -> Result<Command, CoreError> {
+        let value = match value {
+            serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+            value => value,
+        };
         // The key a caller typed is read first, so that no error about the arguments can
         // quote it.
-        let secret = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| {
-                ["apiKey", "key"]
-                    .iter()
-                    .find_map(|k| v.get(k)?.as_str().map(str::to_string))
-            });
-        self.build(Parser::Json { body, secret })
+        let secret = ["apiKey", "key"]
+            .iter()
+            .find_map(|k| value.get(k)?.as_str().map(str::to_string));
+        self.build(Parser::Json { value, secret })
     }
 
     /// The command with arguments from a query string (`range=7d&buckets=50`).

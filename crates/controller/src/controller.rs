@@ -46,10 +46,42 @@ pub struct Options {
 /// What listeners (the app's window, `serve`'s live streams) receive, serialized once for all.
 #[derive(Debug, Clone)]
 pub enum Update {
-    /// One engine event as JSON (`{"type": "checked" | "transition" | …}`).
-    Monitor(Arc<str>),
+    /// One engine event (`{"type": "checked" | "transition" | …}` as JSON).
+    Monitor(Arc<LiveEvent>),
     /// A whole `StateView` as JSON: the configuration, the offers or the pause changed.
     State(Arc<str>),
+}
+
+/// An engine event on its way to listeners, serialized at most once and only when a listener
+/// wants the text: a hidden window takes none, every live stream shares one.
+#[derive(Debug)]
+pub struct LiveEvent {
+    event: Event,
+    json: std::sync::OnceLock<Arc<str>>,
+}
+
+impl LiveEvent {
+    pub fn new(event: Event) -> LiveEvent {
+        LiveEvent {
+            event,
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    pub fn json(&self) -> Arc<str> {
+        self.json
+            .get_or_init(|| match serde_json::to_string(&self.event) {
+                Ok(text) => text.into(),
+                Err(err) => serde_json::json!({ "error": err.to_string() })
+                    .to_string()
+                    .into(),
+            })
+            .clone()
+    }
 }
 
 /// A reply: the command's result as JSON text, ready for either transport.
@@ -134,12 +166,6 @@ pub fn start(options: Options, shell: Shell) -> Started {
 }
 
 impl Handle {
-    /// Runs the command `name` with its arguments as a JSON object (an IPC payload, a POST body).
-    pub async fn call(&self, name: &str, args: &[u8]) -> Reply {
-        let command = CommandName::parse(name)?.from_json(args)?;
-        self.run(command).await
-    }
-
     pub async fn run(&self, command: Command) -> Reply {
         let (tx, rx) = oneshot::channel();
         self.send(Request::Command(command, tx)).await?;
@@ -153,10 +179,7 @@ impl Handle {
 
     /// The engine's live view, without waiting for the owner (the tray and `/metrics` read it).
     pub fn snapshot(&self) -> Snapshot {
-        match self.engine.borrow().as_ref() {
-            Some(engine) => engine.snapshot(),
-            None => Snapshot::empty(),
-        }
+        snapshot_of(&self.engine.borrow())
     }
 
     /// The history, for readers that are not commands (`/metrics`).
@@ -226,6 +249,13 @@ struct Owner {
 
 pub fn local_offset() -> chrono::FixedOffset {
     Local::now().offset().fix()
+}
+
+/// The live view of the engine of the moment; empty between engines.
+fn snapshot_of(engine: &Option<Engine>) -> Snapshot {
+    engine
+        .as_ref()
+        .map_or_else(Snapshot::empty, Engine::snapshot)
 }
 
 /// Waits for the next event of the engine of the moment; forever when there is none.
@@ -531,10 +561,7 @@ impl Owner {
     }
 
     fn snapshot(&self) -> Snapshot {
-        match self.engine.borrow().as_ref() {
-            Some(engine) => engine.snapshot(),
-            None => Snapshot::empty(),
-        }
+        snapshot_of(&self.engine.borrow())
     }
 
     fn paused_until(&self) -> Option<DateTime<Utc>> {
@@ -624,12 +651,9 @@ impl Owner {
             self.show_status();
         }
         if self.updates.receiver_count() > 0 {
-            match serde_json::to_string(&event) {
-                Ok(text) => {
-                    let _ = self.updates.send(Update::Monitor(text.into()));
-                }
-                Err(err) => tracing::warn!("an event has no JSON form: {err}"),
-            }
+            let _ = self
+                .updates
+                .send(Update::Monitor(Arc::new(LiveEvent::new(event))));
         }
     }
 

@@ -19,7 +19,7 @@ pub mod typescript;
 pub mod views;
 
 pub use command::{Access, Capability, Command, CommandName};
-pub use controller::{local_offset, start, Handle, Options, Reply, Started, Update};
+pub use controller::{local_offset, start, Handle, LiveEvent, Options, Reply, Started, Update};
 pub use error::{CoreError, ErrorKind};
 pub use settings::Settings;
 pub use shell::{Desktop, KeyStore, Notifier, SettingsFile, Shell};

@@ -277,26 +277,37 @@ impl WallClock for JumpingClock {
     }
 }
 
-#[tokio::test]
-async fn waking_from_sleep_rechecks_without_alarms() {
-    let fake = openai_fake().await;
-    let clock = Arc::new(JumpingClock {
-        offset_ms: AtomicI64::new(0),
-    });
-    let mut cfg = config(&[("ai", "openai", &fake.base_url())], "");
+/// One OpenAI target probed once an hour, on a wall clock the test moves, noticing a jump of
+/// 5 s within 100 ms.
+fn sleepy_engine(
+    base_url: &str,
+    defaults: &str,
+    clock: &Arc<JumpingClock>,
+    wake_grace: Duration,
+) -> Engine {
+    let mut cfg = config(&[("ai", "openai", base_url)], defaults);
     cfg.targets[0].timing.interval = Duration::from_secs(3600);
     cfg.targets[0].timing.backoff_max = Duration::from_secs(3600);
-    let engine = Engine::start(
+    Engine::start(
         cfg,
         prober(),
         EngineOptions {
             clock: clock.clone(),
             sleep_check_every: Duration::from_millis(100),
             sleep_threshold: Duration::from_secs(5),
-            wake_grace: Duration::from_secs(3),
+            wake_grace,
             ..quick_options()
         },
-    );
+    )
+}
+
+#[tokio::test]
+async fn waking_from_sleep_rechecks_without_alarms() {
+    let fake = openai_fake().await;
+    let clock = Arc::new(JumpingClock {
+        offset_ms: AtomicI64::new(0),
+    });
+    let engine = sleepy_engine(&fake.base_url(), "", &clock, Duration::from_secs(3));
     let mut rx = engine.subscribe();
     wait_for(
         &mut rx,
@@ -404,23 +415,12 @@ async fn failures_in_a_row_skip_the_wake_grace() {
     });
     // A high threshold keeps the target degraded; the long interval leaves only the first check
     // and the re-checks after waking.
-    let mut cfg = config(
-        &[("ai", "openai", &fake.base_url())],
+    // Wall-clock time: the whole test takes far less.
+    let engine = sleepy_engine(
+        &fake.base_url(),
         "failure_threshold = 5",
-    );
-    cfg.targets[0].timing.interval = Duration::from_secs(3600);
-    cfg.targets[0].timing.backoff_max = Duration::from_secs(3600);
-    let engine = Engine::start(
-        cfg,
-        prober(),
-        EngineOptions {
-            clock: clock.clone(),
-            sleep_check_every: Duration::from_millis(100),
-            sleep_threshold: Duration::from_secs(5),
-            // Wall-clock time: the whole test takes far less.
-            wake_grace: Duration::from_secs(600),
-            ..quick_options()
-        },
+        &clock,
+        Duration::from_secs(600),
     );
     let mut rx = engine.subscribe();
     let checked = |e: &Event| match e {

@@ -76,7 +76,7 @@ where
             // A changed flag or a dropped sender: either way the server is going.
             _ = l.stopping.changed() => return None,
             message = l.live.recv() => match message {
-                Ok(Live::Monitor(json)) => Event::default().event("monitor").data(&*json),
+                Ok(Live::Monitor(event)) => Event::default().event("monitor").data(&*event.json()),
                 Ok(Live::State(json)) => state_event(&json),
                 Err(broadcast::error::RecvError::Lagged(_)) => state_event(&(l.state)().await),
                 Err(broadcast::error::RecvError::Closed) => return None,
@@ -89,6 +89,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use controller::LiveEvent;
     use futures_util::StreamExt;
 
     /// What the page receives, as text.
@@ -112,8 +113,13 @@ mod tests {
             text(s.next().await).await,
             "event: state\ndata: {\"whole\":1}\n\n"
         );
+        let slept = |i: i64| {
+            let at = chrono::DateTime::from_timestamp(i, 0).unwrap();
+            monitor::Event::Slept { from: at, to: at }
+        };
+        let data = |i: i64| serde_json::to_string(&slept(i)).unwrap();
         for i in 0..5 {
-            tx.send(Live::Monitor(Arc::from(format!("{{\"n\":{i}}}"))))
+            tx.send(Live::Monitor(Arc::new(LiveEvent::new(slept(i)))))
                 .unwrap();
         }
         // Three were lost: a whole state instead, then the two still queued.
@@ -123,11 +129,11 @@ mod tests {
         );
         assert_eq!(
             text(s.next().await).await,
-            "event: monitor\ndata: {\"n\":3}\n\n"
+            format!("event: monitor\ndata: {}\n\n", data(3))
         );
         assert_eq!(
             text(s.next().await).await,
-            "event: monitor\ndata: {\"n\":4}\n\n"
+            format!("event: monitor\ndata: {}\n\n", data(4))
         );
         tx.send(Live::State(Arc::from("{}"))).unwrap();
         assert_eq!(text(s.next().await).await, "event: state\ndata: {}\n\n");
