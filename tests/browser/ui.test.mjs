@@ -68,8 +68,15 @@ describe("a monitored outage", () => {
     await page.waitForSelector('tr[data-target="ollama"][data-status="unhealthy"]', { timeout: 20_000 });
     await page.waitForSelector('#badges [data-target="ollama"][data-status="unhealthy"]');
     const redAt = await page.evaluate(() => window.__redAt);
-    const history = await (await fetch(`${serve.base}/api/history?target=ollama&range=1h`)).json();
-    const down = history.segments.findLast((s) => s.status === "unhealthy");
+    // The history writer batches (every 250 ms), so the stored transition can trail the event
+    // the page already showed: read until it is there, for a bounded while.
+    let history;
+    let down;
+    for (let tries = 0; tries < 30 && !down; tries++) {
+      if (tries) await new Promise((r) => setTimeout(r, 100));
+      history = await (await fetch(`${serve.base}/api/history?target=ollama&range=1h`)).json();
+      down = history.segments.findLast((s) => s.status === "unhealthy");
+    }
     assert.ok(down, JSON.stringify(history.segments));
     const lag = redAt - Date.parse(down.from);
     assert.ok(lag >= 0 && lag < 1000, `the row turned red ${lag} ms after the transition`);
