@@ -90,6 +90,18 @@ describe("dashboard", () => {
     expect(root.querySelector('tr[data-target="t0"] button.expand')!.getAttribute("aria-expanded")).toBe("false");
   });
 
+  it("counts every model the server listed, not only the ones the probe kept", () => {
+    const { root, store } = mount(1);
+    const kept = Array.from({ length: 64 }, (_, i) => `model-${i}`);
+    const last = outcome({ details: { models: kept, models_total: 45_231 } });
+    store.apply({ type: "checked", target: "t0", status: "healthy", score: 1, consecutive_failures: 0, outcome: last });
+    root.querySelector<HTMLButtonElement>('tr[data-target="t0"] button.expand')!.click();
+    const expand = root.querySelector<HTMLButtonElement>('tr[data-target="t0"] button.expand')!;
+    const text = document.getElementById(expand.getAttribute("aria-controls")!)!.textContent!;
+    expect(text).toContain("Models (45231)model-0, model-1");
+    expect(text).toContain("model-11 and 45219 more");
+  });
+
   it("says how to begin instead of showing an empty table", () => {
     const { root, store } = mount(0);
     expect(root.querySelector<HTMLElement>("#dashboard-table")!.hidden).toBe(true);

@@ -1,7 +1,7 @@
 //! `llm-health check` and `llm-health config validate`.
 
 use crate::paths::{default_config_path, load_config, UsageError};
-use crate::render::{outcome_words, Style};
+use crate::render::{clean, outcome_words, Style};
 use monitor::config::Config;
 use monitor::probe::Prober;
 use monitor::round::{check_round, RoundResult};
@@ -22,7 +22,7 @@ pub async fn run(config: Option<PathBuf>, as_json: bool) -> anyhow::Result<u8> {
     let results = check_round(&config, &prober).await;
     if as_json {
         let list: Vec<_> = results.iter().map(result_json).collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        println!("{}", crate::render::json_pretty(&list)?);
     } else {
         print_table(&results, &Style::detect());
     }
@@ -83,15 +83,15 @@ fn summary(r: &RoundResult) -> String {
     if !words.is_empty() {
         parts.push(words);
     }
-    if !o.details.models.is_empty() {
-        parts.push(format!("{} models", o.details.models.len()));
+    if o.details.model_count() > 0 {
+        parts.push(format!("{} models", o.details.model_count()));
     }
     if !o.details.loaded_models.is_empty() {
         let names: Vec<_> = o
             .details
             .loaded_models
             .iter()
-            .map(|m| m.name.as_str())
+            .map(|m| clean(&m.name))
             .collect();
         parts.push(format!("loaded: {}", names.join(", ")));
     }

@@ -2,7 +2,7 @@
 
 use crate::check::terminal_width;
 use crate::paths::{default_db_path, UsageError};
-use crate::render::{outcome_words, table, Style};
+use crate::render::{clean, outcome_words, table, Style};
 use chrono::{DateTime, SecondsFormat, Utc};
 use monitor::words::{duration_words, since_words};
 
@@ -71,7 +71,7 @@ pub async fn history(
     let from = to - range.duration();
     let h = store.history(target, from, to).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&h)?);
+        println!("{}", crate::render::json_pretty(&h)?);
         return Ok(0);
     }
     let style = Style::detect();
@@ -104,7 +104,7 @@ pub async fn history(
             },
             style.status(i.worst),
             i.cause.plain_words(),
-            i.message
+            clean(&i.message)
         );
     }
     println!("\nSegments ({}):", h.segments.len());
@@ -124,7 +124,7 @@ pub async fn status(db: Option<PathBuf>, json: bool) -> anyhow::Result<u8> {
     let store = open_existing(db).await?;
     let snapshot = store.snapshot().await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&snapshot)?);
+        println!("{}", crate::render::json_pretty(&snapshot)?);
     } else {
         let style = Style::detect();
         let now = Utc::now();
@@ -180,8 +180,7 @@ fn write_export(
 ) -> anyhow::Result<()> {
     match format {
         ExportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
-            writeln!(out)?;
+            writeln!(out, "{}", crate::render::json_pretty(rows)?)?;
         }
         ExportFormat::Csv => {
             writeln!(out, "target,at,class,status,http_status,latency_ms,ttft_ms,tokens_in,tokens_out,message")?;
@@ -199,7 +198,7 @@ fn write_export(
                     opt(r.ttft_ms),
                     opt(r.tokens_in),
                     opt(r.tokens_out),
-                    csv_field(r.message.as_deref().unwrap_or("")),
+                    csv_field(&clean(r.message.as_deref().unwrap_or(""))),
                 )?;
             }
         }

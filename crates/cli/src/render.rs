@@ -2,6 +2,15 @@
 //! live in `monitor::words`, shared with the desktop app.
 
 use monitor::{Class, Outcome, Status};
+use std::borrow::Cow;
+
+/// Text that came from a server (or from a database an older version wrote, before outcomes
+/// were scrubbed at birth), made safe to print: no escape sequence, no line break, no bidi
+/// override reaches the terminal. Everything printed from stored or received data goes through
+/// here; only the program's own color codes are added after it.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    monitor::redact::sanitize(text)
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -42,6 +51,31 @@ impl Style {
     }
 }
 
+/// Pretty JSON in which the characters a terminal could act on but JSON may carry raw (DEL, C1
+/// controls, line separators, bidi overrides) are written as `\uXXXX` escapes: the same JSON
+/// to a parser, inert on a screen. JSON already escapes the rest of the controls.
+pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    // The only raw control the pretty printer writes is its own newline.
+    let inert = |c: char| c == '\n' || !monitor::redact::needs_care(c);
+    if text.chars().all(inert) {
+        return Ok(text);
+    }
+    // Such characters only occur inside JSON strings (outside them JSON is ASCII), where an
+    // escape means the same character.
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if inert(c) {
+            out.push(c);
+        } else {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The short description of an outcome: class, then the message if any.
 pub fn outcome_words(outcome: &Outcome) -> String {
     let base = if outcome.class == Class::Ok {
@@ -49,11 +83,12 @@ pub fn outcome_words(outcome: &Outcome) -> String {
     } else {
         outcome.class.plain_words().to_string()
     };
-    match (base.is_empty(), outcome.message.is_empty()) {
+    let message = clean(&outcome.message);
+    match (base.is_empty(), message.is_empty()) {
         (true, true) => String::new(),
-        (true, false) => outcome.message.clone(),
+        (true, false) => message.into_owned(),
         (false, true) => base,
-        (false, false) => format!("{base} — {}", outcome.message),
+        (false, false) => format!("{base} — {message}"),
     }
 }
 
@@ -143,6 +178,36 @@ fn visible_len(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_messages_print_without_control_sequences() {
+        let outcome = Outcome {
+            at: chrono::Utc::now(),
+            class: Class::ServerError,
+            http_status: Some(500),
+            latency_ms: 1,
+            message: "\x1b[2J\x1b]8;;http://evil\x07click\x1b]8;;\x07\r\nFAKE LINE\0\u{202e}"
+                .into(),
+            details: Default::default(),
+        };
+        let words = outcome_words(&outcome);
+        assert!(!words.chars().any(|c| c.is_control()), "{words:?}");
+        assert!(!words.contains('\u{202e}'), "{words:?}");
+        assert!(
+            words.contains("^[[2J") && words.contains(" FAKE LINE"),
+            "{words:?}"
+        );
+    }
+
+    #[test]
+    fn json_output_escapes_what_a_terminal_would_act_on() {
+        let value = serde_json::json!({"m": "a\u{9b}2J\u{202e}b\u{7f}\x1b", "n": "plain ✔"});
+        let text = json_pretty(&value).unwrap();
+        assert!(text.contains(r"a\u009b2J\u202eb\u007f\u001b"), "{text}");
+        assert!(text.contains("plain ✔"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
 
     #[test]
     fn fitting_keeps_colors_and_cuts_visible_text() {

@@ -2,7 +2,7 @@
 
 use crate::check::terminal_width;
 use crate::paths::{default_db_path, load_config, UsageError};
-use crate::render::{fit, ms_words, outcome_words, table, Style};
+use crate::render::{clean, fit, ms_words, outcome_words, table, Style};
 use chrono::Utc;
 use monitor::config::Config;
 use monitor::probe::Prober;
@@ -122,7 +122,7 @@ pub fn event_line(event: &Event, style: &Style) -> Option<String> {
             t.target,
             style.status(t.from),
             style.status(t.to),
-            t.reason
+            clean(&t.reason)
         )),
         Event::Incident(i) if i.ended_at.is_some() => Some(format!(
             "{} {:<18} incident over after {} (worst: {}, {})",

@@ -32,6 +32,12 @@ pub(crate) fn json_typed(
     (status, [(CONTENT_TYPE, content_type)], value.to_string()).into_response()
 }
 
+/// Exactly this status and body, labelled JSON whatever it holds.
+pub(crate) fn reply(status: u16, body: Bytes) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(CONTENT_TYPE, JSON)], body).into_response()
+}
+
 pub(crate) fn sse_data(value: &Value) -> String {
     format!("data: {value}\n\n")
 }

@@ -35,12 +35,16 @@ pub enum Fault {
     /// then an `overloaded_error` event. Anywhere else: the normal body cut off
     /// half way, then the connection breaks.
     StreamError,
+    /// This status and body, as JSON, on every path: a scripted server that says whatever
+    /// a test needs (a key echoed into model ids, escape sequences in an error, a huge list).
+    /// `Bytes`, so that serving a 15 MiB body to many requests does not copy it each time.
+    Reply { status: u16, body: bytes::Bytes },
 }
 
 /// A fault named on a command line or a control line, e.g. `status 500`, `latency 800`,
 /// `rate-limited 30`, `hang`, `none`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown fault {0:?}: say none, latency MS, status CODE, rate-limited SECS, quota, bad-key-echo, hang, slow-body MS, garbage, huge-body BYTES, drop, redirect URL or stream-error")]
+#[error("unknown fault {0:?}: say none, latency MS, status CODE, rate-limited SECS, quota, bad-key-echo, hang, slow-body MS, garbage, huge-body BYTES, drop, redirect URL, stream-error or reply CODE BODY")]
 pub struct UnknownFault(pub String);
 
 impl std::str::FromStr for Fault {
@@ -48,6 +52,15 @@ impl std::str::FromStr for Fault {
 
     fn from_str(line: &str) -> Result<Fault, UnknownFault> {
         let unknown = || UnknownFault(line.to_string());
+        // The body may hold spaces: everything after the status is the body.
+        if let Some(rest) = line.trim_start().strip_prefix("reply ") {
+            let (code, body) = rest.trim_start().split_once(' ').ok_or_else(unknown)?;
+            let status = code.parse().map_err(|_| unknown())?;
+            return Ok(Fault::Reply {
+                status,
+                body: bytes::Bytes::copy_from_slice(body.as_bytes()),
+            });
+        }
         let mut words = line.split_whitespace();
         let name = words.next().ok_or_else(unknown)?;
         let arg = words.next();
@@ -112,6 +125,13 @@ mod tests {
         );
         assert_eq!("none".parse(), Ok(Fault::None));
         assert_eq!("hang".parse(), Ok(Fault::Hang));
+        assert_eq!(
+            "reply 500 {\"error\": \"a b\"}".parse(),
+            Ok(Fault::Reply {
+                status: 500,
+                body: bytes::Bytes::from_static(b"{\"error\": \"a b\"}")
+            })
+        );
         for bad in [
             "",
             "status",
@@ -119,6 +139,8 @@ mod tests {
             "status 70000",
             "explode",
             "hang now",
+            "reply 500",
+            "reply x {}",
         ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad:?}");
         }

@@ -124,6 +124,7 @@ async fn handle(
         Fault::HugeBody(n) => body::huge(n),
         Fault::Drop => return Err(Dropped),
         Fault::Redirect(location) => body::redirect(&location),
+        Fault::Reply { status, body } => body::reply(status, body),
         Fault::StreamError => match provider.stream_error(&ctx, &bytes) {
             Some(mut resp) => {
                 provider.decorate(&ctx, resp.headers_mut(), Headroom::default());

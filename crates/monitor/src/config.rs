@@ -41,6 +41,16 @@ fn at_line(line: usize) -> String {
 }
 
 /// Settings that every target inherits unless it sets its own.
+///
+/// Every duration is bounded (see [`DURATION_BOUNDS`]), so that none can overflow a deadline
+/// and none makes monitoring meaningless:
+///
+/// | key | at least | at most |
+/// | --- | --- | --- |
+/// | `interval` | 500 ms | 1 day |
+/// | `timeout` | 100 ms | 10 min |
+/// | `backoff_max` | `interval` | 1 day |
+/// | `slow_ms` | 0 | 600000 (10 min) |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
     #[serde(with = "human_duration")]
@@ -193,13 +203,29 @@ impl Target {
 
     /// The key of the server this target runs on: probes of targets sharing a local server are
     /// serialized on it, because a local server serves one model at a time.
+    ///
+    /// One server must get one key however the URL spells it: every loopback name
+    /// (`localhost`, `127.x.y.z`, `[::1]`, `0.0.0.0`, …) is one host, and the port is the
+    /// scheme's default when none is written. The scheme is left out: one port is one process,
+    /// whether it is reached over http or https. Two servers on distinct loopback addresses but
+    /// the same port are thereby serialized together, which costs parallelism only; splitting
+    /// one server in two would cost the parallel requests this key exists to prevent.
     pub fn server_key(&self) -> String {
-        format!(
-            "{}://{}:{}",
-            self.base_url.scheme(),
-            self.base_url.host_str().unwrap_or(""),
-            self.base_url.port_or_known_default().unwrap_or(0)
-        )
+        let port = self.base_url.port_or_known_default().unwrap_or(0);
+        if is_loopback_host(&self.base_url) {
+            return format!("loopback:{port}");
+        }
+        let host = match self.base_url.host() {
+            // `url` already lowercases names; a trailing dot names the same host.
+            Some(url::Host::Domain(d)) => d.trim_end_matches('.').to_string(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => match ip.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => format!("[{ip}]"),
+            },
+            None => String::new(),
+        };
+        format!("{host}:{port}")
     }
 }
 
@@ -357,6 +383,21 @@ impl TargetFile {
 const AZURE_API_VERSION: &str = "2024-10-21";
 /// Below this, probing turns into load on the endpoint rather than observation of it.
 const MIN_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The range each duration key accepts, as `(key, at least, at most)`. Beyond the maxima a
+/// value is a typo (`"300000000000y"`), not a wish, and would overflow a deadline; the minima
+/// keep a probe meaningful (a timeout below 100 ms fails every server across a network).
+/// `backoff_max` must also be at least `interval`.
+pub const DURATION_BOUNDS: [(&str, Duration, Duration); 4] = [
+    ("interval", MIN_INTERVAL, Duration::from_secs(86_400)),
+    (
+        "timeout",
+        Duration::from_millis(100),
+        Duration::from_secs(600),
+    ),
+    ("backoff_max", Duration::ZERO, Duration::from_secs(86_400)),
+    ("slow_ms", Duration::ZERO, Duration::from_secs(600)),
+];
 
 impl Config {
     /// Reads and validates a config file.
@@ -517,6 +558,15 @@ impl ConfigFile {
                         "is not an environment variable name (value not shown); put the variable's name here, never the key itself".into(),
                     ));
                 }
+                if is_reserved_env(env) {
+                    return Err(invalid(
+                        table,
+                        "api_key_env",
+                        format!(
+                            "names {env}, which holds this program's own secret (serve's token); a probe would send it to the target"
+                        ),
+                    ));
+                }
             }
             if t.probe == Some(ProbeLevel::Inference) && !t.kind.is_local() && t.model.is_none() {
                 return Err(invalid(
@@ -602,13 +652,23 @@ impl From<&Config> for ConfigFile {
     }
 }
 
-/// True for `localhost`, 127.0.0.0/8 and `::1`: servers on this machine, reachable without a
-/// network.
+/// True for `localhost` (and names under it, RFC 6761), 127.0.0.0/8, `::1` (also as
+/// `::ffff:127.x.y.z`) and the unspecified `0.0.0.0` / `::`, which a connection reaches as this
+/// machine: servers on this machine, reachable without a network.
 pub fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
+        }
         None => false,
     }
 }
@@ -668,6 +728,13 @@ fn parse_base_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// Variables that hold this program's own secrets (`LLM_HEALTH_TOKEN`, and any `LLM_HEALTH_*`
+/// yet to come): a target naming one would have the probe send it to whatever host the target
+/// names, so no target may.
+pub fn is_reserved_env(name: &str) -> bool {
+    name.to_ascii_uppercase().starts_with("LLM_HEALTH_")
+}
+
 fn is_env_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
@@ -695,11 +762,22 @@ fn check_timing(t: &Timing, written: &TimingFile) -> Result<(), (&'static str, S
             fallback
         }
     };
-    if t.interval < MIN_INTERVAL {
-        return Err(("interval", format!("must be at least {MIN_INTERVAL:?}")));
-    }
-    if t.timeout.is_zero() {
-        return Err(("timeout", "must be more than zero".into()));
+    let slow = Duration::from_millis(t.slow_ms);
+    for (key, value) in [
+        ("interval", t.interval),
+        ("timeout", t.timeout),
+        ("backoff_max", t.backoff_max),
+        ("slow_ms", slow),
+    ] {
+        let Some(&(key, min, max)) = DURATION_BOUNDS.iter().find(|(k, ..)| *k == key) else {
+            continue;
+        };
+        if value < min {
+            return Err((key, format!("must be at least {}", bound_words(key, min))));
+        }
+        if value > max {
+            return Err((key, format!("must be at most {}", bound_words(key, max))));
+        }
     }
     if t.failure_threshold == 0 {
         return Err(("failure_threshold", "must be at least 1".into()));
@@ -718,6 +796,24 @@ fn check_timing(t: &Timing, written: &TimingFile) -> Result<(), (&'static str, S
         ));
     }
     Ok(())
+}
+
+/// A bound as the user reads it: "1 day", "10 min", "500 ms"; `slow_ms` in its own unit.
+fn bound_words(key: &str, d: Duration) -> String {
+    let ms = d.as_millis();
+    if key == "slow_ms" {
+        return format!("{ms}");
+    }
+    let (n, unit) = match ms {
+        0 => (0, "ms"),
+        ms if ms % 86_400_000 == 0 => (ms / 86_400_000, "day"),
+        ms if ms % 3_600_000 == 0 => (ms / 3_600_000, "h"),
+        ms if ms % 60_000 == 0 => (ms / 60_000, "min"),
+        ms if ms % 1000 == 0 => (ms / 1000, "s"),
+        ms => (ms, "ms"),
+    };
+    let plural = if unit == "day" && n != 1 { "s" } else { "" };
+    format!("{n} {unit}{plural}")
 }
 
 // ---- where keys are written -----------------------------------------------------------------
@@ -951,6 +1047,17 @@ interval = "5m"
         assert_eq!((line, key.as_str()), (4, "targets[0].api_key_env"));
         assert!(msg.contains("never the key"), "{msg}");
         assert!(!msg.contains("sk-abc"), "{msg}");
+    }
+
+    #[test]
+    fn api_key_env_may_not_name_the_servers_own_token() {
+        for name in ["LLM_HEALTH_TOKEN", "llm_health_token"] {
+            let (line, key, msg) = err(&format!(
+                "[[targets]]\nid = \"a\"\nkind = \"openai\"\napi_key_env = \"{name}\"\n"
+            ));
+            assert_eq!((line, key.as_str()), (4, "targets[0].api_key_env"));
+            assert!(msg.contains("own secret"), "{msg}");
+        }
     }
 
     #[test]

@@ -112,7 +112,7 @@ pub async fn detect(
                 Class::Connect | Class::Timeout | Class::Tls | Class::BadResponse | Class::NotFound
             );
             let note = if answers {
-                let models = outcome.details.models.len();
+                let models = outcome.details.model_count();
                 let loaded = outcome.details.loaded_models.len();
                 format!(
                     "answering at {} ({models} models, {loaded} loaded)",

@@ -352,9 +352,15 @@ pub struct Details {
     #[ts(optional)]
     #[schema(nullable = false)]
     pub server_version: Option<String>,
-    /// Model inventory (installed or listed models).
+    /// Model inventory (installed or listed models): at most `MODELS_KEPT` of them, the probed
+    /// or configured model among them when listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
+    /// How many models the server listed, when that is more than `models` holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
+    pub models_total: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub loaded_models: Vec<LoadedModel>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,6 +394,19 @@ pub struct Details {
     #[ts(optional)]
     #[schema(nullable = false)]
     pub skipped: Option<String>,
+}
+
+/// Most model ids an outcome keeps. Aggregators list thousands; every event, SSE message and
+/// stored `last_outcome` carries the list, so it is a summary, with the full count beside it.
+pub const MODELS_KEPT: usize = 64;
+/// Most loaded models an outcome keeps (a local server holds a handful).
+pub const LOADED_KEPT: usize = 32;
+
+impl Details {
+    /// How many models the server listed, including those `models` does not keep.
+    pub fn model_count(&self) -> u64 {
+        self.models_total.unwrap_or(self.models.len() as u64)
+    }
 }
 
 /// The result of one probe against one target.

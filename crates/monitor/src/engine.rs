@@ -318,10 +318,12 @@ impl Scheduler {
         for i in 0..self.slots.len() {
             let spread = self.options.first_check_within.as_secs_f64();
             let first = Duration::from_secs_f64(self.rng.gen_range(0.0..=spread));
-            self.schedule(i, now + first);
+            self.schedule(i, later(now, first));
         }
         self.publish_all();
-        let mut sleep_tick = tokio::time::interval(self.options.sleep_check_every);
+        // `interval` panics on a zero period.
+        let mut sleep_tick =
+            tokio::time::interval(self.options.sleep_check_every.max(Duration::from_millis(1)));
         sleep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut wall_mark = (self.options.clock.now(), Instant::now());
         let mut shutting_down = false;
@@ -388,7 +390,7 @@ impl Scheduler {
             };
             if self.paused {
                 // Keep the rhythm while paused without probing; resume checks everything.
-                let next = now + self.slots[i].target.timing.interval;
+                let next = later(now, self.slots[i].target.timing.interval);
                 self.slots[i].due = None;
                 self.schedule(i, next);
                 continue;
@@ -402,9 +404,13 @@ impl Scheduler {
             let done = self.done_tx.clone();
             let stats = self.stats.clone();
             tokio::spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                stats.record_lateness(Instant::now().saturating_duration_since(due));
-                let outcome = prober.probe(&target).await;
+                // The prober takes the permit only once the target's local server is free, so
+                // that probes queued on a busy server never hold permits others need.
+                let outcome = prober
+                    .probe_limited(&target, Some(&permits), || {
+                        stats.record_lateness(Instant::now().saturating_duration_since(due));
+                    })
+                    .await;
                 stats.probes.fetch_add(1, Ordering::Relaxed);
                 let _ = done.send((i, outcome));
             });
@@ -439,7 +445,7 @@ impl Scheduler {
         if let Some(inc) = applied.incident {
             self.emit(Event::Incident(inc));
         }
-        self.schedule(i, Instant::now() + delay);
+        self.schedule(i, later(Instant::now(), delay));
         self.publish(i);
     }
 
@@ -451,8 +457,8 @@ impl Scheduler {
         let mono_now = Instant::now();
         let wall = (wall_now - wall_then).to_std().unwrap_or(Duration::ZERO);
         let mono = mono_now.duration_since(mono_then);
-        if wall > mono + self.options.sleep_threshold {
-            let slept_from = wall_then + chrono::Duration::from_std(mono).unwrap_or_default();
+        if wall > mono.saturating_add(self.options.sleep_threshold) {
+            let slept_from = wall_later(wall_then, mono);
             tracing::info!(
                 "machine slept from {slept_from} to {wall_now}; re-checking without alarms"
             );
@@ -460,13 +466,12 @@ impl Scheduler {
                 from: slept_from,
                 to: wall_now,
             });
-            let grace_until = Utc::now()
-                + chrono::Duration::from_std(self.options.wake_grace).unwrap_or_default();
+            let grace_until = wall_later(Utc::now(), self.options.wake_grace);
             let now = Instant::now();
             for i in 0..self.slots.len() {
                 self.slots[i].health.begin_grace(grace_until);
                 let jitter = Duration::from_millis(self.rng.gen_range(0..1000));
-                self.schedule(i, now + jitter);
+                self.schedule(i, later(now, jitter));
             }
         }
         (wall_now, mono_now)
@@ -569,12 +574,30 @@ fn view_of(s: &Slot, now_wall: DateTime<Utc>, now: Instant) -> TargetView {
         score: s.health.score,
         consecutive_failures: s.health.consecutive_failures,
         checking: s.in_flight,
-        next_check_at: s.due.map(|d| {
-            now_wall
-                + chrono::Duration::from_std(d.saturating_duration_since(now)).unwrap_or_default()
-        }),
+        next_check_at: s
+            .due
+            .map(|d| wall_later(now_wall, d.saturating_duration_since(now))),
         last: s.last.clone(),
     }
+}
+
+/// The farthest the scheduler ever looks ahead. Config keys are bounded far below it; this is
+/// the backstop that keeps `Instant + Duration` from panicking on a value that is not.
+const FAR: Duration = Duration::from_secs(365 * 86_400);
+
+/// `at + d`, never overflowing: at most `FAR` ahead.
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d.min(FAR))
+        .or_else(|| at.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(at)
+}
+
+/// `at + d` on the wall clock, never overflowing: at most `FAR` ahead.
+fn wall_later(at: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d.min(FAR))
+        .ok()
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(at)
 }
 
 async fn sleep_until_opt(due: Option<Instant>) {

@@ -254,7 +254,9 @@ pub fn next_delay(
     }
     let jitter = rng.gen_range(-JITTER..=JITTER);
     let delay = (base.min(cap) * (1.0 + jitter)).clamp(interval * (1.0 - JITTER), cap);
-    Duration::from_secs_f64(delay)
+    // A configuration built in code skips the config file's bounds: a delay no `Duration`
+    // holds is the longest one, never a panic.
+    Duration::try_from_secs_f64(delay).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]

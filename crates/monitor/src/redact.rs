@@ -1,6 +1,10 @@
 //! Keeps API keys out of everything a probe reports. Servers echo keys back in error bodies
-//! ("Incorrect API key provided: sk-abc…"), so every message derived from a response passes
-//! through here before it can reach a log, the database or the screen.
+//! ("Incorrect API key provided: sk-abc…"), and a hostile or broken one can put them in any
+//! field (model ids, versions), so every string derived from a response passes through here
+//! before it can reach a log, the database or the screen. The same pass makes server text safe
+//! to print: a terminal obeys escape sequences, so text from a server must not carry any.
+
+use std::borrow::Cow;
 
 /// Replaces a key, and tokens that are recognizably fragments of it, with `[redacted]`.
 #[derive(Clone, Default)]
@@ -18,6 +22,12 @@ impl std::fmt::Debug for Redactor {
 const MIN_FRAGMENT: usize = 6;
 const MASK: &str = "[redacted]";
 
+/// Longest server-controlled field kept (a model id, a version): real ones are far shorter, and
+/// every copy of an outcome (events, SSE, the database) carries it.
+pub const FIELD_MAX: usize = 256;
+/// Longest outcome message kept.
+pub const MESSAGE_MAX: usize = 1024;
+
 impl Redactor {
     pub fn new(key: Option<&str>) -> Self {
         Redactor {
@@ -26,6 +36,16 @@ impl Redactor {
                 .filter(|k| !k.is_empty())
                 .map(str::to_string),
         }
+    }
+
+    /// What every server-controlled string goes through before it leaves a probe: cut to `max`
+    /// bytes, control characters made visible, then redacted.
+    pub fn scrub(&self, text: &str, max: usize) -> String {
+        // Cut first with room to spare, so a 15 MiB "model id" costs no 15 MiB passes; a key
+        // cut in half there still shows its head, which `redact` catches.
+        let rough = truncate(text, max.saturating_mul(4));
+        let clean = sanitize(&rough);
+        truncate(&self.redact(&clean), max).into_owned()
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -52,8 +72,108 @@ impl Redactor {
             .nth(MIN_FRAGMENT - 1)
             .map_or(0, |(i, _)| i);
         let tail = &key[tail_start..];
-        map_tokens(text, |token| token.contains(head) || token.contains(tail))
+        map_tokens(text, |token| {
+            token.contains(head) || token.contains(tail) || masked_echo_of(token, key)
+        })
     }
+}
+
+/// Runs of these stand for hidden characters in a masked key (`sk-abc1****wxyz`, `sk-…wxyz`).
+fn is_mask_char(c: char) -> bool {
+    matches!(c, '*' | '•' | '…' | '.' | '·')
+}
+
+/// Whether `token` is a masked echo of `key`: visible ends around a run of mask characters, the
+/// head a prefix of the key or the tail a suffix of it. Providers show as little as the last
+/// four characters, which is too short for the fragment rule but still a piece of the key.
+fn masked_echo_of(token: &str, key: &str) -> bool {
+    // An ellipsis hides as much as three dots do.
+    let weight = |c: char| if c == '…' { 3 } else { 1 };
+    let Some((start, _)) = token.char_indices().find(|&(i, c)| {
+        is_mask_char(c)
+            && token[i..]
+                .chars()
+                .take_while(|&c| is_mask_char(c))
+                .map(weight)
+                .sum::<usize>()
+                >= 3
+    }) else {
+        return false;
+    };
+    let keyish = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    // The visible characters right before and right after the mask.
+    let before = &token[..start];
+    let head = &before[before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| keyish(c))
+        .last()
+        .map_or(before.len(), |(i, _)| i)..];
+    let after = token[start..].trim_start_matches(is_mask_char);
+    let tail = &after[..after.find(|c: char| !keyish(c)).unwrap_or(after.len())];
+    // The tail may run on into other text (`****wxyzerror`): any 4+ characters right after the
+    // mask that end the key are its end.
+    let tail_is_keys_end = tail
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .skip(3)
+        .any(|end| key.ends_with(&tail[..end]));
+    (head.len() >= 3 && key.starts_with(head)) || tail_is_keys_end
+}
+
+/// Makes text safe to print on a terminal or write as one log line: line breaks and tabs become
+/// a space (so a server cannot forge a line), other C0 controls and DEL their caret form (`^[`
+/// for ESC: visible, but no longer an escape), C1 controls and bidirectional overrides (which
+/// reorder what the reader sees) U+FFFD.
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_care) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut last_space = false;
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' | '\x0b' | '\x0c' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
+                continue;
+            }
+            '\0'..='\x1f' => {
+                out.push('^');
+                out.push(char::from(c as u8 ^ 0x40));
+            }
+            '\x7f' => out.push_str("^?"),
+            c if needs_care(c) => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+        last_space = c == ' ';
+    }
+    Cow::Owned(out)
+}
+
+/// Whether `sanitize` changes `c`.
+pub fn needs_care(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{2028}' | '\u{2029}'
+            | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, with `…` when cut.
+pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let room = max.saturating_sub('…'.len_utf8());
+    let cut = (0..=room)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    Cow::Owned(format!("{}…", &text[..cut]))
 }
 
 /// Whatever the key, anything shaped like a well-known secret is masked too: a server may echo a
@@ -126,6 +246,35 @@ mod tests {
         assert!(!out.contains("AIzaSy"), "{out}");
         assert_eq!(r.redact("connection refused"), "connection refused");
         assert_eq!(r.redact("model llama3.2:latest"), "model llama3.2:latest");
+    }
+
+    #[test]
+    fn masked_echoes_showing_only_the_ends_go_too() {
+        let key = "sk-abc1Def2Ghi3Jkl4Mno5Pqr6Stu7wxyz";
+        let r = Redactor::new(Some(key));
+        for echo in [
+            "sk-abc1****wxyz",
+            "llama3.2:sk-abc1****wxyz",
+            "(sk-…wxyz)",
+            "****7wxyz",
+        ] {
+            let out = r.redact(&format!("you sent {echo}."));
+            assert!(!out.contains("wxyz") && !out.contains("abc1"), "{out}");
+        }
+        assert_eq!(r.redact("loading... done"), "loading... done");
+    }
+
+    #[test]
+    fn scrubbed_text_is_printable_one_line_and_bounded() {
+        let r = Redactor::new(None);
+        let out = r.scrub("a\x1b[2J\r\nFAKE\u{7}\0\u{202e}\u{9b}\x7fz", 100);
+        assert_eq!(out, "a^[[2J FAKE^G^@\u{fffd}\u{fffd}^?z");
+        let long = r.scrub(&"é".repeat(10_000), FIELD_MAX);
+        assert!(
+            long.len() <= FIELD_MAX && long.ends_with('…'),
+            "{}",
+            long.len()
+        );
     }
 
     #[test]

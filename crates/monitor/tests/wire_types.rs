@@ -148,6 +148,7 @@ fn full_outcome() -> Outcome {
         details: Details {
             server_version: Some("0.5.1".into()),
             models: vec!["llama3.2".into()],
+            models_total: Some(250),
             loaded_models: vec![LoadedModel {
                 name: "llama3.2".into(),
                 size_bytes: Some(2_000_000_000),

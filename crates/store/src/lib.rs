@@ -7,10 +7,13 @@
 //! - One writer: every write goes through a single-connection pool, so writers queue instead of
 //!   fighting over SQLite's lock; readers use their own pool and, thanks to WAL, never wait for it.
 
+mod clock;
 mod hist;
+mod lock;
 mod maintain;
 mod open;
 mod query;
+mod recover;
 mod run;
 mod series;
 mod sql;
@@ -27,29 +30,58 @@ use sqlx::SqlitePool;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
 /// Bound on the relative error of percentiles read from histograms (long ranges).
 pub const PERCENTILE_RELATIVE_ERROR: f64 = 0.02;
+pub use clock::{TrustedClock, TRUST_AFTER};
+pub use lock::{lock_path, LockHolder};
+pub use recover::RESTART_REASON;
 pub use run::{Recorder, RunNotes, RunTotals};
 pub use unclean::UNCLEAN_REASON;
 pub use view::{
     HistoryView, IncidentArgs, LatencyPoint, TimelineView, Window, WindowArgs, DEFAULT_BUCKETS,
     MAX_BUCKETS,
 };
-pub use writer::{Writer, WriterConfig, WriterStats};
+pub use writer::{WriteHealth, Writer, WriterConfig, WriterStats};
 
 /// Handle to the history database. Cheap to clone: clones share the connection pools.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// Single connection: the one writer.
-    write: SqlitePool,
-    /// Readers; the same pool as `write` for an in-memory database.
-    read: SqlitePool,
+    /// The pools, behind a lock only so that a history file deleted or replaced under a running
+    /// monitor can be recreated and every clone (the writer, the app's reads) follows it.
+    pools: Arc<RwLock<Pools>>,
     /// The file path, or `:memory:`, for error messages.
     location: Arc<str>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Pools {
+    /// Single connection: the one writer.
+    pub write: SqlitePool,
+    /// Readers; the same pool as `write` for an in-memory database.
+    pub read: SqlitePool,
+}
+
+/// What every clone of a [`Store`] shares besides the pools.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// The file, `None` in memory.
+    pub path: Option<PathBuf>,
+    /// The writer lock, held by a store opened for a run (see `lock.rs`).
+    pub lock: Mutex<Option<lock::WriterLock>>,
+    /// Which file the connections have open, to notice it being deleted or replaced.
+    pub file: Mutex<Option<recover::FileId>>,
+    /// How writing goes, for the front ends to show.
+    pub health: Mutex<WriteHealth>,
+}
+
+/// A poisoned lock only means a panic elsewhere; the data under it is still whole.
+pub(crate) fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What [`Store::open`] found.
@@ -333,6 +365,21 @@ pub enum StoreError {
     UnknownRange(#[from] ParseRangeError),
     #[error("the history writer stopped abnormally: {0}")]
     Writer(String),
+    #[error(
+        "{} is being written by another monitor ({}); stop it or use another history file",
+        db.display(),
+        holder.as_ref().map_or_else(|| "it has not said who it is yet".to_string(), |h| h.to_string())
+    )]
+    Busy {
+        db: PathBuf,
+        holder: Option<LockHolder>,
+    },
+    #[error("cannot lock the history database through {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Store {
@@ -343,14 +390,47 @@ impl Store {
 
     /// Waits for in-flight queries and closes every connection (and so checkpoints the WAL).
     pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
+        let pools = self.pools();
+        pools.write.close().await;
+        pools.read.close().await;
+    }
+
+    pub(crate) fn new(pools: Pools, location: &str, shared: Shared) -> Store {
+        Store {
+            pools: Arc::new(RwLock::new(pools)),
+            location: Arc::from(location),
+            shared: Arc::new(shared),
+        }
+    }
+
+    pub(crate) fn pools(&self) -> Pools {
+        self.pools.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_pools(&self, pools: Pools) {
+        *self.pools.write().unwrap_or_else(|e| e.into_inner()) = pools;
+    }
+
+    fn read_pool(&self) -> SqlitePool {
+        self.pools().read
+    }
+
+    /// How writing the history goes: failing writes (a full disk), events kept in memory or
+    /// lost, a history file recreated under the running monitor. A front end shows it.
+    pub fn write_health(&self) -> WriteHealth {
+        locked(&self.shared.health).clone()
+    }
+
+    /// Whether this store holds its file's writer lock (opened with [`Store::open_for_run`]).
+    pub fn is_writer(&self) -> bool {
+        locked(&self.shared.lock).is_some()
     }
 
     /// A write transaction that takes SQLite's write lock up front: a deferred one that reads
     /// first could fail to upgrade (SQLITE_BUSY without waiting) if another process wrote meanwhile.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.write
+        self.pools()
+            .write
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(self.db_err("begin write"))

@@ -15,6 +15,10 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 pub(crate) const ROLLED_UNTIL: &str = "rolled_until_ms";
 pub(crate) const RAW_KEPT_FROM: &str = "raw_kept_from_ms";
+/// The `now` of the last maintenance: where the next run's trusted clock starts (`clock.rs`).
+pub(crate) const MAINTAINED_AT: &str = "maintained_at_ms";
+/// When history last restarted in a recreated file (`recover.rs`).
+pub(crate) const RESTARTED_AT: &str = "history_restarted_ms";
 
 /// An hour is rolled up once it ended at least this long ago, so the writer's last batches for it
 /// (flushed every 250 ms) are in.
@@ -34,7 +38,11 @@ pub(crate) async fn meta(
         .await
 }
 
-async fn set_meta(conn: &mut SqliteConnection, key: &str, value: i64) -> Result<(), sqlx::Error> {
+pub(crate) async fn set_meta(
+    conn: &mut SqliteConnection,
+    key: &str,
+    value: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -140,6 +148,107 @@ pub(crate) async fn store_rollup(
 }
 
 impl Store {
+    /// Where a new run's [`TrustedClock`](crate::TrustedClock) starts: the `now` of the last
+    /// maintenance, or for a file from before that was kept, the latest check recorded.
+    pub async fn trusted_seed(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let ms: Option<i64> = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT value FROM meta WHERE key = ?1),
+                             (SELECT MAX(last_ts_ms) FROM target_state))",
+        )
+        .bind(MAINTAINED_AT)
+        .fetch_one(&self.read_pool())
+        .await
+        .map_err(self.db_err("read the last maintenance time"))?;
+        ms.map(|ms| self.time(ms)).transpose()
+    }
+
+    /// A horizon later than `now` was set by a clock that was ahead (or an older version that
+    /// believed it): it would keep the hours up to it out of the raw reads and their checks out
+    /// of normal roll-ups. Pull both back to `now`'s hour; the hours after it are rolled again
+    /// from their raw checks when they are complete, which replaces any roll-up written for them
+    /// meanwhile.
+    async fn pull_back_horizons(&self, now_ms: i64, limit: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let rolled = meta(&mut tx, ROLLED_UNTIL)
+            .await
+            .map_err(self.db_err("read roll-up horizon"))?;
+        let kept = meta(&mut tx, RAW_KEPT_FROM)
+            .await
+            .map_err(self.db_err("read raw horizon"))?;
+        let now_hour = floor_hour(now_ms);
+        if rolled.is_some_and(|r| r > now_hour) || kept.is_some_and(|k| k > now_hour) {
+            tracing::warn!(
+                rolled_until_ms = ?rolled,
+                raw_kept_from_ms = ?kept,
+                now_ms,
+                "history horizons were in the future (the clock was ahead); pulling them back"
+            );
+            if rolled.is_some_and(|r| r > limit) {
+                set_meta(&mut tx, ROLLED_UNTIL, limit)
+                    .await
+                    .map_err(self.db_err("pull back roll-up horizon"))?;
+            }
+            if kept.is_some_and(|k| k > limit) {
+                set_meta(&mut tx, RAW_KEPT_FROM, limit)
+                    .await
+                    .map_err(self.db_err("pull back raw horizon"))?;
+            }
+        }
+        tx.commit().await.map_err(self.db_err("commit"))
+    }
+
+    /// The engine records a sleep when the wall clock ran ahead of monotonic time, which is also
+    /// what a clock set ahead looks like. Once the clock is back, such a "sleep" ends in the
+    /// future and would make everything up to that end, the present included, read as unknown.
+    /// Called with the wall clock (not the trusted one, which may lag a real sleep's end): every
+    /// sleep ending after `now` (+ a minute) ends instead at the first check after its start,
+    /// or at `now` if there is none yet.
+    pub async fn end_future_sleeps(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let now_ms = now.timestamp_millis();
+        let mut tx = self.begin_write().await?;
+        let future: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT from_ms, to_ms FROM sleeps WHERE to_ms > ?1")
+                .bind(now_ms + 60_000)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(self.db_err("read sleeps"))?;
+        let rids = if future.is_empty() {
+            Vec::new()
+        } else {
+            self.rids(&mut tx).await?
+        };
+        for &(from, to) in &future {
+            let mut end = now_ms;
+            for &rid in &rids {
+                let first: Option<i64> = sqlx::query_scalar(
+                    "SELECT MIN(ts_ms) FROM checks WHERE target = ?1 AND ts_ms > ?2 AND ts_ms <= ?3",
+                )
+                .bind(rid)
+                .bind(from)
+                .bind(now_ms)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(self.db_err("find the first check after a sleep"))?;
+                end = end.min(first.unwrap_or(now_ms));
+            }
+            tracing::warn!(
+                from_ms = from,
+                to_ms = to,
+                now_ms,
+                "a recorded sleep ends in the future: the clock had jumped ahead; ending it at {end}"
+            );
+            sqlx::query("UPDATE OR IGNORE sleeps SET to_ms = ?3 WHERE from_ms = ?1 AND to_ms = ?2")
+                .bind(from)
+                .bind(to)
+                .bind(end.max(from))
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db_err("end a sleep in the future"))?;
+        }
+        tx.commit().await.map_err(self.db_err("commit"))?;
+        Ok(future.len() as u64)
+    }
+
     async fn rids(&self, conn: &mut SqliteConnection) -> Result<Vec<i64>, StoreError> {
         sqlx::query_scalar("SELECT rid FROM targets ORDER BY rid")
             .fetch_all(conn)
@@ -179,6 +288,10 @@ impl Store {
     /// incidents and sleeps older than `retention.rollups` — except each target's latest
     /// transition, which still says what its status is. Idempotent: a second run with the same
     /// `now` changes nothing.
+    ///
+    /// Everything here goes by `now`: pass a [`TrustedClock`](crate::TrustedClock)'s time, not
+    /// the raw wall clock, or a clock jump ahead deletes history. Horizons found later than `now`
+    /// (the clock was ahead and came back) are pulled back to it.
     pub async fn maintain(
         &self,
         now: DateTime<Utc>,
@@ -187,6 +300,7 @@ impl Store {
         let now_ms = now.timestamp_millis();
         let limit = floor_hour(now_ms - SETTLE_MS);
         let mut report = MaintenanceReport::default();
+        self.pull_back_horizons(now_ms, limit).await?;
 
         // Each step reads the horizon and the targets inside its own write transaction, so a
         // concurrent `write` (or another process) can never slip checks in between reading them
@@ -306,6 +420,9 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(self.db_err("delete old sleeps"))?;
+        set_meta(&mut tx, MAINTAINED_AT, now_ms)
+            .await
+            .map_err(self.db_err("record the maintenance time"))?;
         tx.commit().await.map_err(self.db_err("commit"))?;
         Ok(report)
     }

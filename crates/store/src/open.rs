@@ -1,13 +1,13 @@
 //! Opening the database: WAL, migrations, and setting a damaged file aside instead of failing or,
 //! worse, overwriting someone's history.
 
-use crate::{Opened, Store, StoreError};
+use crate::recover::FileId;
+use crate::{Opened, Pools, Shared, Store, StoreError};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -47,41 +47,27 @@ impl Store {
     /// created in its place, and [`Opened::set_aside`] says where the old one went. Errors that
     /// are not damage (permissions, a full disk) leave the file alone and are returned.
     pub async fn open(path: &Path) -> Result<Opened, StoreError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        match open_file(path).await {
-            Ok(store) => Ok(Opened {
-                store,
-                set_aside: None,
-                reason: None,
-            }),
-            Err(Failure::Fatal(e)) => Err(e),
-            Err(Failure::Damaged(reason)) => {
-                let aside = set_aside(path, &reason)?;
-                tracing::warn!(
-                    path = %path.display(),
-                    aside = %aside.display(),
-                    %reason,
-                    "history database was damaged; moved it aside and started a new one"
-                );
-                match open_file(path).await {
-                    Ok(store) => Ok(Opened {
-                        store,
-                        set_aside: Some(aside),
-                        reason: Some(reason),
-                    }),
-                    Err(Failure::Fatal(e)) => Err(e),
-                    Err(Failure::Damaged(again)) => Err(StoreError::Corrupt {
-                        path: path.display().to_string(),
-                        what: format!("a freshly created database is unusable too: {again}"),
-                    }),
-                }
-            }
-        }
+        Store::open_with(path, None).await
+    }
+
+    /// [`Store::open`], for a run when `lock` is the file's writer lock: the store keeps it.
+    pub(crate) async fn open_with(
+        path: &Path,
+        lock: Option<crate::lock::WriterLock>,
+    ) -> Result<Opened, StoreError> {
+        let (pools, set_aside, reason) = open_pools(path, lock.is_some()).await?;
+        let location = path.display().to_string();
+        let shared = Shared {
+            path: Some(path.to_path_buf()),
+            lock: std::sync::Mutex::new(lock),
+            file: std::sync::Mutex::new(FileId::of_path(path)),
+            health: Default::default(),
+        };
+        Ok(Opened {
+            store: Store::new(pools, &location, shared),
+            set_aside,
+            reason,
+        })
     }
 
     /// A real SQLite database in memory, for tests. Gone when the last clone is dropped.
@@ -112,15 +98,65 @@ impl Store {
                 path: location.to_string(),
                 source,
             })?;
-        Ok(Store {
-            write: pool.clone(),
-            read: pool,
-            location: Arc::from(location),
-        })
+        Ok(Store::new(
+            Pools {
+                write: pool.clone(),
+                read: pool,
+            },
+            location,
+            Shared::default(),
+        ))
     }
 }
 
-async fn open_file(path: &Path) -> Result<Store, Failure> {
+/// Opens the file's pools, setting a damaged file aside first (see [`Store::open`]). `is_writer`:
+/// the caller holds the writer lock; without it a damaged file is set aside only if no monitor
+/// holds the lock, since renaming the file under a running monitor would lose its history.
+pub(crate) async fn open_pools(
+    path: &Path,
+    is_writer: bool,
+) -> Result<(Pools, Option<PathBuf>, Option<String>), StoreError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    match open_file(path).await {
+        Ok(pools) => Ok((pools, None, None)),
+        Err(Failure::Fatal(e)) => Err(e),
+        Err(Failure::Damaged(reason)) => {
+            if !is_writer {
+                if let Some(holder) = crate::lock::holder_if_locked(path) {
+                    return Err(StoreError::Corrupt {
+                        path: path.display().to_string(),
+                        what: format!(
+                            "{reason}; not set aside because a monitor is writing it ({})",
+                            holder.map_or_else(|| "unknown process".into(), |h| h.to_string())
+                        ),
+                    });
+                }
+            }
+            let aside = set_aside(path, &reason)?;
+            tracing::warn!(
+                path = %path.display(),
+                aside = %aside.display(),
+                %reason,
+                "history database was damaged; moved it aside and started a new one"
+            );
+            match open_file(path).await {
+                Ok(pools) => Ok((pools, Some(aside), Some(reason))),
+                Err(Failure::Fatal(e)) => Err(e),
+                Err(Failure::Damaged(again)) => Err(StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    what: format!("a freshly created database is unusable too: {again}"),
+                }),
+            }
+        }
+    }
+}
+
+async fn open_file(path: &Path) -> Result<Pools, Failure> {
     let location = path.display().to_string();
     if let Some(reason) = foreign_header(path) {
         return Err(Failure::Damaged(reason));
@@ -151,11 +187,7 @@ async fn open_file(path: &Path) -> Result<Store, Failure> {
             return Err(classify(e, &location));
         }
     };
-    Ok(Store {
-        write,
-        read,
-        location: Arc::from(location),
-    })
+    Ok(Pools { write, read })
 }
 
 /// A non-empty file that does not start with SQLite's magic string is no database at all: say so
@@ -186,7 +218,9 @@ async fn check_and_migrate(conn: &mut SqliteConnection, location: &str) -> Resul
         .execute(&mut *conn)
         .await
         .map_err(|e| classify(e, location))?;
-    MIGRATOR.run(&mut *conn).await.map_err(|e| match e {
+    // `run_direct`, sqlx's own way around `run`'s `Acquire` bound, whose future is not `Send`
+    // for every lifetime: the writer's spawned task opens files too (`recover.rs`).
+    MIGRATOR.run_direct(&mut *conn).await.map_err(|e| match e {
         MigrateError::VersionMissing(v) => Failure::Damaged(format!(
             "it has schema migration {v}, which this version does not know: written by a newer version"
         )),

@@ -24,7 +24,7 @@ impl Store {
     pub async fn targets(&self) -> Result<Vec<TargetInfo>, StoreError> {
         let rows =
             sqlx::query("SELECT id, kind, name FROM targets WHERE kind IS NOT NULL ORDER BY id")
-                .fetch_all(&self.read)
+                .fetch_all(&self.read_pool())
                 .await
                 .map_err(self.db_err("list targets"))?;
         let mut out = Vec::with_capacity(rows.len());
@@ -51,7 +51,7 @@ impl Store {
              FROM targets t LEFT JOIN target_state s ON s.target = t.rid
              ORDER BY t.id",
         )
-        .fetch_all(&self.read)
+        .fetch_all(&self.read_pool())
         .await
         .map_err(self.db_err("read snapshot"))?;
         let mut out = Vec::with_capacity(rows.len());
@@ -186,7 +186,11 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Incident>, StoreError> {
-        let mut conn = self.read.acquire().await.map_err(self.db_err("connect"))?;
+        let mut conn = self
+            .read_pool()
+            .acquire()
+            .await
+            .map_err(self.db_err("connect"))?;
         self.incidents_in(&mut conn, target, from, to).await
     }
 
@@ -215,12 +219,14 @@ impl Store {
 
     /// An incident from columns id, started, ended, worst, cause, message.
     fn incident(&self, row: &SqliteRow) -> Result<Incident, StoreError> {
+        let started_at = self.time(self.get(row, 1)?)?;
         Ok(Incident {
             target: self.get(row, 0)?,
-            started_at: self.time(self.get(row, 1)?)?,
+            started_at,
+            // Rows written before `write` clamped the end can still end before they start.
             ended_at: self
                 .get::<Option<i64>>(row, 2)?
-                .map(|ms| self.time(ms))
+                .map(|ms| self.time(ms).map(|t| t.max(started_at)))
                 .transpose()?,
             worst: self.status(self.get(row, 3)?)?,
             cause: self.class(self.get(row, 4)?)?,
@@ -249,7 +255,7 @@ impl Store {
         .bind(target)
         .bind(from.timestamp_millis())
         .bind(to.timestamp_millis())
-        .fetch_all(&self.read)
+        .fetch_all(&self.read_pool())
         .await
         .map_err(self.db_err("read checks"))?;
         let mut out = Vec::with_capacity(rows.len());

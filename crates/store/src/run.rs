@@ -31,8 +31,20 @@ impl RunNotes {
 impl Store {
     /// Opens the database for a run of the monitor and ends what an unclean stop of the last run
     /// left open (see [`Store::end_unclean_run`]).
+    ///
+    /// First it takes the file's writer lock (`<path>.lock`, see [`lock_path`](crate::lock_path)),
+    /// before anything is read or written: while another monitor writes the file this fails
+    /// with [`StoreError::Busy`], naming it, and touches nothing. The store keeps the lock until
+    /// its last clone is dropped or the process ends.
     pub async fn open_for_run(path: &Path) -> Result<(Store, RunNotes), StoreError> {
-        let opened = Store::open(path).await?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let lock = crate::lock::WriterLock::acquire(path)?;
+        let opened = Store::open_with(path, Some(lock)).await?;
         let damage = opened.damage_report();
         let store = opened.store;
         let unclean = unclean_report(&store.end_unclean_run().await?);
@@ -54,7 +66,8 @@ pub struct Recorder {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunTotals {
     pub events_written: u64,
-    /// Events the engines dropped because the writer fell behind.
+    /// Events the engines dropped because the writer fell behind, and events the writer lost
+    /// because writes kept failing (see [`crate::WriteHealth`]).
     pub events_dropped: u64,
 }
 
@@ -109,13 +122,16 @@ impl Recorder {
     pub async fn finish(mut self) -> Result<RunTotals, StoreError> {
         self.stop_engine().await;
         self.sink.take();
-        let written = match self.writer.take() {
-            Some(writer) => writer.finish().await?.events,
-            None => 0,
+        let (written, lost) = match self.writer.take() {
+            Some(writer) => {
+                let stats = writer.finish().await?;
+                (stats.events, stats.dropped)
+            }
+            None => (0, 0),
         };
         Ok(RunTotals {
             events_written: written,
-            events_dropped: self.dropped,
+            events_dropped: self.dropped + lost,
         })
     }
 }

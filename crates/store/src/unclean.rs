@@ -3,6 +3,7 @@
 //! there: otherwise the timeline would stretch it over the whole time the monitor was gone.
 
 use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
 use monitor::{Event, Status, Transition};
 
 /// Why the status ended, as the timeline shows it.
@@ -32,7 +33,12 @@ impl Store {
                 reason: UNCLEAN_REASON.into(),
             }));
             let open = self
-                .incidents(Some(&snap.target), at - chrono::Duration::days(3650), at)
+                // Any start: one stamped after the last check (a clock set back) is open too.
+                .incidents(
+                    Some(&snap.target),
+                    DateTime::<Utc>::MIN_UTC,
+                    DateTime::<Utc>::MAX_UTC,
+                )
                 .await?
                 .into_iter()
                 .filter(|i| i.ended_at.is_none());

@@ -191,7 +191,11 @@ impl Store {
         if from > to {
             return Err(StoreError::BadRange { from, to });
         }
-        let mut tx = self.read.begin().await.map_err(self.db_err("begin"))?;
+        let mut tx = self
+            .read_pool()
+            .begin()
+            .await
+            .map_err(self.db_err("begin"))?;
         let set = self.target_set(&mut tx, &[target]).await?;
         let horizons = Horizons::read(self, &mut tx).await?;
         let buckets = Buckets::new(from.timestamp_millis(), to.timestamp_millis(), buckets);
@@ -261,7 +265,11 @@ impl Store {
             return Err(StoreError::BadRange { from, to });
         }
         let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
-        let mut tx = self.read.begin().await.map_err(self.db_err("begin"))?;
+        let mut tx = self
+            .read_pool()
+            .begin()
+            .await
+            .map_err(self.db_err("begin"))?;
         let set = self.target_set(&mut tx, ids).await?;
         let horizons = Horizons::read(self, &mut tx).await?;
         let spans = self.status_spans(&mut tx, &set, f, t).await?;

@@ -139,7 +139,8 @@ impl Store {
                     )
                     .bind(rid)
                     .bind(i.started_at.timestamp_millis())
-                    .bind(i.ended_at.map(|t| t.timestamp_millis()))
+                    // A clock set back while the incident was open would end it before it began.
+                    .bind(i.ended_at.map(|t| t.max(i.started_at).timestamp_millis()))
                     .bind(i64::from(i.worst.code()))
                     .bind(i64::from(i.cause.code()))
                     .bind(&i.message)

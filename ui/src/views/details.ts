@@ -9,9 +9,11 @@ function row(term: string, ...value: (Node | string)[]): HTMLElement[] {
   return [h("dt", null, term), h("dd", null, ...value)];
 }
 
-function list(items: string[], max = 12): string {
+/** The first `max` items; `total` counts what the server listed, kept or not. */
+function list(items: string[], max = 12, total = items.length): string {
   const shown = items.slice(0, max).join(", ");
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+  const more = total - Math.min(items.length, max);
+  return more > 0 ? `${shown} and ${more} more` : shown;
 }
 
 function headroom(remaining?: number, limit?: number, resetMs?: number): string | null {
@@ -23,7 +25,11 @@ function headroom(remaining?: number, limit?: number, resetMs?: number): string 
 function detailRows(d: Details): HTMLElement[] {
   const rows: HTMLElement[] = [];
   if (d.server_version) rows.push(...row("Server version", d.server_version));
-  if (d.models?.length) rows.push(...row(`Models (${d.models.length})`, list(d.models)));
+  if (d.models?.length) {
+    // The probe keeps a bounded list; `models_total` is how many the server listed.
+    const total = d.models_total ?? d.models.length;
+    rows.push(...row(`Models (${total})`, list(d.models, 12, total)));
+  }
   if (d.loaded_models?.length) {
     rows.push(
       ...row(

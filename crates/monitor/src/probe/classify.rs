@@ -2,6 +2,7 @@
 //! provider's documented error shapes, and reads the free information in headers (rate-limit
 //! headroom, Retry-After).
 
+use super::http::LookupFailed;
 use crate::domain::{Class, Kind, RateLimit};
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
@@ -156,59 +157,122 @@ fn redirect_host(location: &str) -> String {
 }
 
 /// Classifies a failure below HTTP: refused, reset, DNS, TLS, timeout.
+///
+/// Read from the types in the error's chain, never from its text: reqwest's text holds the URL,
+/// and a refused connection to `/v1/tls-proxy/` is not a TLS failure, nor is `/resolve/` a
+/// failed name lookup. Messages are built from the inner errors only (the OS's, hyper's,
+/// rustls's), which do not hold the URL.
 pub fn transport_failure(err: &reqwest::Error) -> Failure {
-    let chain = error_chain(err);
-    let lower = chain.to_lowercase();
-    let tlsish = ["tls", "certificate", "handshake", "corrupt message", "ssl"]
-        .iter()
-        .any(|w| lower.contains(w));
-    let (class, message) = if err.is_timeout() {
-        (Class::Timeout, "timed out".to_string())
-    } else if tlsish {
-        (Class::Tls, format!("TLS failed: {}", innermost(err)))
-    } else if err.is_connect() {
-        let why = if lower.contains("refused") {
-            "connection refused (is the server running?)".to_string()
-        } else if lower.contains("dns") || lower.contains("resolve") {
-            format!("name lookup failed: {}", innermost(err))
+    let chain = causes(err);
+    let io_kind = |kinds: &[std::io::ErrorKind]| {
+        chain.iter().any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| kinds.contains(&io.kind()))
+        })
+    };
+    let tls = chain.iter().find_map(|e| e.downcast_ref::<rustls::Error>());
+    let lookup = chain.iter().any(|e| e.is::<LookupFailed>());
+    let detail = detail(&chain);
+    let (class, message) = if err.is_timeout() || io_kind(&[std::io::ErrorKind::TimedOut]) {
+        let what = if err.is_connect() {
+            "connecting timed out"
         } else {
-            format!("cannot connect: {}", innermost(err))
+            "timed out"
         };
-        (Class::Connect, why)
+        (Class::Timeout, what.to_string())
+    } else if let Some(tls) = tls {
+        let why = if not_tls(tls) {
+            "the server did not answer in TLS (is it plain HTTP? then use http://)".to_string()
+        } else {
+            truncate(&tls.to_string(), MESSAGE_MAX)
+        };
+        (Class::Tls, format!("TLS failed: {why}"))
+    } else if lookup {
+        (Class::Connect, format!("name lookup failed: {detail}"))
+    } else if io_kind(&[std::io::ErrorKind::ConnectionRefused]) {
+        (
+            Class::Connect,
+            "connection refused (is the server running?)".to_string(),
+        )
+    } else if err.is_connect() {
+        (Class::Connect, format!("cannot connect: {detail}"))
+    } else if err.is_builder() {
+        (Class::Connect, format!("request not sent: {detail}"))
     } else if err.is_body() || err.is_decode() {
         (
             Class::BadResponse,
-            format!("response body broken: {}", innermost(err)),
+            format!("response body broken: {detail}"),
         )
     } else {
         // Closed or reset mid-request: the server went away.
-        (
-            Class::Connect,
-            format!("connection dropped: {}", innermost(err)),
-        )
+        (Class::Connect, format!("connection dropped: {detail}"))
     };
     Failure::new(class, message)
 }
 
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.join(": ")
+/// Whether a failed request to an https URL may have met a server that speaks plain HTTP: the
+/// TLS layer read bytes that are no TLS record, or the server closed the connection during the
+/// handshake (what a plain-HTTP server does with a ClientHello it cannot parse). Only a sign:
+/// the caller asks the server in plain HTTP before saying so.
+pub(crate) fn maybe_plain_http(err: &reqwest::Error) -> bool {
+    let chain = causes(err);
+    let not_tls_bytes = chain
+        .iter()
+        .filter_map(|e| e.downcast_ref::<rustls::Error>())
+        .any(not_tls);
+    let closed_in_handshake = err.is_connect()
+        && chain.iter().any(|e| {
+            e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                )
+            })
+        });
+    not_tls_bytes || closed_in_handshake
 }
 
-/// The root cause's text, without reqwest's "error sending request for url (...)" wrapper.
-fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut last = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        last = s.to_string();
-        source = s.source();
+/// A first record that is not TLS at all (an HTTP status line, say), rather than TLS gone wrong.
+fn not_tls(err: &rustls::Error) -> bool {
+    matches!(
+        err,
+        rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType
+                | rustls::InvalidMessage::UnknownProtocolVersion
+        ) | rustls::Error::PeerSentOversizedRecord
+    )
+}
+
+/// Every error in the chain, outermost first, including what an `io::Error` wraps (its
+/// `source()` skips the wrapped error itself and returns that error's source).
+fn causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(err);
+    // Bounded: a chain is a handful deep; a cycle would otherwise never end.
+    while let Some(e) = next.filter(|_| out.len() < 32) {
+        out.push(e);
+        next = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
-    truncate(&last, MESSAGE_MAX)
+    out
+}
+
+/// The root cause's text: the innermost error that is not reqwest's own (whose text names the
+/// URL, "error sending request for url (...)").
+fn detail(chain: &[&(dyn std::error::Error + 'static)]) -> String {
+    chain
+        .iter()
+        .rev()
+        .find(|e| !e.is::<reqwest::Error>())
+        .map(|e| truncate(&e.to_string(), MESSAGE_MAX))
+        .unwrap_or_else(|| "no further detail".to_string())
 }
 
 /// The human message in a provider's error body, whatever its shape:
@@ -282,13 +346,19 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// `Retry-After` (seconds or an HTTP date) or Azure's `retry-after-ms`.
+/// A number of a header, if it is one: "inf" and "NaN" parse as `f64` but are no answer.
+fn finite(v: &str) -> Option<f64> {
+    v.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// `Retry-After` (seconds or an HTTP date) or Azure's `retry-after-ms`. Negative waits are no
+/// wait; huge ones saturate (the scheduler caps them at `backoff_max`).
 pub fn retry_after_ms(headers: &HeaderMap, now: DateTime<Utc>) -> Option<u64> {
-    if let Some(ms) = header(headers, "retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+    if let Some(ms) = header(headers, "retry-after-ms").and_then(finite) {
         return Some(ms.max(0.0) as u64);
     }
     let v = header(headers, "retry-after")?;
-    if let Ok(secs) = v.parse::<f64>() {
+    if let Some(secs) = finite(v) {
         return Some((secs.max(0.0) * 1000.0) as u64);
     }
     let at = DateTime::parse_from_rfc2822(v).ok()?;
@@ -361,7 +431,8 @@ pub fn go_duration_ms(text: &str) -> Option<u64> {
         total += value * factor;
         rest = &rest[unit_end..];
     }
-    Some(total.round() as u64)
+    // Digits enough overflow to infinity: no duration.
+    total.is_finite().then(|| total.round() as u64)
 }
 
 #[cfg(test)]

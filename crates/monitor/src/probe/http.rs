@@ -1,13 +1,16 @@
 //! The one HTTP client every probe shares: bounded bodies, no credentials sent across hosts,
 //! streamed replies read line by line with time to first token measured.
 
-use super::classify::{http_failure, transport_failure, Failure};
-use crate::domain::Kind;
+use super::classify::{http_failure, maybe_plain_http, transport_failure, Failure};
+use crate::domain::{Class, Kind};
 use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use reqwest::header::HeaderMap;
 use reqwest::{redirect, RequestBuilder};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Largest body a probe reads. Model lists of big aggregators run to a few MB; anything far
 /// beyond is not an API answering.
@@ -81,6 +84,7 @@ impl Http {
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(2)
             .connect_timeout(Duration::from_secs(30))
+            .dns_resolver(Arc::new(SystemResolver))
             .build()?;
         Ok(Http { client, body_cap })
     }
@@ -92,7 +96,10 @@ impl Http {
     /// Sends a request and reads the whole body, up to the cap. Any status comes back as a
     /// `Reply`; only transport problems and oversize bodies are failures.
     pub async fn send(&self, request: RequestBuilder) -> Result<Reply, Failure> {
-        let mut response = request.send().await.map_err(|e| transport_failure(&e))?;
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Err(sent_failure(&e).await),
+        };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if response
@@ -143,7 +150,10 @@ impl Http {
         mut on_line: impl FnMut(&str) -> Result<Line, Failure>,
     ) -> Result<Streamed, Failure> {
         let started = Instant::now();
-        let mut response = request.send().await.map_err(|e| transport_failure(&e))?;
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Err(sent_failure(&e).await),
+        };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if !(200..300).contains(&status) {
@@ -209,6 +219,87 @@ impl Http {
             ))
         }
     }
+}
+
+/// A name lookup that failed, as its own type: classification knows it by its type, never by
+/// words in an error's text (which holds the URL).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct LookupFailed(std::io::Error);
+
+/// The system resolver (getaddrinfo on a blocking thread, as reqwest's default), failing with
+/// [`LookupFailed`].
+struct SystemResolver;
+
+impl reqwest::dns::Resolve for SystemResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            match tokio::net::lookup_host((host.as_str(), 0)).await {
+                Ok(addrs) => {
+                    let addrs: Vec<SocketAddr> = addrs.collect();
+                    Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+                }
+                Err(e) => {
+                    Err(Box::new(LookupFailed(e)) as Box<dyn std::error::Error + Send + Sync>)
+                }
+            }
+        })
+    }
+}
+
+/// How long the plain-HTTP question may take: a server that speaks HTTP refuses it at once.
+const PLAIN_HTTP_QUESTION: Duration = Duration::from_secs(2);
+
+/// Classifies a request that got no response. When TLS to an https URL failed in a way a
+/// plain-HTTP server causes, the server is asked in plain HTTP, so that the outcome can say
+/// what is wrong and what to write instead.
+async fn sent_failure(err: &reqwest::Error) -> Failure {
+    let failure = transport_failure(err);
+    let https = err.url().filter(|u| u.scheme() == "https");
+    if let Some(url) = https.filter(|_| maybe_plain_http(err)) {
+        if answers_plain_http(url).await {
+            return Failure::new(
+                Class::Tls,
+                "TLS failed: the server answered in plain HTTP — use http://",
+            );
+        }
+    }
+    failure
+}
+
+/// Whether the server at `url`'s host and port answers plain HTTP with an HTTP status line.
+///
+/// The question is a request head no server acts on: version `HTTP/9.9`, which every HTTP/1
+/// server refuses while parsing (400 or 505), before any handler runs. So nothing is served,
+/// logged as a request or loaded, and nothing but the host goes in clear (no path, no key).
+async fn answers_plain_http(url: &url::Url) -> bool {
+    let Some(port) = url.port_or_known_default() else {
+        return false;
+    };
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.to_string(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        None => return false,
+    };
+    let host_header = url.host_str().unwrap_or_default();
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .ok()?;
+        let head =
+            format!("HEAD / HTTP/9.9\r\nHost: {host_header}:{port}\r\nConnection: close\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.ok()?;
+        let mut start = [0u8; 5];
+        stream.read_exact(&mut start).await.ok()?;
+        Some(&start == b"HTTP/")
+    };
+    tokio::time::timeout(PLAIN_HTTP_QUESTION, ask)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 /// Whether a redirect from `from` to `to` stays on the server the user named. The host alone is

@@ -14,10 +14,13 @@ pub mod http;
 mod lmstudio;
 mod ollama;
 mod openai;
+mod wire;
 
 use crate::config::Target;
-use crate::domain::{Class, Details, Kind, Outcome, ProbeLevel};
-use crate::redact::Redactor;
+use crate::domain::{
+    Class, Details, Kind, LoadedModel, Outcome, ProbeLevel, LOADED_KEPT, MODELS_KEPT,
+};
+use crate::redact::{Redactor, FIELD_MAX, MESSAGE_MAX};
 use chrono::Utc;
 pub use classify::Failure;
 use http::Http;
@@ -38,15 +41,56 @@ pub trait KeySource: Send + Sync {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct EnvKeys;
 
-impl KeySource for EnvKeys {
-    fn key_for(&self, target: &Target) -> Option<String> {
+impl EnvKeys {
+    /// The variable `target`'s key is read from and its value, trimmed. Whitespace around a key
+    /// is never part of it (`echo "$KEY" > file` adds a newline, a Windows file a CR), and left
+    /// in it would make the header invalid. A value that is not UTF-8 is kept (lossily), so
+    /// that the probe can say the variable is wrong instead of that it is unset.
+    pub fn lookup(target: &Target) -> Option<(String, String)> {
         let name = target.api_key_env.as_deref()?;
-        let read = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        let read = |n: &str| {
+            let value = std::env::var_os(n)?;
+            let value = value.to_string_lossy().trim().to_string();
+            (!value.is_empty()).then(|| (n.to_string(), value))
+        };
         read(name).or_else(|| {
             (target.kind == Kind::Gemini && name == "GEMINI_API_KEY")
                 .then(|| read("GOOGLE_API_KEY"))
                 .flatten()
         })
+    }
+}
+
+impl KeySource for EnvKeys {
+    fn key_for(&self, target: &Target) -> Option<String> {
+        EnvKeys::lookup(target).map(|(_, value)| value)
+    }
+}
+
+/// A key as a header can carry it, whatever source it came from (the keyring and a typed key
+/// as much as the environment): trimmed, `None` when nothing is left, and an error saying what
+/// is wrong (never what the key is) when it still cannot be a header value.
+pub fn usable_key(raw: &str) -> Result<Option<String>, &'static str> {
+    let key = raw.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    if key.chars().any(char::is_control) {
+        return Err("contains a control character");
+    }
+    // A header may carry such bytes, but no provider issues such keys: they are pasted
+    // typographic quotes or dashes, and the server would only say the key is wrong.
+    if !key.is_ascii() {
+        return Err("contains a character outside ASCII");
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// Where a key that cannot be used came from, in words for the outcome's message.
+fn key_place(target: &Target, raw: &str) -> String {
+    match EnvKeys::lookup(target) {
+        Some((name, value)) if value == raw.trim() => format!("API key in {name}"),
+        _ => "the stored API key of this target".to_string(),
     }
 }
 
@@ -127,18 +171,82 @@ impl Prober {
     }
 
     /// Probes a target once. The target's timeout bounds the whole exchange, bodies included;
-    /// time spent waiting for a busy local server is not counted against it.
+    /// time spent waiting for a busy local server is not counted against it, but that wait is
+    /// bounded too (see [`Prober::probe_limited`]).
     pub async fn probe(&self, target: &Target) -> Outcome {
-        let lock = self.server_lock(target);
-        let _guard = match &lock {
-            Some(lock) => Some(lock.lock().await),
+        self.probe_limited(target, None, || {}).await
+    }
+
+    /// Probes a target once, as the scheduler does: first the target's local server (if it has
+    /// one) is waited for, and only then one of `permits` (the engine-wide cap) is taken;
+    /// `on_start` runs when both are held, as the exchange begins.
+    ///
+    /// The order matters: a probe waiting for a busy server must hold no permit, or a hung
+    /// local server would hold every permit through its waiters and stall targets elsewhere.
+    ///
+    /// The wait for the server is bounded by the target's own timeout. A server still busy
+    /// with another probe after that long has not answered anyone within the time this target
+    /// allows, so the outcome is a `timeout` saying so (nothing was sent), rather than a
+    /// probe that would start long after it was due.
+    pub(crate) async fn probe_limited(
+        &self,
+        target: &Target,
+        permits: Option<&tokio::sync::Semaphore>,
+        on_start: impl FnOnce(),
+    ) -> Outcome {
+        let waiting_since = (Utc::now(), tokio::time::Instant::now());
+        let _server = match self.server_lock(target) {
+            Some(lock) => {
+                match tokio::time::timeout(target.timing.timeout, lock.lock_owned()).await {
+                    Ok(guard) => Some(guard),
+                    Err(_) => {
+                        let waited = waiting_since.1.elapsed();
+                        let busy = Failure::new(
+                            Class::Timeout,
+                            format!(
+                                "not probed: the server was busy with another probe for {} \
+                                 (one probe at a time per local server)",
+                                humantime::format_duration(target.timing.timeout)
+                            ),
+                        );
+                        let latency_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+                        return outcome(
+                            target,
+                            waiting_since.0,
+                            latency_ms,
+                            Err(busy),
+                            &Redactor::new(None),
+                        );
+                    }
+                }
+            }
             None => None,
         };
+        // A closed semaphore only happens at teardown; probing without a permit then is harmless.
+        let _permit = match permits {
+            Some(permits) => permits.acquire().await.ok(),
+            None => None,
+        };
+        on_start();
         let at = Utc::now();
         let started = Instant::now();
-        let key = self.keys.key_for(target);
-        let redactor = Redactor::new(key.as_deref());
-        let result = if needs_key(target) && key.is_none() {
+        let raw = self.keys.key_for(target);
+        let (key, key_problem) = match raw.as_deref().map(usable_key) {
+            None => (None, None),
+            Some(Ok(key)) => (key, None),
+            Some(Err(why)) => (None, Some(why)),
+        };
+        // The raw key too: it is what a server would echo, were it ever sent.
+        let redactor = Redactor::new(key.as_deref().or(raw.as_deref().map(str::trim)));
+        let result = if let (Some(why), Some(raw)) = (key_problem, raw.as_deref()) {
+            Err(Failure::new(
+                Class::Auth,
+                format!(
+                    "{} is not usable as a header: {why}",
+                    key_place(target, raw)
+                ),
+            ))
+        } else if needs_key(target) && key.is_none() {
             Err(Failure::new(
                 Class::Auth,
                 match &target.api_key_env {
@@ -164,7 +272,7 @@ impl Prober {
                 )),
             }
         };
-        let latency_ms = started.elapsed().as_millis() as u64;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         outcome(target, at, latency_ms, result, &redactor)
     }
 
@@ -208,6 +316,9 @@ async fn run(ctx: &Ctx<'_>) -> Result<Success, Failure> {
     }
 }
 
+/// Every outcome is born here, so this is where everything a server controlled (the message
+/// and every string in `Details`) is redacted, made printable and bounded: events, SSE,
+/// `get_state`, the database and its WAL then only ever see the scrubbed form.
 fn outcome(
     target: &Target,
     at: chrono::DateTime<Utc>,
@@ -229,15 +340,13 @@ fn outcome(
             if let Some(note) = success.note {
                 parts.push(note);
             }
-            let mut details = success.details;
-            details.skipped = details.skipped.map(|s| redactor.redact(&s));
             Outcome {
                 at,
                 class,
                 http_status: success.http_status,
                 latency_ms,
-                message: redactor.redact(&parts.join("; ")),
-                details,
+                message: redactor.scrub(&parts.join("; "), MESSAGE_MAX),
+                details: scrub_details(success.details, target, redactor),
             }
         }
         Err(failure) => Outcome {
@@ -245,7 +354,7 @@ fn outcome(
             class: failure.class,
             http_status: failure.http_status,
             latency_ms,
-            message: redactor.redact(&failure.message),
+            message: redactor.scrub(&failure.message, MESSAGE_MAX),
             details: Details {
                 retry_after_ms: failure.retry_after_ms,
                 rate_limit: failure.rate_limit.map(|r| *r),
@@ -253,6 +362,65 @@ fn outcome(
             },
         },
     }
+}
+
+/// `details` with every string scrubbed and the lists cut to a summary. Destructured field by
+/// field so that a new field cannot be added without deciding here what it needs.
+fn scrub_details(details: Details, target: &Target, redactor: &Redactor) -> Details {
+    let Details {
+        server_version,
+        models,
+        models_total,
+        loaded_models,
+        rate_limit,
+        retry_after_ms,
+        ttft_ms,
+        tokens_per_second,
+        tokens,
+        probed_model,
+        skipped,
+    } = details;
+    let field = |s: String| redactor.scrub(&s, FIELD_MAX);
+    let listed = models.len() as u64;
+    let loaded_models = loaded_models
+        .into_iter()
+        .take(LOADED_KEPT)
+        .map(|m| LoadedModel {
+            name: field(m.name),
+            expires_at: m.expires_at.map(field),
+            ..m
+        })
+        .collect();
+    Details {
+        server_version: server_version.map(field),
+        models: keep_models(models, target.model.as_deref().or(probed_model.as_deref()))
+            .into_iter()
+            .map(field)
+            .collect(),
+        models_total: models_total.or((listed > MODELS_KEPT as u64).then_some(listed)),
+        loaded_models,
+        rate_limit,
+        retry_after_ms,
+        ttft_ms,
+        tokens_per_second: tokens_per_second.filter(|t| t.is_finite()),
+        tokens,
+        probed_model: probed_model.map(field),
+        skipped: skipped.map(|s| redactor.scrub(&s, MESSAGE_MAX)),
+    }
+}
+
+/// The first `MODELS_KEPT` models, with the one the target names moved in when it is listed
+/// further down: the summary must still show that the model it watches is there.
+fn keep_models(mut models: Vec<String>, wanted: Option<&str>) -> Vec<String> {
+    if models.len() <= MODELS_KEPT {
+        return models;
+    }
+    let found = wanted.and_then(|w| models.iter().position(|m| same_model(w, m)));
+    if let Some(i) = found.filter(|&i| i >= MODELS_KEPT) {
+        models.swap(MODELS_KEPT - 1, i);
+    }
+    models.truncate(MODELS_KEPT);
+    models
 }
 
 /// What a provider module needs for one probe.
@@ -314,8 +482,8 @@ impl Ctx<'_> {
                 v
             })
         };
-        // A key with characters a header cannot carry is sent as nothing; the server then
-        // answers with its auth error, which is the truth of the matter.
+        // `Prober::probe_limited` lets only keys that `usable_key` accepts get here, and says
+        // which key is wrong otherwise; a value refused anyway is not sent rather than panic.
         let insert = |h: &mut HeaderMap, name: &'static str, v: String| {
             if let Ok(v) = value(v) {
                 h.insert(name, v);
@@ -406,23 +574,6 @@ where
         canary(model).await?.merge_into(&mut success);
     }
     Ok(success)
-}
-
-/// The `field` of every object in `json[key]` (or in `json` itself when it is a bare array).
-pub(crate) fn listed(json: &serde_json::Value, key: &str, field: &str) -> Option<Vec<String>> {
-    let list = json
-        .get(key)
-        .and_then(serde_json::Value::as_array)
-        .or_else(|| json.as_array())?;
-    Some(
-        list.iter()
-            .filter_map(|m| {
-                m.get(field)
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_string)
-            })
-            .collect(),
-    )
 }
 
 /// Whether a listed model is the configured one: names match exactly, or up to Ollama's implicit

@@ -4,6 +4,7 @@
 
 use super::classify::Failure;
 use super::http::Line;
+use super::wire::{self, Num, Objects, Text};
 use super::{require_listed, same_model, Ctx, Success};
 use crate::domain::{Class, Details, LoadedModel, ProbeLevel, TokenUse};
 use serde_json::{json, Value};
@@ -15,20 +16,15 @@ const COLD_LOAD_NS: u64 = 1_000_000_000;
 
 pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
     let version = ctx.http.send_ok(ctx.kind(), ctx.get("api/version")).await?;
-    let server_version = version
-        .json()?
-        .get("version")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| {
-            Failure::bad_response("no `version` in /api/version: not an Ollama server?")
-        })?;
+    let server_version = server_version(wire::parse(&version)?).ok_or_else(|| {
+        Failure::bad_response("no `version` in /api/version: not an Ollama server?")
+    })?;
 
     let tags = ctx.http.send_ok(ctx.kind(), ctx.get("api/tags")).await?;
-    let models = names(&tags.json()?)
+    let models = names(wire::parse(&tags)?)
         .ok_or_else(|| Failure::bad_response("/api/tags has no `models` list"))?;
     let ps = ctx.http.send_ok(ctx.kind(), ctx.get("api/ps")).await?;
-    let loaded = loaded_models(&ps.json()?)
+    let loaded = loaded_models(wire::parse(&ps)?)
         .ok_or_else(|| Failure::bad_response("/api/ps has no `models` list"))?;
     require_listed(ctx.target, &models)?;
 
@@ -101,41 +97,81 @@ pub(crate) fn pick_loaded(ctx: &Ctx<'_>, loaded: &[LoadedModel]) -> Result<Strin
     }
 }
 
-fn names(json: &Value) -> Option<Vec<String>> {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct Version {
+    version: Text,
+}
+
+/// `/api/version`: `{"version": "0.5.1"}`.
+pub(crate) fn server_version(v: Version) -> Option<String> {
+    v.version.0
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct Tags {
+    models: Objects<Tag>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Tag {
+    name: Text,
+}
+
+/// `/api/tags`: the installed models' names.
+pub(crate) fn names(tags: Tags) -> Option<Vec<String>> {
     Some(
-        json.get("models")?
-            .as_array()?
-            .iter()
-            .filter_map(|m| m.get("name").and_then(Value::as_str).map(str::to_string))
+        tags.models
+            .items()?
+            .into_iter()
+            .filter_map(|m| m.name.0)
             .collect(),
     )
 }
 
-fn loaded_models(json: &Value) -> Option<Vec<LoadedModel>> {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct Ps {
+    models: Objects<Running>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Running {
+    name: Text,
+    model: Text,
+    size: Num,
+    size_vram: Num,
+    expires_at: Text,
+    context_length: Num,
+}
+
+/// `/api/ps`: the models in memory.
+pub(crate) fn loaded_models(ps: Ps) -> Option<Vec<LoadedModel>> {
     Some(
-        json.get("models")?
-            .as_array()?
-            .iter()
+        ps.models
+            .items()?
+            .into_iter()
             .filter_map(|m| {
-                let name = m
-                    .get("name")
-                    .or_else(|| m.get("model"))
-                    .and_then(Value::as_str)?;
-                let size = m.get("size").and_then(Value::as_u64);
-                let vram = m.get("size_vram").and_then(Value::as_u64);
+                let name = m.name.0.or(m.model.0)?;
+                let (size, vram) = (m.size.0, m.size_vram.0);
                 Some(LoadedModel {
-                    name: name.to_string(),
+                    name,
                     size_bytes: size,
                     vram_bytes: vram,
                     vram_share: match (vram, size) {
                         (Some(v), Some(s)) if s > 0 => Some((v as f64 / s as f64).min(1.0)),
                         _ => None,
                     },
+                    // Only a real timestamp: the field is shown as a time, and anything else in
+                    // it is the server saying something we cannot vouch for.
                     expires_at: m
-                        .get("expires_at")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    context_length: m.get("context_length").and_then(Value::as_u64),
+                        .expires_at
+                        .0
+                        .filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
+                    context_length: m.context_length.0,
                 })
             })
             .collect(),
@@ -155,24 +191,7 @@ async fn generate(ctx: &Ctx<'_>, model: &str, success: &mut Success) -> Result<(
     let streamed = ctx
         .http
         .stream_lines(ctx.kind(), ctx.post_json("api/generate", &body), |line| {
-            let chunk: Value = serde_json::from_str(line)
-                .map_err(|e| Failure::bad_response(format!("stream line is not JSON ({e})")))?;
-            if let Some(err) = chunk.get("error").and_then(Value::as_str) {
-                return Err(Failure::new(
-                    Class::ServerError,
-                    format!("generation failed: {err}"),
-                ));
-            }
-            let token = chunk
-                .get("response")
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty());
-            let done = chunk.get("done").and_then(Value::as_bool).unwrap_or(false);
-            if done {
-                last = chunk;
-                return Ok(Line::Done);
-            }
-            Ok(if token { Line::Token } else { Line::Nothing })
+            stream_line(line, &mut last)
         })
         .await?;
     if !streamed.completed {
@@ -210,4 +229,26 @@ async fn generate(ctx: &Ctx<'_>, model: &str, success: &mut Success) -> Result<(
         disturbed.insert(disturbed_key(ctx, model));
     }
     Ok(())
+}
+
+/// One NDJSON line of `/api/generate`; the final (`done`) line is kept in `last` for its timings.
+pub(crate) fn stream_line(line: &str, last: &mut Value) -> Result<Line, Failure> {
+    let chunk: Value = serde_json::from_str(line)
+        .map_err(|e| Failure::bad_response(format!("stream line is not JSON ({e})")))?;
+    if let Some(err) = chunk.get("error").and_then(Value::as_str) {
+        return Err(Failure::new(
+            Class::ServerError,
+            format!("generation failed: {err}"),
+        ));
+    }
+    let token = chunk
+        .get("response")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty());
+    let done = chunk.get("done").and_then(Value::as_bool).unwrap_or(false);
+    if done {
+        *last = chunk;
+        return Ok(Line::Done);
+    }
+    Ok(if token { Line::Token } else { Line::Nothing })
 }

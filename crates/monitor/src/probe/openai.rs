@@ -3,7 +3,8 @@
 
 use super::classify::{self, Failure};
 use super::http::Line;
-use super::{cloud_probe, listed, Canary, Ctx, Listing, Success};
+use super::wire::{self, Objects, Text};
+use super::{cloud_probe, Canary, Ctx, Listing, Success};
 use crate::config::Preset;
 use crate::domain::{Kind, TokenUse};
 use chrono::Utc;
@@ -15,10 +16,15 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         .http
         .send_ok(ctx.kind(), ctx.get(&routes.models))
         .await?;
-    let models = model_ids(&reply.json()?).ok_or_else(|| Failure {
-        http_status: Some(reply.status),
-        ..Failure::bad_response("model list has no `data` array")
-    })?;
+    let models = model_ids(&reply.body)
+        .map_err(|message| Failure {
+            http_status: Some(reply.status),
+            ..Failure::bad_response(message)
+        })?
+        .ok_or_else(|| Failure {
+            http_status: Some(reply.status),
+            ..Failure::bad_response("model list has no `data` array")
+        })?;
     let listing = Listing {
         reply,
         models,
@@ -85,9 +91,29 @@ fn url_segment(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// `{"data":[{"id":..}]}`, or a bare array of the same objects (Together).
-pub(crate) fn model_ids(json: &Value) -> Option<Vec<String>> {
-    listed(json, "data", "id")
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct Id {
+    pub id: Text,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ModelList {
+    data: Objects<Id>,
+}
+
+/// `{"data":[{"id":..}]}`, or a bare array of the same objects (Together). `Err` when the body
+/// is not JSON, `Ok(None)` when it has no list.
+pub(crate) fn model_ids(body: &[u8]) -> Result<Option<Vec<String>>, String> {
+    let list = if wire::is_array(body) {
+        wire::parse_any::<Objects<Id>>(body)?
+    } else {
+        wire::parse_bytes::<ModelList>(body)?.data
+    };
+    Ok(list
+        .items()
+        .map(|ids| ids.into_iter().filter_map(|m| m.id.0).collect()))
 }
 
 /// A streamed chat completion asking for one token, with usage reported at the end.
@@ -105,39 +131,11 @@ pub(crate) async fn chat_canary(
     });
     body[token_field] = json!(1);
     let mut tokens = None;
+    let kind = ctx.kind();
     let streamed = ctx
         .http
-        .stream_lines(ctx.kind(), ctx.post_json(path, &body), |line| {
-            let Some(data) = line.strip_prefix("data:").map(str::trim) else {
-                return Ok(Line::Nothing);
-            };
-            if data == "[DONE]" {
-                return Ok(Line::Done);
-            }
-            let chunk: Value = serde_json::from_str(data)
-                .map_err(|e| Failure::bad_response(format!("stream chunk is not JSON ({e})")))?;
-            if chunk.get("error").is_some() {
-                return Err(classify::stream_error(ctx.kind(), &chunk));
-            }
-            if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
-                let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
-                tokens = Some(TokenUse {
-                    input: n("prompt_tokens"),
-                    output: n("completion_tokens"),
-                });
-            }
-            let delta = chunk.pointer("/choices/0/delta");
-            let has_text = |k: &str| {
-                delta
-                    .and_then(|d| d.get(k))
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| !s.is_empty())
-            };
-            if has_text("content") || has_text("reasoning_content") || has_text("reasoning") {
-                Ok(Line::Token)
-            } else {
-                Ok(Line::Nothing)
-            }
+        .stream_lines(kind, ctx.post_json(path, &body), |line| {
+            stream_line(kind, line, &mut tokens)
         })
         .await?;
     if !streamed.completed && streamed.ttft.is_none() {
@@ -155,4 +153,43 @@ pub(crate) async fn chat_canary(
         headers_rate_limit: classify::rate_limit(&streamed.headers, Utc::now()),
         note: (!streamed.completed).then(|| "stream was cut before its end".to_string()),
     })
+}
+
+/// One line of a streamed chat completion (SSE): whether it carried a token, ended the stream or
+/// reported an error; usage, when the line has it, goes to `tokens`.
+pub(crate) fn stream_line(
+    kind: Kind,
+    line: &str,
+    tokens: &mut Option<TokenUse>,
+) -> Result<Line, Failure> {
+    let Some(data) = line.strip_prefix("data:").map(str::trim) else {
+        return Ok(Line::Nothing);
+    };
+    if data == "[DONE]" {
+        return Ok(Line::Done);
+    }
+    let chunk: Value = serde_json::from_str(data)
+        .map_err(|e| Failure::bad_response(format!("stream chunk is not JSON ({e})")))?;
+    if chunk.get("error").is_some() {
+        return Err(classify::stream_error(kind, &chunk));
+    }
+    if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
+        let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+        *tokens = Some(TokenUse {
+            input: n("prompt_tokens"),
+            output: n("completion_tokens"),
+        });
+    }
+    let delta = chunk.pointer("/choices/0/delta");
+    let has_text = |k: &str| {
+        delta
+            .and_then(|d| d.get(k))
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
+    if has_text("content") || has_text("reasoning_content") || has_text("reasoning") {
+        Ok(Line::Token)
+    } else {
+        Ok(Line::Nothing)
+    }
 }
