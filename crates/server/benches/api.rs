@@ -204,6 +204,7 @@ fn main() {
                 ui_dir: None,
                 config_path: config,
                 db_path: db,
+                limits: server::Limits::default(),
             })
             .await
             .expect("server");

@@ -34,6 +34,11 @@ pub enum ServerError {
     Config(#[from] monitor::config::ConfigError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error(
+        "{0} live event streams are open, the most this server keeps; close a tab of the page \
+         (or raise the limit) and reload"
+    )]
+    TooManyStreams(usize),
     #[error("{0}")]
     Internal(String),
 }
@@ -51,6 +56,7 @@ impl ServerError {
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ServerError::Config(_) => StatusCode::BAD_REQUEST,
+            ServerError::TooManyStreams(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Bind { .. } | ServerError::Store(_) | ServerError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
