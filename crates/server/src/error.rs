@@ -49,6 +49,7 @@ impl ServerError {
             ServerError::Core(e) => match e.kind() {
                 ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
                 ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::Conflict => StatusCode::CONFLICT,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ServerError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
