@@ -157,6 +157,7 @@ impl Http {
                     ui_dir: None,
                     config_path: dir.join("config.toml"),
                     db_path: dir.join("history.db"),
+                    limits: server::Limits::default(),
                 },
                 handle,
             )

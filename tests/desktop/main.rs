@@ -359,6 +359,21 @@ api_key_env = "E2E_OPENAI_KEY"
     );
     assert!(drawn[0].as_u64().unwrap_or(0) > 100, "{drawn}");
     session.screenshot(&shots.join("03b-timeline.png"));
+    // The page may call the app's commands and listen to its events, and nothing else: a core
+    // API that `core:default` would have granted (the app's version) is refused.
+    driver.execute(
+        "window.__acl = null;\
+         const invoke = window.__TAURI_INTERNALS__.invoke;\
+         Promise.allSettled([invoke('plugin:app|version'), invoke('get_state', {})])\
+           .then(r => { window.__acl = r.map(x => x.status); });\
+         return true",
+    );
+    let acl = driver.wait_until(
+        "the page's calls answered",
+        Duration::from_secs(5),
+        "return window.__acl",
+    );
+    assert_eq!(acl, serde_json::json!(["rejected", "fulfilled"]), "{acl}");
     driver.execute("location.hash = '#/'; return true");
     let labels: Vec<String> = item.menu(&session).into_iter().map(|(_, l, _)| l).collect();
     assert!(

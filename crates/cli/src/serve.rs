@@ -41,6 +41,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         ui_dir: args.ui,
         config_path,
         db_path: args.db.unwrap_or_else(default_db_path),
+        limits: server::Limits::default(),
     })
     .await
     .map_err(|e| match e {

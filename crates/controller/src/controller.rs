@@ -596,6 +596,13 @@ impl Owner {
         let mut next = self.settings.clone();
         change(&mut next)?;
         let config = next.config.validate("settings")?;
+        // Whatever can fail happens before the file is written and anything is swapped: the
+        // old configuration keeps probing, and the file stays as it was, when any step fails.
+        let prober = if next.config != self.settings.config {
+            Some(self.prepare_engine(&config).await?)
+        } else {
+            None
+        };
         self.shell.settings_file.save(&next)?;
         let previous = std::mem::replace(&mut self.settings, next);
         if let Some(policy) = &mut self.policy {
@@ -606,9 +613,9 @@ impl Owner {
                 desktop.set_start_at_login(self.settings.start_at_login);
             }
         }
-        if previous.config != self.settings.config {
+        if let Some(prober) = prober {
             self.config = config;
-            self.run_engine().await?;
+            self.swap_engine(prober).await;
             self.broadcast_state();
         }
         self.show_status();
@@ -622,25 +629,43 @@ impl Owner {
         }
     }
 
-    /// (Re)starts the engine on the current configuration. The previous engine stops first, so
-    /// a target is never probed by two engines at once.
+    /// (Re)starts the engine on the current configuration.
     async fn run_engine(&mut self) -> Result<(), CoreError> {
+        let config = self.config.clone();
+        let prober = self.prepare_engine(&config).await?;
+        self.swap_engine(prober).await;
+        Ok(())
+    }
+
+    /// Everything an engine on `config` needs that can fail, done while the running engine
+    /// goes on: its keys read, an HTTP client, its targets recorded in the history.
+    async fn prepare_engine(&mut self, config: &Config) -> Result<Prober, CoreError> {
         if let Some(keys) = self.shell.keys.clone() {
-            let targets = self.config.targets.clone();
+            let targets = config.targets.clone();
             if let Err(err) = tokio::task::spawn_blocking(move || keys.load(&targets)).await {
                 tracing::warn!("API keys not read from the keyring: {err}");
             }
         }
+        let prober =
+            Prober::new(self.key_source()).map_err(|e| CoreError::NoHttpClient(e.to_string()))?;
+        let recorder = self.recorder.as_ref().ok_or(CoreError::Stopping)?;
+        recorder.record_targets(config).await?;
+        Ok(prober)
+    }
+
+    /// Replaces the running engine with one on the current configuration. The previous engine
+    /// stops first, so a target is never probed by two engines at once. Cannot fail: what could
+    /// is [`Owner::prepare_engine`]'s.
+    async fn swap_engine(&mut self, prober: Prober) {
         if let Some(policy) = &mut self.policy {
             policy.set_targets(self.config.targets.iter().map(TargetMeta::from).collect());
         }
-        let prober =
-            Prober::new(self.key_source()).map_err(|e| CoreError::NoHttpClient(e.to_string()))?;
-        let recorder = self.recorder.as_mut().ok_or(CoreError::Stopping)?;
-        let engine = recorder.start(self.config.clone(), prober).await?;
+        let Some(recorder) = self.recorder.as_mut() else {
+            return;
+        };
+        let engine = recorder.replace_engine(self.config.clone(), prober).await;
         self.events = Some(engine.subscribe());
         self.engine.send_replace(Some(engine));
-        Ok(())
     }
 
     fn on_event(&mut self, event: Event) {

@@ -30,6 +30,14 @@ pub enum CoreError {
     NoToml(String),
     #[error("cannot save the settings to {path}: {message}")]
     Save { path: PathBuf, message: String },
+    /// The file was changed by someone else since it was read: writing would destroy that edit.
+    #[error(
+        "{} was edited while the monitor runs; it was not overwritten and this change was not \
+         applied. Restart the monitor to load the edit (or import the file), then make the \
+         change again",
+        .0.display()
+    )]
+    EditedOnDisk(PathBuf),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("an API key cannot be empty")]
@@ -54,6 +62,8 @@ pub enum ErrorKind {
     BadRequest,
     /// No such command or target, or a command this shell does not have.
     NotFound,
+    /// The state changed under the caller (a file edited by hand): look again, then retry.
+    Conflict,
     /// Ours, or the machine's.
     Internal,
 }
@@ -72,6 +82,7 @@ impl CoreError {
             | CoreError::Unavailable { .. }
             | CoreError::NoSuchTarget(_)
             | CoreError::Store(StoreError::UnknownTarget { .. }) => ErrorKind::NotFound,
+            CoreError::EditedOnDisk(_) => ErrorKind::Conflict,
             CoreError::NoToml(_)
             | CoreError::Save { .. }
             | CoreError::Store(_)

@@ -10,6 +10,11 @@
 //! `SERVER_BENCH_DB=<file>` keeps the database and reuses it while its data is under a day old;
 //! `SERVER_BENCH_RUNS` sets the runs per request (default 50); `SERVER_BENCH_ONLY=<text>` times
 //! only the requests whose path contains it (for profiling one).
+//!
+//! Then the load figure: 32 clients, each on its own connection, reading state, the 24-hour
+//! timeline, incidents and metrics in turn for `SERVER_BENCH_LOAD_SECS` (default 60) seconds;
+//! p50/p99 per request and the process's peak RSS (server and clients together: one process).
+//! `SERVER_BENCH_LOAD_SECS=0` skips it.
 
 #[path = "../../store/benches/data/mod.rs"]
 mod data;
@@ -204,6 +209,7 @@ fn main() {
                 ui_dir: None,
                 config_path: config,
                 db_path: db,
+                limits: server::Limits::default(),
             })
             .await
             .expect("server");
@@ -287,6 +293,16 @@ fn main() {
         ));
         rows
     });
+    let load_secs = env_or("SERVER_BENCH_LOAD_SECS", 60);
+    let load = (load_secs > 0).then(|| {
+        let paths = [
+            format!("/api/{}", N::GetState),
+            format!("/api/{}?{}", N::Timeline, window(1)),
+            format!("/api/{}?range=7d", N::Incidents),
+            "/metrics".to_string(),
+        ];
+        client_rt.block_on(load(&base, &paths, 32, load_secs as u64))
+    });
     let _ = stop_tx.send(());
     server_thread.join().expect("server thread");
     let _ = fake_stop.send(());
@@ -304,4 +320,95 @@ fn main() {
         );
     }
     println!("\n{runs} runs per request after 3 warm-up runs (the first scrape: one run).");
+    if let Some(load) = load {
+        println!(
+            "\nUnder load: {} clients for {} s, {} requests ({:.0}/s), none failed: {}",
+            load.clients,
+            load.secs,
+            load.requests,
+            load.requests as f64 / load.secs as f64,
+            load.failed == 0
+        );
+        println!("\n| request | p50 ms | p99 ms |\n| --- | --- | --- |");
+        for (path, mut times) in load.times {
+            times.sort_by(f64::total_cmp);
+            println!(
+                "| `GET {}` | {:.1} | {:.1} |",
+                path.split('?').next().unwrap_or(&path),
+                pct(&times, 50.0),
+                pct(&times, 99.0)
+            );
+        }
+        println!(
+            "\nPeak RSS of the process (server, its engine, and the 32 clients): {:.0} MB",
+            peak_rss_kib() as f64 / 1024.0
+        );
+    }
+}
+
+struct Load {
+    clients: usize,
+    secs: u64,
+    requests: usize,
+    failed: usize,
+    times: Vec<(String, Vec<f64>)>,
+}
+
+/// `clients` concurrent clients, each with one connection of its own, requesting `paths` in
+/// turn until `secs` have passed.
+async fn load(base: &str, paths: &[String], clients: usize, secs: u64) -> Load {
+    let until = Instant::now() + std::time::Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .expect("client");
+        let urls: Vec<String> = paths.iter().map(|p| format!("{base}{p}")).collect();
+        tasks.push(tokio::spawn(async move {
+            let mut times: Vec<Vec<f64>> = vec![Vec::new(); urls.len()];
+            let mut failed = 0;
+            let mut i = c;
+            while Instant::now() < until {
+                let which = i % urls.len();
+                i += 1;
+                let t0 = Instant::now();
+                match client.get(&urls[which]).send().await {
+                    Ok(r) if r.status().is_success() && r.bytes().await.is_ok() => {
+                        times[which].push(t0.elapsed().as_secs_f64() * 1000.0)
+                    }
+                    _ => failed += 1,
+                }
+            }
+            (times, failed)
+        }));
+    }
+    let mut merged: Vec<Vec<f64>> = vec![Vec::new(); paths.len()];
+    let mut failed = 0;
+    for task in tasks {
+        let (times, f) = task.await.expect("client task");
+        failed += f;
+        for (all, mine) in merged.iter_mut().zip(times) {
+            all.extend(mine);
+        }
+    }
+    Load {
+        clients,
+        secs,
+        requests: merged.iter().map(Vec::len).sum::<usize>() + failed,
+        failed,
+        times: paths.iter().cloned().zip(merged).collect(),
+    }
+}
+
+/// The process's peak resident set (`VmHWM`), in KiB (Linux; 0 elsewhere).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }

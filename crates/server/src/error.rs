@@ -34,6 +34,11 @@ pub enum ServerError {
     Config(#[from] monitor::config::ConfigError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error(
+        "{0} live event streams are open, the most this server keeps; close a tab of the page \
+         (or raise the limit) and reload"
+    )]
+    TooManyStreams(usize),
     #[error("{0}")]
     Internal(String),
 }
@@ -44,6 +49,7 @@ impl ServerError {
             ServerError::Core(e) => match e.kind() {
                 ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
                 ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::Conflict => StatusCode::CONFLICT,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ServerError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -51,6 +57,7 @@ impl ServerError {
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ServerError::Config(_) => StatusCode::BAD_REQUEST,
+            ServerError::TooManyStreams(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Bind { .. } | ServerError::Store(_) | ServerError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

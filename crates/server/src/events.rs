@@ -3,12 +3,13 @@
 //! event, and a keep-alive comment every 15 s. A listener too slow for the event rate is not
 //! dropped: it skips what it missed and gets a fresh `state` instead.
 
+use crate::error::ServerError;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use controller::command::NoArgs;
 use controller::{Command, Update as Live};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +23,14 @@ fn state_event(json: &str) -> Event {
 
 pub async fn events(
     State(app): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ServerError> {
+    // Each stream holds its connection open for as long as the page is: bounded, so streams
+    // alone can never take the connections (and descriptors) everything else needs.
+    let permit = app
+        .streams
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ServerError::TooManyStreams(app.limits.max_event_streams))?;
     // Subscribed before the first state is taken, so nothing falls between the two.
     let live = app.core.subscribe();
     let core = app.core.clone();
@@ -35,7 +43,12 @@ pub async fn events(
             )
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
+    // The permit goes back when the stream is dropped: the page left or the server stops.
+    let stream = stream.map(move |event| {
+        let _held = &permit;
+        event
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
 }
 
 struct Listener<F> {

@@ -11,6 +11,7 @@
 //!     ui_dir: None,
 //!     config_path: "config.toml".into(),
 //!     db_path: "history.db".into(),
+//!     limits: server::Limits::default(),
 //! })
 //! .await?;
 //! println!("{}", server.url());
@@ -23,10 +24,12 @@ mod error;
 mod events;
 mod files;
 mod guard;
+mod listen;
 mod metrics;
 
 pub use error::ServerError;
 pub use files::UI_DIR_ENV;
+pub use listen::Limits;
 
 use axum::routing::{any, get};
 use axum::Router;
@@ -54,6 +57,8 @@ pub struct ServerOptions {
     /// The configuration, in the engine's TOML format; saving settings writes it.
     pub config_path: PathBuf,
     pub db_path: PathBuf,
+    /// Connections, live streams, header and stop deadlines.
+    pub limits: Limits,
 }
 
 /// What every handler reaches.
@@ -67,6 +72,9 @@ pub(crate) struct AppState {
     pub ui_dir: Option<Arc<std::path::Path>>,
     /// Flips to `true` when the server stops, ending the live streams.
     pub stopping: watch::Receiver<bool>,
+    /// One permit per live event stream ([`Limits::max_event_streams`]).
+    pub streams: Arc<tokio::sync::Semaphore>,
+    pub limits: Limits,
 }
 
 /// A bound server with monitoring running; [`Server::run`] answers requests.
@@ -77,6 +85,7 @@ pub struct Server {
     router: Router,
     core: Handle,
     stop: watch::Sender<bool>,
+    limits: Limits,
 }
 
 impl Server {
@@ -117,6 +126,10 @@ impl Server {
             metrics: Arc::default(),
             ui_dir: ui_dir.map(Arc::from),
             stopping,
+            streams: Arc::new(tokio::sync::Semaphore::new(
+                options.limits.max_event_streams,
+            )),
+            limits: options.limits,
         };
         let router = Router::new()
             .route("/api/events", get(events::events))
@@ -129,7 +142,8 @@ impl Server {
             .route("/metrics", get(metrics::metrics))
             .fallback(any(files::serve_file))
             .with_state(app)
-            .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
+            .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+            .layer(axum::middleware::map_response(guard::security_headers));
         Ok(Server {
             listener,
             addr,
@@ -137,6 +151,7 @@ impl Server {
             router,
             core,
             stop,
+            limits: options.limits,
         })
     }
 
@@ -157,21 +172,21 @@ impl Server {
     }
 
     /// Answers requests until `shutdown` completes, then stops: live streams end, requests in
-    /// flight finish, probing stops cleanly and the last events are written.
+    /// flight get [`Limits::shutdown_grace`] to finish, probing stops cleanly and the last
+    /// events are written.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let stop = self.stop;
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Live streams never end on their own; they watch this.
-                let _ = stop.send(true);
-            })
-            .await;
+        listen::serve(self.listener, self.router, self.limits, async move {
+            shutdown.await;
+            // Live streams never end on their own; they watch this.
+            let _ = stop.send(true);
+        })
+        .await;
         self.core.stop().await;
-        served.map_err(|e| ServerError::Internal(format!("the server failed: {e}")))
+        Ok(())
     }
 }
 

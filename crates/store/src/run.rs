@@ -84,12 +84,26 @@ impl Recorder {
         }
     }
 
-    /// Stops the running engine, if any (its targets end as unknown, so nothing is probed by two
-    /// engines at once), records the targets of `config`, and starts monitoring them.
+    /// Records the targets of `config`, then replaces the running engine, if any, with one
+    /// monitoring them. All or nothing: when recording fails (the database locked, the disk
+    /// full), the running engine goes on as it was.
     pub async fn start(&mut self, config: Config, prober: Prober) -> Result<Engine, StoreError> {
-        self.stop_engine().await;
+        self.record_targets(&config).await?;
+        Ok(self.replace_engine(config, prober).await)
+    }
+
+    /// The fallible half of [`Recorder::start`], for callers with more to do (write a file)
+    /// between it and [`Recorder::replace_engine`].
+    pub async fn record_targets(&self, config: &Config) -> Result<(), StoreError> {
         let infos: Vec<TargetInfo> = config.targets.iter().map(TargetInfo::from).collect();
-        self.store.upsert_targets(&infos).await?;
+        self.store.upsert_targets(&infos).await
+    }
+
+    /// Stops the running engine, if any (its targets end as unknown, so nothing is probed by two
+    /// engines at once), and starts one on `config`, whose targets [`Recorder::record_targets`]
+    /// has recorded.
+    pub async fn replace_engine(&mut self, config: Config, prober: Prober) -> Engine {
+        self.stop_engine().await;
         let engine = Engine::start(
             config,
             prober,
@@ -99,7 +113,7 @@ impl Recorder {
             },
         );
         self.engine = Some(engine.clone());
-        Ok(engine)
+        engine
     }
 
     pub fn engine(&self) -> Option<&Engine> {

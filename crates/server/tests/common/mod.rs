@@ -64,6 +64,7 @@ impl TestServer {
             ui_dir: Some(write_ui(dir.path())),
             config_path: config_path.clone(),
             db_path: db.clone(),
+            limits: server::Limits::default(),
         };
         tweak(&mut options);
         let server = Server::bind(options).await.unwrap();
