@@ -135,6 +135,10 @@ export async function openPage(browser, url, { colorScheme = "light", width = 12
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e));
+  // The server's Content-Security-Policy must not block anything the page itself does.
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   page.errors = errors;
   // Paths of every request the page makes, from the first.
   page.requests = [];

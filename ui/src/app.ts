@@ -53,6 +53,13 @@ export function start(api: Backend): void {
     return true;
   }
 
+  /** A history that cannot be written (full disk, file replaced) stays said until it is fixed. */
+  function historyProblem(problem: string | null) {
+    const el = byId("history-problem");
+    el.hidden = problem === null;
+    el.textContent = problem === null ? "" : `History: ${problem}`;
+  }
+
   function header() {
     if (store.state) renderSummary(byId("summary"), byId("badges"), store.state, Date.now());
   }
@@ -84,7 +91,10 @@ export function start(api: Backend): void {
   store.subscribe((c) => {
     if (c.kind === "target" && c.event.type === "checked") series.checked();
     if (c.kind !== "incident") header();
-    if (c.kind === "state") offers.update(store.state);
+    if (c.kind === "state") {
+      offers.update(store.state);
+      historyProblem(store.state?.history_problem ?? null);
+    }
     view?.update?.(c);
   });
 

@@ -56,6 +56,20 @@ describe("the page", () => {
     expect(document.getElementById("summary")!.textContent).toBe("All 1 healthy.");
   });
 
+  it("says when the history cannot be written, until it can again", async () => {
+    const fake = boot();
+    await vi.advanceTimersByTimeAsync(0);
+    const shown = () => document.getElementById("history-problem")!;
+    expect(shown().hidden).toBe(true);
+    const state = stateView([target("ollama", "healthy", { name: "Ollama" })]);
+    const problem = "history cannot be written since 2026-12-01 22:01 UTC (database or disk is full); 12 events are kept in memory and retried";
+    fake.pushState({ ...state, history_problem: problem });
+    expect(shown().hidden).toBe(false);
+    expect(shown().textContent).toBe(`History: ${problem}`);
+    fake.pushState({ ...state, history_problem: null });
+    expect(shown().hidden).toBe(true);
+  });
+
   it("shows the connection and reads the history again after a reconnect", async () => {
     const fake = boot();
     await vi.advanceTimersByTimeAsync(0);

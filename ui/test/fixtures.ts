@@ -52,6 +52,7 @@ export function stateView(targets: TargetView[], over: Partial<StateView> = {}):
     data_dir: "/tmp/llm-health",
     config_source: "settings.json",
     offers: null,
+    history_problem: null,
     ...over,
   };
 }

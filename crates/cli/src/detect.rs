@@ -61,14 +61,13 @@ pub async fn run(write: Option<PathBuf>, as_json: bool) -> anyhow::Result<u8> {
     if let Some(path) = write {
         let config = config_from(&found);
         let text = ConfigFile::from(&config).to_toml()?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(
+        // Atomically, like every file of the user's: a crash never leaves half a config.
+        controller::toml_file::write_atomically(
             &path,
             format!(
                 "# Written by `llm-health detect`. Keys stay in environment variables.\n\n{text}"
-            ),
+            )
+            .as_bytes(),
         )?;
         eprintln!(
             "wrote {} targets to {}",

@@ -145,6 +145,7 @@ pub fn start(options: Options, shell: Shell) -> Started {
         settings: options.settings,
         config,
         offers: None,
+        history_problem: None,
         policy,
         data_dir: options.data_dir,
         config_source: options.config_source,
@@ -240,6 +241,8 @@ struct Owner {
     /// `settings.config`, resolved.
     config: Config,
     offers: Option<Vec<Offer>>,
+    /// What [`Owner::check_history`] last found wrong with the history writer.
+    history_problem: Option<String>,
     /// Only where notices can go.
     policy: Option<Policy>,
     data_dir: PathBuf,
@@ -316,7 +319,10 @@ impl Owner {
                     None => self.show_status(),
                 },
                 _ = flush => self.flush_alerts(),
-                _ = tick.tick(), if self.shell.desktop.is_some() => self.show_status(),
+                _ = tick.tick() => {
+                    self.check_history();
+                    self.show_status();
+                }
             }
         }
     }
@@ -528,7 +534,23 @@ impl Owner {
             data_dir: self.data_dir.clone(),
             config_source: self.config_source.clone(),
             offers: self.offers.clone(),
+            history_problem: self.history_problem.clone(),
         }
+    }
+
+    /// Looks at the history writer's health (every tick): a change is logged and goes to every
+    /// listener, so the user learns of a full disk or a replaced file without reading logs.
+    fn check_history(&mut self) {
+        let problem = self.store.write_health().problem();
+        if problem == self.history_problem {
+            return;
+        }
+        match &problem {
+            Some(text) => tracing::warn!("{text}"),
+            None => tracing::info!("history is written again"),
+        }
+        self.history_problem = problem;
+        self.broadcast_state();
     }
 
     fn settings_view(&self) -> SettingsView {

@@ -48,6 +48,9 @@ pub struct StateView {
     pub config_source: String,
     /// First run: what was detected, until the user adds or declines it.
     pub offers: Option<Vec<Offer>>,
+    /// Why the history is not written as it should be (a full disk, a file deleted under the
+    /// monitor, events lost), in a sentence; `null` while all is well.
+    pub history_problem: Option<String>,
 }
 
 /// `get_settings`.

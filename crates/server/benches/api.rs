@@ -373,11 +373,14 @@ async fn load(base: &str, paths: &[String], clients: usize, secs: u64) -> Load {
                 let which = i % urls.len();
                 i += 1;
                 let t0 = Instant::now();
-                match client.get(&urls[which]).send().await {
-                    Ok(r) if r.status().is_success() && r.bytes().await.is_ok() => {
-                        times[which].push(t0.elapsed().as_secs_f64() * 1000.0)
-                    }
-                    _ => failed += 1,
+                let answered = match client.get(&urls[which]).send().await {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                };
+                if answered {
+                    times[which].push(t0.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    failed += 1;
                 }
             }
             (times, failed)

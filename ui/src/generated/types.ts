@@ -63,9 +63,14 @@ export type DeleteApiKeyArgs = { target: string, };
  */
 export type Details = { server_version?: string, 
 /**
- * Model inventory (installed or listed models).
+ * Model inventory (installed or listed models): at most `MODELS_KEPT` of them, the probed
+ * or configured model among them when listed.
  */
-models?: Array<string>, loaded_models?: Array<LoadedModel>, rate_limit?: RateLimit, retry_after_ms?: number, 
+models?: Array<string>, 
+/**
+ * How many models the server listed, when that is more than `models` holds.
+ */
+models_total?: number, loaded_models?: Array<LoadedModel>, rate_limit?: RateLimit, retry_after_ms?: number, 
 /**
  * Time to first token of an inference probe.
  */
@@ -410,7 +415,12 @@ notifications_paused_until: string | null, data_dir: string, config_source: stri
 /**
  * First run: what was detected, until the user adds or declines it.
  */
-offers: Array<Offer> | null, };
+offers: Array<Offer> | null, 
+/**
+ * Why the history is not written as it should be (a full disk, a file deleted under the
+ * monitor, events lost), in a sentence; `null` while all is well.
+ */
+history_problem: string | null, };
 
 /**
  * What an outcome history means for the user, decided by the state machine.
