@@ -27,7 +27,7 @@ enabled = false
 [[targets]]
 id = "cloud"
 kind = "openai"
-api_key_env = "LLM_HEALTH_CONFORMANCE_NO_KEY"
+api_key_env = "CONFORMANCE_TEST_NO_KEY"
 enabled = false
 "#;
 

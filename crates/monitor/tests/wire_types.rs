@@ -72,7 +72,7 @@ fn typescript_matches_the_page() {
         ),
         (
             decl::<Details>(),
-            "type Details = { server_version?: string, models?: Array<string>, \
+            "type Details = { server_version?: string, models?: Array<string>, models_total?: number, \
              loaded_models?: Array<LoadedModel>, rate_limit?: RateLimit, retry_after_ms?: number, \
              ttft_ms?: number, tokens_per_second?: number, tokens?: TokenUse, \
              probed_model?: string, skipped?: string, };",
