@@ -72,10 +72,32 @@ impl Redactor {
             .nth(MIN_FRAGMENT - 1)
             .map_or(0, |(i, _)| i);
         let tail = &key[tail_start..];
+        let pieces = key_pieces(key);
         map_tokens(text, |token| {
-            token.contains(head) || token.contains(tail) || masked_echo_of(token, key)
+            token.contains(head)
+                || token.contains(tail)
+                || pieces.iter().any(|p| token.contains(p))
+                || masked_echo_of(token, key)
         })
     }
+}
+
+/// Any run of this many characters of the key is a piece of it, wherever it sits: a server may
+/// echo the key with a character changed or inserted (a mangled copy, a control character made
+/// visible), and then neither its head nor its tail is intact.
+const PIECE: usize = 10;
+
+/// Every `PIECE`-character run of `key`.
+fn key_pieces(key: &str) -> Vec<&str> {
+    let bounds: Vec<usize> = key
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(key.len()))
+        .collect();
+    bounds
+        .windows(PIECE + 1)
+        .map(|w| &key[w[0]..w[PIECE]])
+        .collect()
 }
 
 /// Runs of these stand for hidden characters in a masked key (`sk-abc1****wxyz`, `sk-…wxyz`).
@@ -246,6 +268,23 @@ mod tests {
         assert!(!out.contains("AIzaSy"), "{out}");
         assert_eq!(r.redact("connection refused"), "connection refused");
         assert_eq!(r.redact("model llama3.2:latest"), "model llama3.2:latest");
+    }
+
+    #[test]
+    fn a_mangled_echo_with_neither_end_intact_goes_too() {
+        let key = "sk-proj-PropTestKey0123456789abcdefWXYZ";
+        let r = Redactor::new(Some(key));
+        // A character inserted near the head and the end cut off: only the middle survives.
+        for echoed in [
+            "sk\u{fffd}proj-PropTestKey01234…",
+            "key=xsk-proj_PropTestKey0123456789ab",
+            "TestKey0123456789",
+        ] {
+            let out = r.scrub(echoed, 1024);
+            assert!(!out.contains("PropTestKe"), "{echoed} -> {out}");
+            assert!(!out.contains("Key0123456"), "{echoed} -> {out}");
+        }
+        assert_eq!(r.redact("gpt-4o-mini"), "gpt-4o-mini");
     }
 
     #[test]

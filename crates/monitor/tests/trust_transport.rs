@@ -206,3 +206,45 @@ async fn https_to_a_server_that_is_neither_says_so() {
     );
     server.abort();
 }
+
+/// A plain-HTTP server that reads our ClientHello as the start of a request line and waits
+/// silently for the rest (many do), but answers a whole plain request at once.
+async fn silent_plain_server() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let root = format!("https://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = stream.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let _ = stream
+                            .write_all(b"HTTP/1.1 505 HTTP Version Not Supported\r\n\r\n")
+                            .await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (root, task)
+}
+
+#[tokio::test]
+async fn https_to_a_silent_plain_http_server_is_a_tls_failure_not_a_timeout() {
+    let (root, server) = silent_plain_server().await;
+    let t = target("ollama", &root, "timeout = \"10m\"");
+    let o = prober().probe(&t).await;
+    assert_eq!(o.class, Class::Tls, "{o:#?}");
+    assert_eq!(
+        o.message,
+        "TLS failed: the server answered in plain HTTP — use http://"
+    );
+    server.abort();
+}

@@ -96,10 +96,7 @@ impl Http {
     /// Sends a request and reads the whole body, up to the cap. Any status comes back as a
     /// `Reply`; only transport problems and oversize bodies are failures.
     pub async fn send(&self, request: RequestBuilder) -> Result<Reply, Failure> {
-        let mut response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return Err(sent_failure(&e).await),
-        };
+        let mut response = self.response(request).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if response
@@ -150,10 +147,7 @@ impl Http {
         mut on_line: impl FnMut(&str) -> Result<Line, Failure>,
     ) -> Result<Streamed, Failure> {
         let started = Instant::now();
-        let mut response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return Err(sent_failure(&e).await),
-        };
+        let mut response = self.response(request).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if !(200..300).contains(&status) {
@@ -248,6 +242,55 @@ impl reqwest::dns::Resolve for SystemResolver {
     }
 }
 
+impl Http {
+    /// Sends a request; a failure without a response is classified. An https request to this
+    /// machine that has no answer after [`SLOW_LOCAL_TLS`] is checked for a plain-HTTP server
+    /// meanwhile: one that waits silently for a request line after our ClientHello would
+    /// otherwise show only as a `timeout`, after the whole timeout.
+    async fn response(&self, request: RequestBuilder) -> Result<reqwest::Response, Failure> {
+        let request = request.build().map_err(|e| transport_failure(&e))?;
+        let local_https = (request.url().scheme() == "https"
+            && crate::config::is_loopback_host(request.url()))
+        .then(|| request.url().clone());
+        let sending = self.client.execute(request);
+        let Some(url) = local_https else {
+            return match sending.await {
+                Ok(response) => Ok(response),
+                Err(e) => Err(sent_failure(&e).await),
+            };
+        };
+        tokio::pin!(sending);
+        let early = tokio::select! {
+            sent = &mut sending => Some(sent),
+            () = tokio::time::sleep(SLOW_LOCAL_TLS) => None,
+        };
+        let sent = match early {
+            Some(sent) => sent,
+            None => {
+                if answers_plain_http(&url).await {
+                    return Err(plain_http_failure());
+                }
+                sending.await
+            }
+        };
+        match sent {
+            Ok(response) => Ok(response),
+            Err(e) => Err(sent_failure(&e).await),
+        }
+    }
+}
+
+/// A TLS handshake with a server on this machine takes milliseconds; one still without an
+/// answer after this may be a plain-HTTP server waiting for a request line.
+const SLOW_LOCAL_TLS: Duration = Duration::from_secs(1);
+
+fn plain_http_failure() -> Failure {
+    Failure::new(
+        Class::Tls,
+        "TLS failed: the server answered in plain HTTP — use http://",
+    )
+}
+
 /// How long the plain-HTTP question may take: a server that speaks HTTP refuses it at once.
 const PLAIN_HTTP_QUESTION: Duration = Duration::from_secs(2);
 
@@ -259,10 +302,7 @@ async fn sent_failure(err: &reqwest::Error) -> Failure {
     let https = err.url().filter(|u| u.scheme() == "https");
     if let Some(url) = https.filter(|_| maybe_plain_http(err)) {
         if answers_plain_http(url).await {
-            return Failure::new(
-                Class::Tls,
-                "TLS failed: the server answered in plain HTTP — use http://",
-            );
+            return plain_http_failure();
         }
     }
     failure
