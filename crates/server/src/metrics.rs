@@ -15,6 +15,9 @@
 //! | `llm_health_latency_seconds` | target, quantile (0.5, 0.9, 0.99) | latency of answered checks over 24 h |
 //! | `llm_health_checks_24h` | target | checks in the last 24 h (a gauge: a window, not a counter) |
 //! | `llm_health_failures_24h` | target | checks that failed in the last 24 h |
+//! | `llm_health_history_write_failing` | | 1 while the history cannot be written (full disk, I/O), else 0 |
+//! | `llm_health_history_pending_events` | | events kept in memory until the history takes them |
+//! | `llm_health_history_dropped_events` | | events lost since the monitor started (the writer fell behind or its memory bound was reached) |
 
 use crate::error::ServerError;
 use crate::AppState;
@@ -259,6 +262,23 @@ async fn render(handle: &Handle, cache: &MetricsCache) -> Result<String, ServerE
         checks.add(&target, h.checks as f64);
         failures.add(&target, h.failures as f64);
     }
+    // The history writer's health: a full disk must reach an alert rule, not only the page.
+    let health = handle.store().write_health();
+    let mut write_failing = Family::new(
+        "llm_health_history_write_failing",
+        "1 while the history cannot be written (a full disk, an I/O error), 0 while it is.",
+    );
+    write_failing.add(&[], f64::from(u8::from(health.failing_since.is_some())));
+    let mut pending = Family::new(
+        "llm_health_history_pending_events",
+        "Events kept in memory until the history can take them.",
+    );
+    pending.add(&[], health.pending as f64);
+    let mut dropped = Family::new(
+        "llm_health_history_dropped_events",
+        "Events lost since the monitor started (never written to the history).",
+    );
+    dropped.add(&[], health.dropped as f64);
     let mut out = String::new();
     for family in [
         &status,
@@ -270,6 +290,9 @@ async fn render(handle: &Handle, cache: &MetricsCache) -> Result<String, ServerE
         &latency,
         &checks,
         &failures,
+        &write_failing,
+        &pending,
+        &dropped,
     ] {
         family.write(&mut out);
     }

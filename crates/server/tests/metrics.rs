@@ -104,6 +104,21 @@ async fn metrics_parse_and_cover_every_target() {
         assert!(value("llm_health_checks_24h", &t).unwrap() >= 1.0);
         assert_eq!(value("llm_health_failures_24h", &t), Some(0.0));
     }
+    // The history takes every check: nothing failing, waiting or lost.
+    assert_eq!(
+        value("llm_health_history_write_failing", &[]),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        value("llm_health_history_dropped_events", &[]),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(
+        value("llm_health_history_pending_events", &[]).is_some(),
+        "{text}"
+    );
     // The name came through the escaping intact.
     assert_eq!(
         value(

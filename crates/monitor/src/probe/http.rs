@@ -244,14 +244,14 @@ impl reqwest::dns::Resolve for SystemResolver {
 
 impl Http {
     /// Sends a request; a failure without a response is classified. An https request to this
-    /// machine that has no answer after [`SLOW_LOCAL_TLS`] is checked for a plain-HTTP server
+    /// machine or the local network ([`is_nearby`]) that has no answer after [`SLOW_LOCAL_TLS`]
+    /// is checked for a plain-HTTP server
     /// meanwhile: one that waits silently for a request line after our ClientHello would
     /// otherwise show only as a `timeout`, after the whole timeout.
     async fn response(&self, request: RequestBuilder) -> Result<reqwest::Response, Failure> {
         let request = request.build().map_err(|e| transport_failure(&e))?;
-        let local_https = (request.url().scheme() == "https"
-            && crate::config::is_loopback_host(request.url()))
-        .then(|| request.url().clone());
+        let local_https = (request.url().scheme() == "https" && is_nearby(request.url()))
+            .then(|| request.url().clone());
         let sending = self.client.execute(request);
         let Some(url) = local_https else {
             return match sending.await {
@@ -280,8 +280,29 @@ impl Http {
     }
 }
 
-/// A TLS handshake with a server on this machine takes milliseconds; one still without an
-/// answer after this may be a plain-HTTP server waiting for a request line.
+/// This machine, or one on the local network: where self-hosted servers (llama.cpp, vLLM, a
+/// box with a GPU) run in plain HTTP, and where asking costs no cloud API a connection.
+fn is_nearby(url: &url::Url) -> bool {
+    if crate::config::is_loopback_host(url) {
+        return true;
+    }
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_private() || ip.is_link_local(),
+        // Unique local (fc00::/7) and link-local (fe80::/10) addresses.
+        Some(url::Host::Ipv6(ip)) => {
+            let first = ip.segments()[0];
+            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d.ends_with(".local") || d.ends_with(".lan") || d.ends_with(".home.arpa")
+        }
+        None => false,
+    }
+}
+
+/// A TLS handshake with a server nearby takes milliseconds; one still without an answer after
+/// this may be a plain-HTTP server waiting for a request line.
 const SLOW_LOCAL_TLS: Duration = Duration::from_secs(1);
 
 fn plain_http_failure() -> Failure {
@@ -386,7 +407,36 @@ fn handle_line(
 
 #[cfg(test)]
 mod tests {
-    use super::same_server;
+    use super::{is_nearby, same_server};
+
+    #[test]
+    fn nearby_is_this_machine_and_the_local_network_never_a_cloud_api() {
+        let near = |u: &str| is_nearby(&u.parse().unwrap());
+        for yes in [
+            "https://localhost:11434",
+            "https://127.0.0.1:8080",
+            "https://[::1]:8000",
+            "https://192.168.1.20:8000",
+            "https://10.0.0.5",
+            "https://172.16.3.4:1234",
+            "https://169.254.1.1",
+            "https://[fd12:3456::1]:8000",
+            "https://[fe80::1]",
+            "https://gpu-box.local:8000",
+            "https://nas.lan",
+        ] {
+            assert!(near(yes), "{yes}");
+        }
+        for no in [
+            "https://api.openai.com/v1",
+            "https://8.8.8.8",
+            "https://172.32.0.1",
+            "https://[2001:db8::1]",
+            "https://generativelanguage.googleapis.com",
+        ] {
+            assert!(!near(no), "{no}");
+        }
+    }
 
     #[test]
     fn redirects_are_followed_only_within_the_server() {
