@@ -1,33 +1,17 @@
 //! The real `llm-health` binary against fake servers and a real SQLite file.
 
+mod common;
+
+use common::{llm_health, on_db, text};
 use controller::CommandName as N;
 use fake_llm::{FakeServer, Fault, Flavor};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Output;
 use tempfile::TempDir;
 use tokio::process::Command;
 
 const OPENAI_KEY: &str = "sk-proj-CliTestKey0123456789abcdefXYZ";
 const ANTHROPIC_KEY: &str = "sk-ant-api03-CliTestAnthropicKey987654321";
-
-/// The binary with a clean environment: no real keys, no real config, nothing of the user's.
-fn llm_health(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llm-health"));
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("NO_COLOR", "1")
-        .env("OLLAMA_HOST", "127.0.0.1:9") // nothing listens on the discard port
-        .kill_on_drop(true);
-    cmd
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// An OpenAI fake that takes `OPENAI_KEY`, and a config watching it as "openai" with its key in `K`.
 async fn one_openai_target() -> (FakeServer, TempDir, std::path::PathBuf) {
@@ -46,17 +30,6 @@ async fn one_openai_target() -> (FakeServer, TempDir, std::path::PathBuf) {
 
 /// `watch --plain` of `config` into `db`, with the OpenAI key in `K`; `extra` goes before
 /// `--config` (e.g. `--duration 1s`).
-/// `llm-health <args> --db <db>`, run to its end.
-async fn on_db(dir: &Path, args: &[&str], db: &Path) -> Output {
-    llm_health(dir)
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .await
-        .unwrap()
-}
-
 fn watch(dir: &Path, config: &Path, db: &Path, extra: &[&str]) -> Command {
     let mut cmd = llm_health(dir);
     cmd.args(["watch", "--plain"])

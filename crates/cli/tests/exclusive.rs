@@ -1,42 +1,14 @@
 //! One monitor per history file: the real binary, twice on one database.
 
+mod common;
+
+use common::{llm_health, on_db, text};
 use fake_llm::{FakeServer, Flavor};
 use serde_json::Value;
-use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
-use tokio::process::Command;
 
 const KEY: &str = "sk-proj-ExclusiveTestKey0123456789abcdef";
-
-fn llm_health(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llm-health"));
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("NO_COLOR", "1")
-        .env("OLLAMA_HOST", "127.0.0.1:9")
-        .env("K", KEY)
-        .kill_on_drop(true);
-    cmd
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn on_db(home: &Path, args: &[&str], db: &Path) -> Output {
-    llm_health(home)
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .await
-        .unwrap()
-}
 
 #[cfg(unix)]
 #[tokio::test]
@@ -58,6 +30,7 @@ async fn a_second_monitor_on_the_same_history_is_refused_and_readers_go_on() {
     let db = home.join("history.db");
 
     let mut first = llm_health(home)
+        .env("K", KEY)
         .args(["watch", "--plain", "--config"])
         .arg(&config)
         .arg("--db")
@@ -94,6 +67,7 @@ async fn a_second_monitor_on_the_same_history_is_refused_and_readers_go_on() {
         let out = tokio::time::timeout(
             Duration::from_secs(15),
             llm_health(home)
+                .env("K", KEY)
                 .args(&args)
                 .arg("--config")
                 .arg(&config)

@@ -2,6 +2,8 @@
 //! controls, and one whose error text is made of terminal escape sequences. Every byte the
 //! program writes (stdout, stderr, the database, its WAL and shared-memory files) is searched.
 
+mod common;
+
 use fake_llm::{FakeServer, Fault, Flavor};
 use monitor::{Class, Details, Event, Incident, Outcome, Status};
 use std::path::{Path, PathBuf};
@@ -22,13 +24,10 @@ const HOSTILE: &str = "\u{1b}[2J\u{1b}]8;;http://evil.example/\u{7}click\u{1b}]8
 /// The binary with a clean environment. `NO_COLOR` is not set: color must be off because
 /// stdout is not a terminal.
 fn llm_health(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llm-health"));
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("OLLAMA_HOST", "127.0.0.1:9")
+    let mut cmd = common::llm_health(home);
+    cmd.env_remove("NO_COLOR")
         .env("K", KEY)
-        .env("LLM_HEALTH_LOG", "trace")
-        .kill_on_drop(true);
+        .env("LLM_HEALTH_LOG", "trace");
     cmd
 }
 

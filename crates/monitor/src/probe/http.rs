@@ -253,25 +253,18 @@ impl Http {
         let local_https = (request.url().scheme() == "https" && is_nearby(request.url()))
             .then(|| request.url().clone());
         let sending = self.client.execute(request);
-        let Some(url) = local_https else {
-            return match sending.await {
-                Ok(response) => Ok(response),
-                Err(e) => Err(sent_failure(&e).await),
-            };
-        };
         tokio::pin!(sending);
-        let early = tokio::select! {
-            sent = &mut sending => Some(sent),
-            () = tokio::time::sleep(SLOW_LOCAL_TLS) => None,
-        };
-        let sent = match early {
-            Some(sent) => sent,
-            None => {
-                if answers_plain_http(&url).await {
-                    return Err(plain_http_failure());
+        let sent = match local_https {
+            None => sending.await,
+            Some(url) => tokio::select! {
+                sent = &mut sending => sent,
+                () = tokio::time::sleep(SLOW_LOCAL_TLS) => {
+                    if answers_plain_http(&url).await {
+                        return Err(plain_http_failure());
+                    }
+                    sending.await
                 }
-                sending.await
-            }
+            },
         };
         match sent {
             Ok(response) => Ok(response),
