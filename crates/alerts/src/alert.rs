@@ -78,6 +78,8 @@ pub enum AlertKind {
     Offline,
     /// A cloud target was reachable again after `offline`; the items are the ones still down.
     BackOnline,
+    /// A maintenance window or a snooze ended: what happened to its targets meanwhile.
+    MaintenanceSummary,
 }
 
 /// What an alert says about one target.
@@ -118,6 +120,8 @@ pub enum Change {
     /// In an `offline` alert: could not be reached, which the network explains. Not announced as
     /// down, so no recovery of its own follows.
     Unreachable,
+    /// In a maintenance summary: was down during the window and works again.
+    WasDown,
 }
 
 impl Change {
@@ -125,7 +129,7 @@ impl Change {
         match self {
             Change::Down => Urgency::Critical,
             Change::Recovered | Change::Unreachable => Urgency::Normal,
-            Change::Degraded | Change::BackToNormal => Urgency::Low,
+            Change::Degraded | Change::BackToNormal | Change::WasDown => Urgency::Low,
         }
     }
 }

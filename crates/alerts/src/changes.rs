@@ -87,7 +87,9 @@ pub(crate) fn remember(items: &[AlertItem], records: &mut Records, prefs: &Notif
             Change::Recovered if item.to == Status::Degraded && prefs.on_degraded => {
                 Some(Announced::Degraded { since })
             }
-            Change::Recovered | Change::BackToNormal | Change::Unreachable => None,
+            Change::Recovered | Change::BackToNormal | Change::Unreachable | Change::WasDown => {
+                None
+            }
         };
     }
 }
@@ -127,5 +129,6 @@ fn kind_of(change: Change) -> AlertKind {
         Change::BackToNormal => AlertKind::BackToNormal,
         // Never a change item of its own; an offline alert is built where it is decided.
         Change::Unreachable => AlertKind::Offline,
+        Change::WasDown => AlertKind::MaintenanceSummary,
     }
 }

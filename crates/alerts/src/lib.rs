@@ -16,6 +16,7 @@ mod caps;
 mod changes;
 mod grouping;
 pub mod local_time;
+mod maintenance;
 mod offline;
 mod policy;
 mod prefs;
@@ -31,5 +32,7 @@ pub use policy::Policy;
 pub use prefs::{NotifyPrefs, QuietHours};
 pub use targets::TargetMeta;
 
+#[cfg(test)]
+mod maintenance_tests;
 #[cfg(test)]
 mod tests;

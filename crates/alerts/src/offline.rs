@@ -79,7 +79,10 @@ impl OfflineWatch {
         }
         let back = *outage.reachable_since.get_or_insert(now);
         self.outage = Some(outage);
-        if now < back + prefs.offline_window() && !after_silence {
+        // Waiting lets the other cloud targets come back too, so the alert lists only the ones
+        // really still down; once every one is reached there is nothing left to wait for.
+        let all_back = cloud_records.iter().all(|r| r.reached());
+        if now < back + prefs.offline_window() && !after_silence && !all_back {
             return None;
         }
         self.outage = None;

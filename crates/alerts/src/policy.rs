@@ -1,10 +1,11 @@
 //! The policy as a whole: the engine's events go in through [`Policy::observe`], alerts come out
 //! of [`Policy::flush`] at the times [`Policy::next_flush_at`] names.
 
-use crate::alert::Alert;
+use crate::alert::{Alert, AlertKind, Change};
 use crate::caps::HourlyCap;
 use crate::changes;
 use crate::grouping::Grouping;
+use crate::maintenance::Windows;
 use crate::offline::{all_cloud_unreachable, OfflineWatch};
 use crate::prefs::NotifyPrefs;
 use crate::record::{Records, TargetRecord};
@@ -12,6 +13,7 @@ use crate::silence::Silence;
 use crate::sleep::Sleeps;
 use crate::targets::{Roster, TargetMeta};
 use chrono::{DateTime, FixedOffset, Utc};
+use monitor::config::{Maintenance, MaintenanceBand};
 use monitor::{Event, Status, Transition};
 
 /// The notification policy. Pure: it never reads a clock and never sends anything, so the app,
@@ -26,6 +28,7 @@ pub struct Policy {
     offline: OfflineWatch,
     sleeps: Sleeps,
     cap: HourlyCap,
+    windows: Windows,
     /// The latest time the caller gave; "flush now" when the policy has no better answer.
     latest_now: Option<DateTime<Utc>>,
 }
@@ -43,6 +46,7 @@ impl Policy {
             offline: OfflineWatch::default(),
             sleeps: Sleeps::default(),
             cap: HourlyCap::default(),
+            windows: Windows::default(),
             latest_now: None,
         }
     }
@@ -56,6 +60,33 @@ impl Policy {
         self.roster = Roster::new(targets);
         let roster = &self.roster;
         self.records.retain(|id, _| roster.contains(id));
+        self.windows.retain(|id| roster.contains(id));
+    }
+
+    /// The configured maintenance windows (`[[maintenance]]`).
+    pub fn set_maintenance(&mut self, windows: Vec<Maintenance>) {
+        self.windows.set_windows(windows);
+    }
+
+    /// Silences one target until `until` ("snooze for 1 h"); `None` or a time passed ends the
+    /// snooze. What happened meanwhile is summed up when it ends.
+    pub fn snooze(&mut self, target: &str, until: Option<DateTime<Utc>>, now: DateTime<Utc>) {
+        self.note_time(now);
+        self.windows.snooze(target, until, now);
+    }
+
+    /// The snoozes running at `now`, as target id and end.
+    pub fn snoozes(&self, now: DateTime<Utc>) -> Vec<(String, DateTime<Utc>)> {
+        self.windows.snoozes(now)
+    }
+
+    /// Maintenance windows and snoozes overlapping `[from, to)`, for the timeline.
+    pub fn maintenance_bands(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<MaintenanceBand> {
+        self.windows.bands(from, to)
     }
 
     /// Pauses alerts until `until`; `None` resumes them. Either way, the end of a pause that
@@ -90,6 +121,7 @@ impl Policy {
             .values()
             .filter_map(|r| r.report_due)
             .chain(back_online)
+            .chain(self.windows.next_end())
             .min()
     }
 
@@ -116,6 +148,9 @@ impl Policy {
         let after_silence = self.silence.take_ended();
         self.grouping.close_if_due(now, after_silence);
         let mut due = self.due_targets(now, after_silence);
+        // A change told late (grouping, the offline hold) may now fall in a window.
+        due.retain(|id| !self.hold_if_covered(id, now));
+        let summary = self.maintenance_summary(now);
 
         let mut alerts = Vec::new();
         let network = self.offline.alert(
@@ -142,7 +177,11 @@ impl Policy {
                 .records
                 .iter()
                 .filter(|(id, r)| {
-                    r.status == Status::Unhealthy && r.announced.is_none() && !due.contains(id)
+                    r.status == Status::Unhealthy
+                        && r.announced.is_none()
+                        && !due.contains(id)
+                        && !self.windows.is_held(id)
+                        && self.windows.cover_ends(id, now).is_none()
                 })
                 .map(|(id, _)| id.clone())
                 .collect();
@@ -163,7 +202,57 @@ impl Policy {
             self.cap.count(&item.target, now);
         }
         alerts.extend(changes::alert_of(items, after_silence, now));
+        alerts.extend(summary);
         alerts
+    }
+
+    /// Holds back the pending change of `id` if a window or snooze covers it at `now`.
+    fn hold_if_covered(&mut self, id: &str, now: DateTime<Utc>) -> bool {
+        let Some(until) = self.windows.cover_ends(id, now) else {
+            return false;
+        };
+        if let Some(record) = self.records.get_mut(id) {
+            record.report_due = None;
+            self.windows
+                .hold(id, until, record.status == Status::Unhealthy);
+        }
+        true
+    }
+
+    /// One alert for the targets whose window or snooze ended by `now`, saying what happened
+    /// meanwhile: still down (told as a down, so its recovery follows), back after a told down,
+    /// or down for a while and working again.
+    fn maintenance_summary(&mut self, now: DateTime<Utc>) -> Option<Alert> {
+        let mut ended = self.windows.take_ended(now);
+        if ended.is_empty() {
+            return None;
+        }
+        ended.sort_by_key(|(id, _)| self.roster.order(id));
+        let ids: Vec<String> = ended.iter().map(|(id, _)| id.clone()).collect();
+        let mut items = changes::take_items(
+            &ids,
+            &mut self.records,
+            &self.roster,
+            &self.prefs,
+            false,
+            true,
+        );
+        for (id, held) in &ended {
+            if held.was_down && !items.iter().any(|i| &i.target == id) {
+                if let Some(record) = self.records.get(id) {
+                    items.push(record.item(id, self.roster.name(id), Change::WasDown));
+                }
+            }
+        }
+        items.sort_by_key(|i| self.roster.order(&i.target));
+        items.retain(|i| self.admits(&i.target));
+        changes::remember(&items, &mut self.records, &self.prefs);
+        for item in &items {
+            self.cap.count(&item.target, now);
+        }
+        let mut alert = changes::alert_of(items, false, now)?;
+        alert.kind = AlertKind::MaintenanceSummary;
+        Some(alert)
     }
 
     fn note_time(&mut self, now: DateTime<Utc>) {
@@ -221,6 +310,12 @@ impl Policy {
         record.apply(t);
         if asleep || !self.prefs.enabled {
             record.mark_handled();
+            return;
+        }
+        if let Some(until) = self.windows.cover_ends(&t.target, t.at) {
+            record.report_due = None;
+            self.windows
+                .hold(&t.target, until, t.to == Status::Unhealthy);
             return;
         }
         let held_for_network = cloud && record.network_down() && !self.offline.is_offline();

@@ -49,6 +49,30 @@ impl Default for NotifyPrefs {
 }
 
 impl NotifyPrefs {
+    /// These preferences with what a config file's `[notifications]` says on top.
+    pub fn with_file(&self, file: &monitor::config::Notifications) -> NotifyPrefs {
+        let mut prefs = self.clone();
+        let set = |slot: &mut bool, value: Option<bool>| {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        };
+        set(&mut prefs.enabled, file.enabled);
+        set(&mut prefs.on_down, file.on_down);
+        set(&mut prefs.on_recovered, file.on_recovered);
+        set(&mut prefs.on_degraded, file.on_degraded);
+        if let Some((start, end)) = file.quiet_hours {
+            prefs.quiet_hours = Some(QuietHours { start, end });
+        }
+        if let Some(cap) = file.max_per_target_per_hour {
+            prefs.max_per_target_per_hour = cap;
+        }
+        if let Some(muted) = &file.muted {
+            prefs.muted.extend(muted.iter().cloned());
+        }
+        prefs
+    }
+
     pub(crate) fn group_window(&self) -> Duration {
         capped_window(self.group_window_ms)
     }

@@ -258,7 +258,8 @@ fn every_cloud_target_unreachable_is_one_offline_alert() {
     let mut p = policy(cloud_four_and_ollama());
     let mut events = all_cloud_down();
     events.push(tr("Ollama", Healthy, Unhealthy, Connect, 12));
-    // Coming back one by one: one "back online" once they had time to.
+    // Coming back one by one: one "back online" as soon as all are back (at most the offline
+    // window after the first).
     for (i, name) in ["OpenAI", "Anthropic", "Groq", "Gemini"].iter().enumerate() {
         events.push(tr(name, Unhealthy, Healthy, Ok, 300 + 5 * i as i64));
     }
@@ -268,7 +269,7 @@ fn every_cloud_target_unreachable_is_one_offline_alert() {
         [
             (15, AlertKind::Offline),
             (15, AlertKind::Down),
-            (333, AlertKind::BackOnline)
+            (318, AlertKind::BackOnline)
         ]
     );
     let offline = &out[0].1;
@@ -323,7 +324,7 @@ fn while_offline_cloud_changes_are_not_told_one_by_one() {
     let out = play(&mut p, &events, 900, utc());
     assert_eq!(
         kinds(&out),
-        [(15, AlertKind::Offline), (333, AlertKind::BackOnline)]
+        [(15, AlertKind::Offline), (306, AlertKind::BackOnline)]
     );
 
     // Groq's down was told in "back online" as still down, so its recovery is told too.

@@ -1,9 +1,10 @@
 //! `llm-health demo`: the real engine, store and display against built-in fake servers, with a
 //! scripted outage, so a newcomer sees detection of failure, hysteresis and recovery in a minute.
 
+use controller::{CoreError, KeyStore};
 use fake_llm::{FakeServer, Fault, Flavor};
-use monitor::config::{Config, Target};
-use monitor::probe::{KeySource, Prober};
+use monitor::config::{ConfigFile, Target};
+use monitor::probe::KeySource;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,28 @@ struct DemoKeys;
 impl KeySource for DemoKeys {
     fn key_for(&self, _target: &Target) -> Option<String> {
         Some(DEMO_KEY.to_string())
+    }
+}
+
+/// The demo's keys, as the core asks for them; there is nothing to store.
+struct DemoKeyStore;
+
+impl KeyStore for DemoKeyStore {
+    fn source(&self) -> Arc<dyn KeySource> {
+        Arc::new(DemoKeys)
+    }
+    fn load(&self, _targets: &[Target]) {}
+    fn set(&self, _target: &str, _key: &str) -> Result<(), CoreError> {
+        Err(CoreError::Keyring("the demo's keys are fixed".into()))
+    }
+    fn delete(&self, _target: &str) -> Result<(), CoreError> {
+        Err(CoreError::Keyring("the demo's keys are fixed".into()))
+    }
+    fn has_stored(&self, _target: &str) -> bool {
+        true
+    }
+    fn secret(&self, _name: &str) -> Option<String> {
+        None
     }
 }
 
@@ -71,8 +94,7 @@ base_url = "{anthropic}"
         openai = openai.base_url(),
         anthropic = anthropic.base_url(),
     );
-    let config = Config::parse(&text, "demo")?;
-    let prober = Prober::new(Arc::new(DemoKeys))?;
+    let (config, _) = ConfigFile::parse_checked(&text, "demo")?;
     let db = db.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("llm-health-demo-{}.db", std::process::id()))
     });
@@ -107,7 +129,7 @@ base_url = "{anthropic}"
     };
     let session = crate::watch::session(
         config,
-        prober,
+        Some(Arc::new(DemoKeyStore)),
         &db,
         "demo (fake servers)",
         plain,

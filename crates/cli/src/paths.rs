@@ -1,6 +1,6 @@
 //! Where things live by default, and how a command gets its configuration.
 
-use monitor::config::Config;
+use monitor::config::{Config, ConfigError, ConfigFile};
 use monitor::detect;
 use monitor::probe::Prober;
 use std::path::{Path, PathBuf};
@@ -60,13 +60,35 @@ pub async fn load_config(
     explicit: Option<&Path>,
     prober: &Prober,
 ) -> anyhow::Result<(Config, Source)> {
+    let (_, config, source) = load_config_file(explicit, prober).await?;
+    Ok((config, source))
+}
+
+/// [`load_config`], with the file as written (what the core runs on).
+pub async fn load_config_file(
+    explicit: Option<&Path>,
+    prober: &Prober,
+) -> anyhow::Result<(ConfigFile, Config, Source)> {
+    let read = |path: &Path| -> anyhow::Result<(ConfigFile, Config)> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(ConfigFile::parse_checked(
+            &text,
+            &path.display().to_string(),
+        )?)
+    };
     if let Some(path) = explicit {
-        return Ok((Config::load(path)?, Source::File(path.to_path_buf())));
+        let (file, config) = read(path)?;
+        return Ok((file, config, Source::File(path.to_path_buf())));
     }
     if let Some(path) = default_config_path().filter(|p| p.exists()) {
-        return Ok((Config::load(&path)?, Source::File(path)));
+        let (file, config) = read(&path)?;
+        return Ok((file, config, Source::File(path)));
     }
     let env = |k: &str| std::env::var(k).ok();
     let found = detect::detect(prober, &env).await;
-    Ok((detect::config_from(&found), Source::Detected))
+    let config = detect::config_from(&found);
+    Ok((ConfigFile::from(&config), config, Source::Detected))
 }

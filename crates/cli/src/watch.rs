@@ -1,18 +1,20 @@
 //! `llm-health watch`: the engine with history, and a live table (or a line per change).
 
 use crate::check::terminal_width;
-use crate::paths::{default_db_path, load_config, UsageError};
+use crate::paths::{default_db_path, load_config_file, UsageError};
 use crate::render::{clean, fit, ms_words, outcome_words, table, Style};
 use chrono::Utc;
-use monitor::config::Config;
+use controller::{CoreError, Handle, KeyStore, Options, Settings, SettingsFile, Shell, Update};
+use monitor::config::ConfigFile;
 use monitor::probe::Prober;
 use monitor::words::{duration_words, since_words};
-use monitor::{Engine, Event, Snapshot};
+use monitor::{Event, Snapshot};
 use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
-use store::{Recorder, Store};
+use store::Store;
 use tokio::sync::broadcast;
 
 pub async fn run(
@@ -22,7 +24,7 @@ pub async fn run(
     duration: Option<Duration>,
 ) -> anyhow::Result<u8> {
     let prober = Prober::with_env_keys()?;
-    let (config, source) = load_config(config.as_deref(), &prober).await?;
+    let (file, config, source) = load_config_file(config.as_deref(), &prober).await?;
     if config.enabled_targets().next().is_none() {
         return Err(UsageError(format!(
             "nothing to watch ({source}): no targets configured and nothing detected; \
@@ -31,13 +33,27 @@ pub async fn run(
         .into());
     }
     let db = db.unwrap_or_else(default_db_path);
-    session(config, prober, &db, &source.to_string(), plain, duration).await
+    session(file, None, &db, &source.to_string(), plain, duration).await
 }
 
-/// Runs the monitor with history until Ctrl-C or `duration`; shared by `watch` and `demo`.
+/// `watch` never changes its configuration: no command reaches its core.
+struct Unchanging;
+
+impl SettingsFile for Unchanging {
+    fn save(&self, _: &Settings) -> Result<(), CoreError> {
+        Err(CoreError::Save {
+            path: PathBuf::from("(watch)"),
+            message: "`llm-health watch` does not change its configuration".into(),
+        })
+    }
+}
+
+/// Runs the monitor with history and the notification policy (so `[[alerts]]` get their
+/// notices) until Ctrl-C or `duration`; shared by `watch` and `demo`. `keys`: where API keys
+/// come from besides the environment.
 pub async fn session(
-    config: Config,
-    prober: Prober,
+    file: ConfigFile,
+    keys: Option<Arc<dyn KeyStore>>,
     db: &Path,
     source: &str,
     plain: bool,
@@ -47,14 +63,36 @@ pub async fn session(
     for note in notes.iter() {
         eprintln!("llm-health: {note}");
     }
-    let mut recorder = Recorder::new(store);
-    let engine = recorder.start(config, prober).await?;
+    let data_dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let started = controller::start(
+        Options {
+            store,
+            settings: Settings {
+                onboarded: true,
+                ..Settings::with_config(file)
+            },
+            data_dir,
+            config_source: source.to_string(),
+            first_run: false,
+        },
+        Shell {
+            keys,
+            ..Shell::headless(Unchanging)
+        },
+    );
+    for warning in &started.warnings {
+        eprintln!("llm-health: {warning}");
+    }
+    let core = started.handle;
     let live = !plain && std::io::stdout().is_terminal();
     let header = format!("config: {source} · history: {}", db.display());
     if !live {
         println!("llm-health watching ({header}); Ctrl-C to stop");
     }
-    let display = display(engine, live, header);
+    let display = display(&core, live, header);
     let stop = async {
         match duration {
             Some(d) => tokio::time::sleep(d).await,
@@ -67,7 +105,10 @@ pub async fn session(
         _ = stop => {}
         _ = display => {}
     }
-    let totals = recorder.finish().await?;
+    let totals = core
+        .stop()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the history of this run was not fully written"))?;
     if totals.events_dropped > 0 {
         eprintln!(
             "llm-health: {} events could not be written in time and were dropped",
@@ -85,19 +126,19 @@ pub async fn session(
     Ok(0)
 }
 
-async fn display(engine: Engine, live: bool, header: String) {
+async fn display(core: &Handle, live: bool, header: String) {
     let style = Style::detect();
-    let mut events = engine.subscribe();
+    let mut updates = core.subscribe();
     let mut recent: VecDeque<String> = VecDeque::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             _ = tick.tick(), if live => {
-                print!("\x1b[H\x1b[2J{}", screen(&engine.snapshot(), &header, &recent, &style));
+                print!("\x1b[H\x1b[2J{}", screen(&core.snapshot(), &header, &recent, &style));
             }
-            event = events.recv() => match event {
-                Ok(event) => {
-                    if let Some(line) = event_line(&event, &style) {
+            update = updates.recv() => match update {
+                Ok(Update::Monitor(live_event)) => {
+                    if let Some(line) = event_line(live_event.event(), &style) {
                         if live {
                             recent.push_front(line);
                             recent.truncate(8);
@@ -106,7 +147,7 @@ async fn display(engine: Engine, live: bool, header: String) {
                         }
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(Update::State(_)) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => return,
             }
         }

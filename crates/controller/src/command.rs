@@ -181,6 +181,38 @@ pub struct SetMutedArgs {
     pub muted: bool,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS, ToSchema)]
+pub struct SnoozeArgs {
+    /// The target.
+    pub id: String,
+    /// Minutes to snooze for; 0 snoozes until tomorrow morning; absent (null) ends the snooze.
+    #[serde(default)]
+    pub minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS, ToSchema)]
+pub struct ChannelIdArgs {
+    /// The channel's id (`id` in `[[alerts]]`, or `alert-<n>`).
+    pub id: String,
+}
+
+#[derive(Clone, PartialEq, Eq, Deserialize, TS, ToSchema)]
+pub struct SetChannelUrlArgs {
+    /// The channel's id; its `[[alerts]]` entry names no `url` or `url_env`.
+    pub id: String,
+    /// The webhook's (or ntfy topic's) URL, kept in the OS keyring.
+    pub url: String,
+}
+
+/// The URL never reaches a log through `{:?}`.
+impl std::fmt::Debug for SetChannelUrlArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetChannelUrlArgs")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS, ToSchema)]
 pub struct PauseArgs {
     /// Minutes to pause for; 0 pauses until tomorrow morning; absent (null) resumes.
@@ -333,8 +365,16 @@ commands! {
     SetApiKey(SetApiKeyArgs) -> (), Change, needs Keyring;
     /// Removes a target's API key from the OS keyring.
     DeleteApiKey(DeleteApiKeyArgs) -> (), Change, needs Keyring;
+    /// Stores an alert channel's URL in the OS keyring (the channel's entry names no URL).
+    SetChannelUrl(SetChannelUrlArgs) -> (), Change, needs Keyring;
     /// Hides the window to the tray.
     HideWindow(NoArgs) -> (), Change, needs Desktop;
+    /// Silences one target's notices for some minutes, until tomorrow morning (0), or ends the
+    /// snooze (null); what happened meanwhile is summed up when it ends.
+    SnoozeTarget(SnoozeArgs) -> (), Change;
+    /// "Send test notice": one `test` notice to an alert channel, now; fails with the reason
+    /// when it was not delivered.
+    TestAlertChannel(ChannelIdArgs) -> (), Change;
 }
 
 /// The component name of a reply's schema, for replies that are named types (not `()`, a
@@ -411,7 +451,7 @@ impl CommandName {
         };
         // The key a caller typed is read first, so that no error about the arguments can
         // quote it.
-        let secret = ["apiKey", "key"]
+        let secret = ["apiKey", "key", "url"]
             .iter()
             .find_map(|k| value.get(k)?.as_str().map(str::to_string));
         self.build(Parser::Json { value, secret })

@@ -9,7 +9,7 @@ use crate::command::{Command, CommandName};
 use crate::error::CoreError;
 use crate::settings::Settings;
 use crate::shell::Shell;
-use crate::views::{Incidents, Offer, SettingsView, StateView};
+use crate::views::{ChannelView, Incidents, Offer, SettingsView, StateView};
 use alerts::{Policy, TargetMeta};
 use chrono::{DateTime, Duration as Minutes, Local, Offset, Utc};
 use monitor::config::{Config, ConfigFile};
@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use store::{Recorder, Store, TargetInfo};
+use store::{Recorder, RunTotals, Store, TargetInfo};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Requests waiting for the owner; a caller beyond this waits its turn.
@@ -29,6 +29,8 @@ const QUEUE: usize = 64;
 const UPDATES: usize = 1024;
 /// Tray labels are minute-coarse; this only has to notice a minute ticking over.
 const TRAY_TICK: Duration = Duration::from_secs(10);
+/// How long a stop waits for notices still being delivered.
+const CHANNELS_GRACE: Duration = Duration::from_secs(3);
 
 /// What a shell hands over at the start.
 pub struct Options {
@@ -95,7 +97,7 @@ enum Request {
     Targets(oneshot::Sender<Vec<TargetInfo>>),
     /// First-run detection finished.
     Offers(Vec<Offer>),
-    Stop(oneshot::Sender<()>),
+    Stop(oneshot::Sender<Option<RunTotals>>),
 }
 
 /// A cheap, cloneable way to talk to the owner.
@@ -130,12 +132,15 @@ pub fn start(options: Options, shell: Shell) -> Started {
     let (requests, inbox) = mpsc::channel(QUEUE);
     let updates = broadcast::channel(UPDATES).0;
     let (engine_tx, engine) = watch::channel(None);
-    let policy = shell.notifier.as_ref().map(|_| {
-        Policy::new(
-            options.settings.notifications.clone(),
-            config.targets.iter().map(TargetMeta::from).collect(),
-        )
-    });
+    // Every shell runs the policy: the desktop is one channel, `[[alerts]]` the others.
+    let mut policy = Policy::new(
+        options
+            .settings
+            .notifications
+            .with_file(&config.notifications),
+        config.targets.iter().map(TargetMeta::from).collect(),
+    );
+    policy.set_maintenance(config.maintenance.clone());
     let owner = Owner {
         recorder: Some(Recorder::new(options.store.clone())),
         store: options.store.clone(),
@@ -147,6 +152,7 @@ pub fn start(options: Options, shell: Shell) -> Started {
         offers: None,
         history_problem: None,
         policy,
+        channels: None,
         data_dir: options.data_dir,
         config_source: options.config_source,
         updates: updates.clone(),
@@ -199,11 +205,12 @@ impl Handle {
 
     /// Stops monitoring cleanly: statuses end as unknown, open incidents close, and every event
     /// reaches the database before this returns. Commands after it answer "stopping".
-    pub async fn stop(&self) {
+    /// Stops probing, writes the rest of the history and lets queued notices go. Returns what
+    /// this run wrote; `None` when it was stopped already or the history could not be finished.
+    pub async fn stop(&self) -> Option<RunTotals> {
         let (tx, rx) = oneshot::channel();
-        if self.send(Request::Stop(tx)).await.is_ok() {
-            let _ = rx.await;
-        }
+        self.send(Request::Stop(tx)).await.ok()?;
+        rx.await.ok().flatten()
     }
 
     async fn send(&self, request: Request) -> Result<(), CoreError> {
@@ -243,8 +250,9 @@ struct Owner {
     offers: Option<Vec<Offer>>,
     /// What [`Owner::check_history`] last found wrong with the history writer.
     history_problem: Option<String>,
-    /// Only where notices can go.
-    policy: Option<Policy>,
+    policy: Policy,
+    /// Where `[[alerts]]` go; rebuilt with the engine.
+    channels: Option<Arc<channels::Dispatcher>>,
     data_dir: PathBuf,
     config_source: String,
     updates: broadcast::Sender<Update>,
@@ -288,8 +296,7 @@ impl Owner {
         loop {
             let flush_in = self
                 .policy
-                .as_ref()
-                .and_then(Policy::next_flush_at)
+                .next_flush_at()
                 .map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO));
             let flush = async {
                 match flush_in {
@@ -305,8 +312,8 @@ impl Owner {
                     }
                     Some(Request::Offers(offers)) => self.offer(offers),
                     Some(Request::Stop(done)) => {
-                        self.finish().await;
-                        let _ = done.send(());
+                        let totals = self.finish().await;
+                        let _ = done.send(totals);
                         return;
                     }
                     None => {
@@ -383,9 +390,19 @@ impl Owner {
                 let store = self.store.clone();
                 let window = args.resolve(Utc::now());
                 let targets = self.target_infos();
+                // Also what is running or planned: a snooze begun a moment ago starts after
+                // the window's last whole bucket. The page clips bands to its axis.
+                let bands = window
+                    .as_ref()
+                    .map(|w| {
+                        let ahead = w.to.max(Utc::now()) + Minutes::days(1);
+                        self.policy.maintenance_bands(w.from, ahead)
+                    })
+                    .unwrap_or_default();
                 Box::pin(async move {
                     let window = window?;
-                    let view = store.timeline(&targets, &window).await?;
+                    let mut view = store.timeline(&targets, &window).await?;
+                    view.maintenance = bands;
                     json_sized(&view, targets.len() * view_size(window.buckets) + 64)
                 })
             }
@@ -410,6 +427,31 @@ impl Owner {
                     done(())
                 })
             }
+            Command::SetChannelUrl(args) => {
+                let keys = self.shell.keys.clone();
+                Box::pin(async move {
+                    let keys = keys.ok_or_else(|| unavailable(CommandName::SetChannelUrl))?;
+                    monitor::config::SecretUrl::parse(&args.url)
+                        .map_err(|m| CoreError::InvalidTarget(format!("the channel's URL {m}")))?;
+                    let name = crate::shell::channel_secret_name(&args.id);
+                    blocking(move || keys.set(&name, args.url.trim())).await?;
+                    done(())
+                })
+            }
+            Command::TestAlertChannel(args) => {
+                let channels = self.channels.clone();
+                let known = self.config.alerts.iter().any(|c| c.id == args.id);
+                Box::pin(async move {
+                    let channels = channels
+                        .filter(|_| known)
+                        .ok_or_else(|| CoreError::NoSuchChannel(args.id.clone()))?;
+                    channels.test(&args.id).await.map_err(|e| match e {
+                        channels::DeliveryError::UnknownChannel(id) => CoreError::NoSuchChannel(id),
+                        e => CoreError::NotDelivered(e.to_string()),
+                    })?;
+                    done(())
+                })
+            }
             Command::DeleteApiKey(args) => {
                 let keys = self.shell.keys.clone();
                 Box::pin(async move {
@@ -431,7 +473,7 @@ impl Owner {
             Command::ExportToml(_) => self.config_toml().and_then(|t| json(&t)),
             Command::CheckNow(args) => self.check_now(args.target.as_deref()).and_then(done),
             Command::SaveSettings(args) => {
-                let prefs = args.notifications.filter(|_| self.policy.is_some());
+                let prefs = args.notifications.filter(|_| self.shell.notifier.is_some());
                 let login = args.start_at_login.filter(|_| self.shell.desktop.is_some());
                 self.edit(|s| {
                     s.config = args.config;
@@ -508,6 +550,7 @@ impl Owner {
                 self.pause(args.minutes);
                 done(())
             }
+            Command::SnoozeTarget(args) => self.snooze(&args.id, args.minutes).and_then(done),
             Command::HideWindow(_) => {
                 if let Some(desktop) = &self.shell.desktop {
                     desktop.hide_window();
@@ -520,6 +563,8 @@ impl Owner {
             | Command::Timeline(_)
             | Command::Incidents(_)
             | Command::SetApiKey(_)
+            | Command::TestAlertChannel(_)
+            | Command::SetChannelUrl(_)
             | Command::DeleteApiKey(_)) => match self.slow_read(slow) {
                 Route::Task(task) => task.await,
                 Route::Owner(other) => Err(CoreError::UnknownCommand(other.name().to_string())),
@@ -535,6 +580,7 @@ impl Owner {
             config_source: self.config_source.clone(),
             offers: self.offers.clone(),
             history_problem: self.history_problem.clone(),
+            snoozed_until: self.policy.snoozes(Utc::now()).into_iter().collect(),
         }
     }
 
@@ -556,9 +602,10 @@ impl Owner {
     fn settings_view(&self) -> SettingsView {
         let stored = |id: &str| self.shell.keys.as_ref().is_some_and(|k| k.has_stored(id));
         SettingsView {
-            config: self.settings.config.clone(),
+            config: self.settings.config.masked(),
             notifications: self
-                .policy
+                .shell
+                .notifier
                 .as_ref()
                 .map(|_| self.settings.notifications.clone()),
             start_at_login: self
@@ -572,12 +619,14 @@ impl Owner {
                 .iter()
                 .map(|t| (t.id.clone(), KeyOrigin::of(t, stored(&t.id))))
                 .collect(),
+            channels: self.config.alerts.iter().map(ChannelView::from).collect(),
         }
     }
 
     fn config_toml(&self) -> Result<String, CoreError> {
         self.settings
             .config
+            .masked()
             .to_toml()
             .map_err(|e| CoreError::NoToml(e.to_string()))
     }
@@ -587,7 +636,7 @@ impl Owner {
     }
 
     fn paused_until(&self) -> Option<DateTime<Utc>> {
-        self.policy.as_ref()?.paused_until(Utc::now())
+        self.policy.paused_until(Utc::now())
     }
 
     fn target_infos(&self) -> Vec<TargetInfo> {
@@ -617,27 +666,28 @@ impl Owner {
         }
         let mut next = self.settings.clone();
         change(&mut next)?;
+        // The page and exported files hold channel URLs masked: those stay as they were.
+        next.config.restore_secrets(&self.settings.config);
         let config = next.config.validate("settings")?;
+        let prefs = next.notifications.with_file(&config.notifications);
         // Whatever can fail happens before the file is written and anything is swapped: the
         // old configuration keeps probing, and the file stays as it was, when any step fails.
-        let prober = if next.config != self.settings.config {
+        let prepared = if next.config != self.settings.config {
             Some(self.prepare_engine(&config).await?)
         } else {
             None
         };
         self.shell.settings_file.save(&next)?;
         let previous = std::mem::replace(&mut self.settings, next);
-        if let Some(policy) = &mut self.policy {
-            policy.set_prefs(self.settings.notifications.clone());
-        }
+        self.policy.set_prefs(prefs);
         if previous.start_at_login != self.settings.start_at_login {
             if let Some(desktop) = &self.shell.desktop {
                 desktop.set_start_at_login(self.settings.start_at_login);
             }
         }
-        if let Some(prober) = prober {
+        if let Some(prepared) = prepared {
             self.config = config;
-            self.swap_engine(prober).await;
+            self.swap_engine(prepared).await;
             self.broadcast_state();
         }
         self.show_status();
@@ -654,14 +704,15 @@ impl Owner {
     /// (Re)starts the engine on the current configuration.
     async fn run_engine(&mut self) -> Result<(), CoreError> {
         let config = self.config.clone();
-        let prober = self.prepare_engine(&config).await?;
-        self.swap_engine(prober).await;
+        let prepared = self.prepare_engine(&config).await?;
+        self.swap_engine(prepared).await;
         Ok(())
     }
 
     /// Everything an engine on `config` needs that can fail, done while the running engine
-    /// goes on: its keys read, an HTTP client, its targets recorded in the history.
-    async fn prepare_engine(&mut self, config: &Config) -> Result<Prober, CoreError> {
+    /// goes on: its keys read, an HTTP client, its targets recorded in the history, its alert
+    /// channels started.
+    async fn prepare_engine(&mut self, config: &Config) -> Result<Prepared, CoreError> {
         if let Some(keys) = self.shell.keys.clone() {
             let targets = config.targets.clone();
             if let Err(err) = tokio::task::spawn_blocking(move || keys.load(&targets)).await {
@@ -672,29 +723,41 @@ impl Owner {
             Prober::new(self.key_source()).map_err(|e| CoreError::NoHttpClient(e.to_string()))?;
         let recorder = self.recorder.as_ref().ok_or(CoreError::Stopping)?;
         recorder.record_targets(config).await?;
-        Ok(prober)
+        let keys = self.shell.keys.clone();
+        let keyring: channels::KeyringUrl = Arc::new(move |id: &str| {
+            keys.as_ref()
+                .and_then(|k| k.secret(&crate::shell::channel_secret_name(id)))
+        });
+        let channels = channels::Dispatcher::new(&config.alerts, keyring)
+            .map_err(|e| CoreError::NoHttpClient(e.to_string()))?;
+        Ok(Prepared {
+            prober,
+            channels: Arc::new(channels),
+        })
     }
 
     /// Replaces the running engine with one on the current configuration. The previous engine
     /// stops first, so a target is never probed by two engines at once. Cannot fail: what could
     /// is [`Owner::prepare_engine`]'s.
-    async fn swap_engine(&mut self, prober: Prober) {
-        if let Some(policy) = &mut self.policy {
-            policy.set_targets(self.config.targets.iter().map(TargetMeta::from).collect());
-        }
+    async fn swap_engine(&mut self, prepared: Prepared) {
+        self.policy
+            .set_targets(self.config.targets.iter().map(TargetMeta::from).collect());
+        self.policy.set_maintenance(self.config.maintenance.clone());
+        // The old dispatcher, dropped, still delivers what it has queued.
+        self.channels = Some(prepared.channels);
         let Some(recorder) = self.recorder.as_mut() else {
             return;
         };
-        let engine = recorder.replace_engine(self.config.clone(), prober).await;
+        let engine = recorder
+            .replace_engine(self.config.clone(), prepared.prober)
+            .await;
         self.events = Some(engine.subscribe());
         self.engine.send_replace(Some(engine));
     }
 
     fn on_event(&mut self, event: Event) {
         if !matches!(event, Event::Checked(_)) {
-            if let Some(policy) = &mut self.policy {
-                policy.observe(&event, Utc::now());
-            }
+            self.policy.observe(&event, Utc::now());
             self.show_status();
         }
         if self.updates.receiver_count() > 0 {
@@ -718,25 +781,39 @@ impl Owner {
 
     /// `minutes: None` resumes; `Some(0)` pauses until tomorrow morning.
     fn pause(&mut self, minutes: Option<u32>) {
-        let Some(policy) = &mut self.policy else {
-            return;
-        };
-        let now = Utc::now();
-        let until = minutes.map(|m| match m {
-            0 => alerts::local_time::pause_until_tomorrow(now, local_offset()),
-            m => now + Minutes::minutes(i64::from(m)),
-        });
-        policy.pause_until(until);
+        let until = minutes.map(|m| until_words(m, Utc::now()));
+        self.policy.pause_until(until);
         self.broadcast_state();
         self.show_status();
     }
 
+    /// `minutes: None` ends the snooze; `Some(0)` snoozes until tomorrow morning.
+    fn snooze(&mut self, id: &str, minutes: Option<u32>) -> Result<(), CoreError> {
+        if self.config.target(id).is_none() {
+            return Err(CoreError::NoSuchTarget(id.to_string()));
+        }
+        let now = Utc::now();
+        self.policy
+            .snooze(id, minutes.map(|m| until_words(m, now)), now);
+        self.broadcast_state();
+        self.show_status();
+        Ok(())
+    }
+
     fn flush_alerts(&mut self) {
-        let (Some(policy), Some(notifier)) = (&mut self.policy, &self.shell.notifier) else {
+        let now = Utc::now();
+        let tz = local_offset();
+        let alerts = self.policy.flush(now, tz);
+        if alerts.is_empty() {
             return;
-        };
-        let alerts = policy.flush(Utc::now(), local_offset());
-        if !alerts.is_empty() {
+        }
+        if let Some(channels) = &self.channels {
+            let kind_of = |id: &str| self.config.target(id).map(|t| t.kind);
+            for alert in &alerts {
+                channels.send_alert(alert, &kind_of, now, tz);
+            }
+        }
+        if let Some(notifier) = &self.shell.notifier {
             notifier.deliver(alerts);
         }
         self.show_status();
@@ -744,7 +821,9 @@ impl Owner {
 
     fn show_status(&self) {
         if let Some(desktop) = &self.shell.desktop {
-            desktop.show_status(&self.snapshot(), self.paused_until());
+            let now = Utc::now();
+            let snoozed = self.policy.snoozes(now).into_iter().collect();
+            desktop.show_status(&self.snapshot(), self.paused_until(), &snoozed);
         }
     }
 
@@ -760,7 +839,8 @@ impl Owner {
         }
     }
 
-    async fn finish(&mut self) {
+    async fn finish(&mut self) -> Option<RunTotals> {
+        let mut run = None;
         if let Some(recorder) = self.recorder.take() {
             match recorder.finish().await {
                 Ok(totals) => {
@@ -771,13 +851,33 @@ impl Owner {
                         );
                     }
                     tracing::info!("stopped; {} events written", totals.events_written);
+                    run = Some(totals);
                 }
                 Err(err) => tracing::error!("history not fully written: {err}"),
             }
         }
         self.events = None;
         self.engine.send_replace(None);
+        // Notices on their way (a retry after a failed delivery) get a moment to arrive.
+        if let Some(channels) = self.channels.take().and_then(Arc::into_inner) {
+            channels.shutdown(CHANNELS_GRACE).await;
+        }
         self.store.close().await;
+        run
+    }
+}
+
+/// What [`Owner::prepare_engine`] readies for [`Owner::swap_engine`].
+struct Prepared {
+    prober: Prober,
+    channels: Arc<channels::Dispatcher>,
+}
+
+/// The end of a pause or snooze of `minutes` from `now`: 0 means until tomorrow morning.
+fn until_words(minutes: u32, now: DateTime<Utc>) -> DateTime<Utc> {
+    match minutes {
+        0 => alerts::local_time::pause_until_tomorrow(now, local_offset()),
+        m => now + Minutes::minutes(i64::from(m)),
     }
 }
 

@@ -53,6 +53,11 @@ pub enum CoreError {
     NoJson(String),
     #[error("the monitor is stopping")]
     Stopping,
+    #[error("there is no alert channel {0:?}")]
+    NoSuchChannel(String),
+    /// A test notice that did not arrive: the receiver's fault or its URL's, worded without it.
+    #[error("the test notice was not delivered: {0}")]
+    NotDelivered(String),
 }
 
 /// Whose move it is after an error.
@@ -66,6 +71,8 @@ pub enum ErrorKind {
     Conflict,
     /// Ours, or the machine's.
     Internal,
+    /// Another server's: an alert receiver refused or did not answer.
+    Upstream,
 }
 
 impl CoreError {
@@ -81,8 +88,10 @@ impl CoreError {
             CoreError::UnknownCommand(_)
             | CoreError::Unavailable { .. }
             | CoreError::NoSuchTarget(_)
+            | CoreError::NoSuchChannel(_)
             | CoreError::Store(StoreError::UnknownTarget { .. }) => ErrorKind::NotFound,
             CoreError::EditedOnDisk(_) => ErrorKind::Conflict,
+            CoreError::NotDelivered(_) => ErrorKind::Upstream,
             CoreError::NoToml(_)
             | CoreError::Save { .. }
             | CoreError::Store(_)

@@ -22,6 +22,6 @@ pub use command::{Access, Capability, Command, CommandName};
 pub use controller::{local_offset, start, Handle, LiveEvent, Options, Reply, Started, Update};
 pub use error::{CoreError, ErrorKind};
 pub use settings::Settings;
-pub use shell::{Desktop, KeyStore, Notifier, SettingsFile, Shell};
+pub use shell::{channel_secret_name, Desktop, KeyStore, Notifier, SettingsFile, Shell};
 pub use toml_file::TomlFile;
-pub use views::{Offer, SettingsView, StateView};
+pub use views::{ChannelView, Offer, SettingsView, StateView};

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use monitor::config::Target;
 use monitor::probe::KeySource;
 use monitor::Snapshot;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Where the settings live between runs: the app's `settings.json`, `serve`'s config file.
@@ -29,6 +30,15 @@ pub trait KeyStore: Send + Sync + 'static {
     fn delete(&self, target: &str) -> Result<(), CoreError>;
     /// Whether a key is stored for this target (not whether the environment has one).
     fn has_stored(&self, target: &str) -> bool;
+    /// Reads another secret the keyring holds by name (an alert channel's URL, under
+    /// [`channel_secret_name`]); blocking.
+    fn secret(&self, name: &str) -> Option<String>;
+}
+
+/// The keyring name of an alert channel's URL: apart from every target id, which cannot hold
+/// a colon's meaning here.
+pub fn channel_secret_name(channel_id: &str) -> String {
+    format!("alert-channel:{channel_id}")
 }
 
 /// Where notifications go (the app: the desktop's notification server).
@@ -39,9 +49,14 @@ pub trait Notifier: Send + Sync + 'static {
 
 /// The tray and the window.
 pub trait Desktop: Send + Sync + 'static {
-    /// The tray shows this: called after every status change, a pause, and every few seconds
-    /// (labels say "down 4 min"). Redraw only what differs.
-    fn show_status(&self, snapshot: &Snapshot, notifications_paused_until: Option<DateTime<Utc>>);
+    /// The tray shows this: called after every status change, a pause or snooze, and every few
+    /// seconds (labels say "down 4 min"). Redraw only what differs.
+    fn show_status(
+        &self,
+        snapshot: &Snapshot,
+        notifications_paused_until: Option<DateTime<Utc>>,
+        snoozed_until: &BTreeMap<String, DateTime<Utc>>,
+    );
     /// Opens the window on a view ("onboarding", "settings", …), or where it was.
     fn open_window(&self, route: Option<&str>);
     fn hide_window(&self);

@@ -201,6 +201,8 @@ fn tables() -> String {
         "failure_threshold": defaults.failure_threshold,
         "success_threshold": defaults.success_threshold,
         "backoff_max": humantime::format_duration(defaults.backoff_max).to_string(),
+        "confirm_interval": humantime::format_duration(defaults.confirm_interval).to_string(),
+        "degraded_after": defaults.degraded_after,
     });
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     let ranges: serde_json::Map<String, serde_json::Value> = store::Range::ALL

@@ -2,7 +2,9 @@
 
 use alerts::NotifyPrefs;
 use chrono::{DateTime, Utc};
-use monitor::config::{ConfigFile, TargetFile};
+use monitor::config::{
+    AlertChannel, ChannelKind, ConfigFile, Destination, NoticeEvent, TargetFile,
+};
 use monitor::detect::Detection;
 use monitor::probe::KeyOrigin;
 use monitor::Snapshot;
@@ -51,6 +53,10 @@ pub struct StateView {
     /// Why the history is not written as it should be (a full disk, a file deleted under the
     /// monitor, events lost), in a sentence; `null` while all is well.
     pub history_problem: Option<String>,
+    /// Targets whose notices are snoozed, with the end of each snooze.
+    #[ts(type = "Record<string, string>")]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub snoozed_until: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// `get_settings`.
@@ -63,6 +69,42 @@ pub struct SettingsView {
     pub start_at_login: Option<bool>,
     /// Where each target's API key comes from; never the key itself.
     pub keys: BTreeMap<String, KeyOrigin>,
+    /// The alert channels (`[[alerts]]`) as resolved, for the list with "Send test notice".
+    pub channels: Vec<ChannelView>,
+}
+
+/// One alert channel as the Settings list shows it; never its URL or token.
+#[derive(Debug, Clone, PartialEq, Serialize, TS, ToSchema)]
+pub struct ChannelView {
+    pub id: String,
+    pub name: String,
+    pub kind: ChannelKind,
+    /// Where notices go, in words: "https://hooks.slack.com/…", "the URL in $NTFY_URL", "the
+    /// URL in the keyring", or the program.
+    pub destination: String,
+    pub events: Vec<NoticeEvent>,
+    /// `null`: every target.
+    pub targets: Option<Vec<String>>,
+    pub enabled: bool,
+}
+
+impl From<&AlertChannel> for ChannelView {
+    fn from(c: &AlertChannel) -> Self {
+        ChannelView {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            kind: c.kind,
+            destination: match &c.destination {
+                Destination::Url(url) => url.to_string(),
+                Destination::UrlEnv(name) => format!("the URL in ${name}"),
+                Destination::Keyring => "the URL in the keyring".into(),
+                Destination::Command(argv) => argv.first().cloned().unwrap_or_default(),
+            },
+            events: c.events.iter().copied().collect(),
+            targets: c.targets.as_ref().map(|t| t.iter().cloned().collect()),
+            enabled: c.enabled,
+        }
+    }
 }
 
 /// `incidents`: newest first.

@@ -25,6 +25,7 @@ pub fn render(alert: &Alert, now: DateTime<Utc>, tz: FixedOffset) -> Notice {
         AlertKind::Offline => offline(alert),
         AlertKind::BackOnline => back_online(alert),
         AlertKind::StillDown => still_down(&alert.items, now, tz),
+        AlertKind::MaintenanceSummary => maintenance_over(&alert.items, now, tz),
         AlertKind::Down
         | AlertKind::Recovered
         | AlertKind::Degraded
@@ -76,6 +77,17 @@ fn still_down(items: &[AlertItem], now: DateTime<Utc>, tz: FixedOffset) -> (Stri
     )
 }
 
+/// After a maintenance window or a snooze, what happened meanwhile.
+fn maintenance_over(items: &[AlertItem], now: DateTime<Utc>, tz: FixedOffset) -> (String, String) {
+    let downs: Vec<&AlertItem> = items.iter().filter(|i| i.change == Change::Down).collect();
+    let summary = if downs.is_empty() {
+        "Maintenance over: all working".to_string()
+    } else {
+        format!("Maintenance over: {} still down", names(downs))
+    };
+    (summary, lines(items, Some((now, tz))))
+}
+
 fn ms_words(ms: Option<u64>) -> String {
     duration_words(ms.map_or(0, |ms| i64::try_from(ms).unwrap_or(i64::MAX)))
 }
@@ -105,6 +117,10 @@ fn sentence(item: &AlertItem, now: DateTime<Utc>, tz: FixedOffset) -> (String, S
             format!("Was degraded for {}", ms_words(item.degraded_for_ms)),
         ),
         Change::Unreachable => (format!("{name} is unreachable"), capitalized(words)),
+        Change::WasDown => (
+            format!("{name} works again"),
+            "Was down during maintenance".into(),
+        ),
     }
 }
 
@@ -137,6 +153,7 @@ fn line(item: &AlertItem, since: Option<(DateTime<Utc>, FixedOffset)>) -> String
             ms_words(item.degraded_for_ms)
         ),
         Change::Unreachable => format!("{name}: unreachable — {words}"),
+        Change::WasDown => format!("{name}: was down during maintenance, works again"),
     }
 }
 
@@ -149,6 +166,7 @@ fn counts(items: &[AlertItem]) -> String {
         (Change::Degraded, "degraded"),
         (Change::BackToNormal, "back to normal"),
         (Change::Unreachable, "unreachable"),
+        (Change::WasDown, "back after maintenance"),
     ]
     .iter()
     .map(|&(change, what)| (count(change), what))

@@ -1,6 +1,8 @@
 //! Fake remote LLM servers (Ollama, LM Studio, OpenAI, Anthropic, Gemini,
 //! Azure OpenAI) that follow the real APIs' paths, shapes, headers and error
-//! bodies, with scripted faults and a record of every request received.
+//! bodies, with scripted faults and a record of every request received. [`Receiver`] is the
+//! other side of alert channels: a webhook, ntfy, Slack or Discord receiver that records what
+//! it is sent.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -27,6 +29,7 @@ mod ollama;
 mod openai;
 mod openai_compat;
 mod provider;
+mod receiver;
 mod record;
 mod server;
 mod state;
@@ -39,6 +42,7 @@ use tokio::task::JoinHandle;
 
 pub use fault::{Fault, UnknownFault};
 pub use flavor::{Flavor, UnknownFlavor};
+pub use receiver::{request_json, Receiver, Shape, UnknownShape};
 pub use record::RecordedRequest;
 
 use state::AppState;

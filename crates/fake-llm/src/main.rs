@@ -1,22 +1,27 @@
-//! `fake-llm`: one fake server as its own process, for benchmarks and demos.
+//! `fake-llm`: one fake server as its own process, for benchmarks and demos; `fake-llm receiver`:
+//! a notice receiver (webhook, ntfy, Slack, Discord) that prints every request it gets.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
-use fake_llm::{FakeServer, Fault, Flavor};
+use clap::{Parser, Subcommand};
+use fake_llm::{FakeServer, Fault, Flavor, Receiver, Shape};
 
 #[derive(Parser)]
 #[command(
     name = "fake-llm",
-    about = "Serve a fake Ollama, LM Studio, OpenAI, Anthropic, Gemini or Azure OpenAI API"
+    about = "Serve a fake Ollama, LM Studio, OpenAI, Anthropic, Gemini or Azure OpenAI API",
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// ollama, lmstudio, openai, anthropic, gemini or azure
-    #[arg(long)]
-    flavor: Flavor,
+    #[arg(long, required = true)]
+    flavor: Option<Flavor>,
     /// Address to listen on; port 0 picks a free one (printed on start).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
@@ -34,10 +39,36 @@ struct Args {
     loaded: Vec<String>,
 }
 
+#[derive(Subcommand)]
+enum Command {
+    /// Receive notices: print each request as one JSON line (method, path, query, headers, body,
+    /// json) after a first `listening on URL` line. Stdin takes one fault per line.
+    Receiver {
+        /// webhook, ntfy, slack or discord: how it answers
+        #[arg(long, default_value = "webhook")]
+        shape: Shape,
+        /// Address to listen on; port 0 picks a free one (printed on start).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Require `Authorization: Bearer <TOKEN>`.
+        #[arg(long)]
+        token: Option<String>,
+    },
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let server = FakeServer::start_on(args.flavor, args.listen)
+    if let Some(Command::Receiver {
+        shape,
+        listen,
+        token,
+    }) = args.command
+    {
+        return receive(shape, listen, token).await;
+    }
+    let flavor = args.flavor.context("--flavor is required")?;
+    let server = FakeServer::start_on(flavor, args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     if !args.models.is_empty() {
@@ -61,9 +92,19 @@ async fn main() -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
 
-    // Stdin takes one fault per line (`status 500`, `none`, …), so a test driving this process
-    // from another language can script an outage; a closed stdin just ends the control. A plain
-    // thread reads it (tokio's stdin would need another tokio feature for the whole workspace).
+    let control = control(|fault| server.set_fault(fault));
+    tokio::select! {
+        stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C")?,
+        () = control => {}
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Stdin takes one fault per line (`status 500`, `none`, …), so a test driving this process
+/// from another language can script an outage; a closed stdin just ends the control. A plain
+/// thread reads it (tokio's stdin would need another tokio feature for the whole workspace).
+async fn control(set_fault: impl Fn(Fault)) {
     let (faults, mut next_fault) = tokio::sync::mpsc::unbounded_channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lines().map_while(Result::ok) {
@@ -72,25 +113,52 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     });
-    let control = async {
-        while let Some(line) = next_fault.recv().await {
-            if line.trim().is_empty() {
-                continue;
-            }
-            match line.parse::<Fault>() {
-                Ok(fault) => {
-                    server.set_fault(fault);
-                    println!("fault {}", line.trim());
-                }
-                Err(e) => eprintln!("fake-llm: {e}"),
-            }
+    while let Some(line) = next_fault.recv().await {
+        if line.trim().is_empty() {
+            continue;
         }
-        std::future::pending::<()>().await
-    };
+        match line.parse::<Fault>() {
+            Ok(fault) => {
+                set_fault(fault);
+                println!("fault {}", line.trim());
+            }
+            Err(e) => eprintln!("fake-llm: {e}"),
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+async fn receive(shape: Shape, listen: SocketAddr, token: Option<String>) -> anyhow::Result<()> {
+    let receiver = Receiver::start_on(shape, listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    receiver.require_token(token.as_deref());
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {}", receiver.url())?;
+    out.flush()?;
+    drop(out);
+    let control = control(|fault| receiver.set_fault(fault));
     tokio::select! {
         stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C")?,
+        printed = print(&receiver) => printed.context("cannot write to stdout")?,
         () = control => {}
     }
-    server.shutdown().await;
+    receiver.shutdown().await;
     Ok(())
+}
+
+/// Prints every request as one JSON line as it arrives; ends only when stdout fails.
+async fn print(receiver: &Receiver) -> std::io::Result<()> {
+    let mut printed = 0;
+    loop {
+        let got = receiver
+            .wait_for(printed + 1, Duration::from_secs(3600))
+            .await;
+        let mut out = std::io::stdout().lock();
+        for request in got.iter().skip(printed) {
+            writeln!(out, "{}", fake_llm::request_json(request))?;
+        }
+        out.flush()?;
+        printed = got.len();
+    }
 }

@@ -11,6 +11,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use url::Url;
 
+mod channels;
+mod maintenance;
+mod notifications;
+pub use channels::{
+    masked_url, AlertChannel, AlertFile, ChannelKind, Destination, NoticeEvent, SecretUrl,
+};
+pub use maintenance::{Day, Maintenance, MaintenanceBand, MaintenanceFile, Schedule, Zone};
+pub use notifications::{Notifications, NotificationsFile};
+
 /// Why a configuration was rejected. Every variant names where to look.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -50,7 +59,15 @@ fn at_line(line: usize) -> String {
 /// | `interval` | 500 ms | 1 day |
 /// | `timeout` | 100 ms | 10 min |
 /// | `backoff_max` | `interval` | 1 day |
+/// | `confirm_interval` | 500 ms | `interval` (a longer one is used as `interval`), 1 day as written |
 /// | `slow_ms` | 0 | 600000 (10 min) |
+///
+/// `failure_threshold`, `success_threshold` and `degraded_after` are counts of checks, at least 1.
+///
+/// Defaults: `interval` 30 s, `timeout` 10 s, `slow_ms` 3000, `failure_threshold` 2,
+/// `success_threshold` 2, `backoff_max` 5 min, `confirm_interval` 5 s, `degraded_after` 3.
+/// With them an outage is confirmed at most `interval + confirm_interval × (failure_threshold − 1)`
+/// = 35 s after it starts (plus the probes' own time).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
     #[serde(with = "human_duration")]
@@ -66,6 +83,32 @@ pub struct Timing {
     /// The longest wait between probes while a target is unhealthy.
     #[serde(with = "human_duration")]
     pub backoff_max: Duration,
+    /// The wait before the next probe while a change is being confirmed: after a hard failure
+    /// below `failure_threshold` (never after `auth`, `quota` or `rate_limited`), and after a
+    /// success that has not yet made a failing target healthy. Used as at most `interval`
+    /// (see [`Timing::confirm_delay`]).
+    #[serde(with = "human_duration", default = "default_confirm_interval")]
+    pub confirm_interval: Duration,
+    /// Degraded checks in a row (slow, rate limited) before a degraded target is an incident.
+    #[serde(default = "default_degraded_after")]
+    pub degraded_after: u32,
+}
+
+fn default_confirm_interval() -> Duration {
+    Duration::from_secs(5)
+}
+
+fn default_degraded_after() -> u32 {
+    3
+}
+
+impl Timing {
+    /// The wait before a confirming probe: `confirm_interval`, but never longer than `interval`
+    /// (a longer value is clamped, not rejected, so a short `interval` needs no
+    /// `confirm_interval` of its own).
+    pub fn confirm_delay(&self) -> Duration {
+        self.confirm_interval.min(self.interval)
+    }
 }
 
 impl Default for Timing {
@@ -77,6 +120,8 @@ impl Default for Timing {
             failure_threshold: 2,
             success_threshold: 2,
             backoff_max: Duration::from_secs(300),
+            confirm_interval: default_confirm_interval(),
+            degraded_after: default_degraded_after(),
         }
     }
 }
@@ -251,6 +296,11 @@ pub struct Config {
     pub engine: EngineSettings,
     pub defaults: Timing,
     pub targets: Vec<Target>,
+    /// Where notices go besides the desktop (`[[alerts]]`).
+    pub alerts: Vec<AlertChannel>,
+    /// `[notifications]`: what the file says of the notification policy.
+    pub notifications: Notifications,
+    pub maintenance: Vec<Maintenance>,
 }
 
 // ---- the file format -------------------------------------------------------------------------
@@ -269,6 +319,14 @@ pub struct ConfigFile {
     pub defaults: Option<TimingFile>,
     #[serde(default)]
     pub targets: Vec<TargetFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationsFile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<AlertFile>>", optional)]
+    pub alerts: Vec<AlertFile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<MaintenanceFile>>", optional)]
+    pub maintenance: Vec<MaintenanceFile>,
 }
 
 /// Timing keys as the file writes them: durations are strings like "30s" or "1m 30s".
@@ -307,6 +365,16 @@ pub struct TimingFile {
     #[ts(type = "string")]
     #[schema(value_type = Option<String>)]
     pub backoff_max: Option<Duration>,
+    #[serde(
+        default,
+        with = "opt_human_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[ts(type = "string")]
+    #[schema(value_type = Option<String>)]
+    pub confirm_interval: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded_after: Option<u32>,
 }
 
 /// One `[[targets]]` entry as written. The timing keys are repeated rather than flattened
@@ -364,6 +432,16 @@ pub struct TargetFile {
     #[ts(type = "string")]
     #[schema(value_type = Option<String>)]
     pub backoff_max: Option<Duration>,
+    #[serde(
+        default,
+        with = "opt_human_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[ts(type = "string")]
+    #[schema(value_type = Option<String>)]
+    pub confirm_interval: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded_after: Option<u32>,
 }
 
 impl TargetFile {
@@ -376,6 +454,8 @@ impl TargetFile {
             failure_threshold: self.failure_threshold,
             success_threshold: self.success_threshold,
             backoff_max: self.backoff_max,
+            confirm_interval: self.confirm_interval,
+            degraded_after: self.degraded_after,
         }
     }
 }
@@ -387,8 +467,9 @@ const MIN_INTERVAL: Duration = Duration::from_millis(500);
 /// The range each duration key accepts, as `(key, at least, at most)`. Beyond the maxima a
 /// value is a typo (`"300000000000y"`), not a wish, and would overflow a deadline; the minima
 /// keep a probe meaningful (a timeout below 100 ms fails every server across a network).
-/// `backoff_max` must also be at least `interval`.
-pub const DURATION_BOUNDS: [(&str, Duration, Duration); 4] = [
+/// `backoff_max` must also be at least `interval`; a `confirm_interval` longer than `interval` is
+/// used as `interval`.
+pub const DURATION_BOUNDS: [(&str, Duration, Duration); 5] = [
     ("interval", MIN_INTERVAL, Duration::from_secs(86_400)),
     (
         "timeout",
@@ -396,6 +477,11 @@ pub const DURATION_BOUNDS: [(&str, Duration, Duration); 4] = [
         Duration::from_secs(600),
     ),
     ("backoff_max", Duration::ZERO, Duration::from_secs(86_400)),
+    (
+        "confirm_interval",
+        MIN_INTERVAL,
+        Duration::from_secs(86_400),
+    ),
     ("slow_ms", Duration::ZERO, Duration::from_secs(600)),
 ];
 
@@ -466,6 +552,19 @@ impl ConfigFile {
         // `None` means enabled: keep files free of a key that says the default.
         target.enabled = (!enabled).then_some(false);
         true
+    }
+
+    /// The file as the page sees it and an export writes it: alert channels' URLs masked.
+    pub fn masked(&self) -> ConfigFile {
+        ConfigFile {
+            alerts: self.alerts.iter().map(AlertFile::masked).collect(),
+            ..self.clone()
+        }
+    }
+
+    /// Puts back the channel URLs that [`ConfigFile::masked`] hid, from `current`.
+    pub fn restore_secrets(&mut self, current: &ConfigFile) {
+        channels::restore_secrets(&mut self.alerts, &current.alerts);
     }
 
     /// Serializes back to the TOML format (for export from the desktop app).
@@ -611,10 +710,28 @@ impl ConfigFile {
                 "must be at least 1".into(),
             ));
         }
+        let target_ids: HashSet<String> = targets.iter().map(|t| t.id.clone()).collect();
+        let alerts =
+            channels::check_channels(&self.alerts, &target_ids, is_env_name, &|i, key, m| {
+                invalid(Table::Alert(i), key, m)
+            })?;
+        let maintenance =
+            maintenance::check_maintenance(&self.maintenance, &target_ids, &|i, key, m| {
+                invalid(Table::Maintenance(i), key, m)
+            })?;
+        let notifications = notifications::check_notifications(
+            &self.notifications.clone().unwrap_or_default(),
+            &target_ids,
+            maintenance::parse_time,
+            &|key, m| invalid(Table::Notifications, key, m),
+        )?;
         Ok(Config {
             engine,
             defaults,
             targets,
+            alerts,
+            notifications,
+            maintenance,
         })
     }
 }
@@ -638,6 +755,8 @@ impl From<&Target> for TargetFile {
             failure_threshold: Some(t.timing.failure_threshold),
             success_threshold: Some(t.timing.success_threshold),
             backoff_max: Some(t.timing.backoff_max),
+            confirm_interval: Some(t.timing.confirm_interval),
+            degraded_after: Some(t.timing.degraded_after),
         }
     }
 }
@@ -648,6 +767,8 @@ impl From<&Config> for ConfigFile {
             engine: Some(c.engine.clone()),
             defaults: None,
             targets: c.targets.iter().map(TargetFile::from).collect(),
+            // A resolved channel no longer knows how its secret was written.
+            ..ConfigFile::default()
         }
     }
 }
@@ -750,6 +871,8 @@ fn merge_timing(base: &Timing, over: &TimingFile) -> Timing {
         failure_threshold: over.failure_threshold.unwrap_or(base.failure_threshold),
         success_threshold: over.success_threshold.unwrap_or(base.success_threshold),
         backoff_max: over.backoff_max.unwrap_or(base.backoff_max),
+        confirm_interval: over.confirm_interval.unwrap_or(base.confirm_interval),
+        degraded_after: over.degraded_after.unwrap_or(base.degraded_after),
     }
 }
 
@@ -767,6 +890,7 @@ fn check_timing(t: &Timing, written: &TimingFile) -> Result<(), (&'static str, S
         ("interval", t.interval),
         ("timeout", t.timeout),
         ("backoff_max", t.backoff_max),
+        ("confirm_interval", t.confirm_interval),
         ("slow_ms", slow),
     ] {
         let Some(&(key, min, max)) = DURATION_BOUNDS.iter().find(|(k, ..)| *k == key) else {
@@ -784,6 +908,9 @@ fn check_timing(t: &Timing, written: &TimingFile) -> Result<(), (&'static str, S
     }
     if t.success_threshold == 0 {
         return Err(("success_threshold", "must be at least 1".into()));
+    }
+    if t.degraded_after == 0 {
+        return Err(("degraded_after", "must be at least 1".into()));
     }
     if t.backoff_max < t.interval {
         return Err((
@@ -818,12 +945,32 @@ fn bound_words(key: &str, d: Duration) -> String {
 
 // ---- where keys are written -----------------------------------------------------------------
 
+/// A list of target ids that narrows something to those targets (`None`: every target); each
+/// must be configured, so a typo is an error rather than a filter that never matches.
+fn target_filter(
+    ids: Option<&[String]>,
+    known: &HashSet<String>,
+) -> Result<Option<std::collections::BTreeSet<String>>, String> {
+    let Some(ids) = ids else {
+        return Ok(None);
+    };
+    match ids.iter().find(|id| !known.contains(*id)) {
+        Some(unknown) => Err(format!(
+            "names {unknown:?}, which is not a configured target id"
+        )),
+        None => Ok(Some(ids.iter().cloned().collect())),
+    }
+}
+
 /// The tables of the file whose keys validation checks.
 #[derive(Debug, Clone, Copy)]
 enum Table {
     Engine,
     Defaults,
     Target(usize),
+    Alert(usize),
+    Maintenance(usize),
+    Notifications,
 }
 
 impl Table {
@@ -833,6 +980,9 @@ impl Table {
             Table::Engine => format!("engine.{key}"),
             Table::Defaults => format!("defaults.{key}"),
             Table::Target(i) => format!("targets[{i}].{key}"),
+            Table::Alert(i) => format!("alerts[{i}].{key}"),
+            Table::Maintenance(i) => format!("maintenance[{i}].{key}"),
+            Table::Notifications => format!("notifications.{key}"),
         }
     }
 }
@@ -852,6 +1002,12 @@ struct SpannedFile {
     // A target is always a table of its own (`[[targets]]` or `{ ... }`), spanned.
     #[serde(default)]
     targets: Vec<toml::Spanned<SpannedKeys>>,
+    #[serde(default)]
+    notifications: Option<SpannedKeys>,
+    #[serde(default)]
+    alerts: Vec<toml::Spanned<SpannedKeys>>,
+    #[serde(default)]
+    maintenance: Vec<toml::Spanned<SpannedKeys>>,
 }
 
 /// Lines of the keys of a config text.
@@ -877,10 +1033,10 @@ impl<'a> KeyLines<'a> {
         let (keys, table_start) = match table {
             Table::Engine => (self.file.engine.as_ref(), None),
             Table::Defaults => (self.file.defaults.as_ref(), None),
-            Table::Target(i) => match self.file.targets.get(i) {
-                Some(target) => (Some(target.get_ref()), Some(target.span().start)),
-                None => (None, None),
-            },
+            Table::Notifications => (self.file.notifications.as_ref(), None),
+            Table::Target(i) => spanned_table(&self.file.targets, i),
+            Table::Alert(i) => spanned_table(&self.file.alerts, i),
+            Table::Maintenance(i) => spanned_table(&self.file.maintenance, i),
         };
         let Some(keys) = keys else {
             return 0;
@@ -890,6 +1046,17 @@ impl<'a> KeyLines<'a> {
             .or(table_start)
             .or_else(|| keys.keys().map(|key| key.span().start).min())
             .map_or(0, |offset| line_at(self.text, offset))
+    }
+}
+
+/// Entry `i` of an array of tables, and where it starts.
+fn spanned_table(
+    tables: &[toml::Spanned<SpannedKeys>],
+    i: usize,
+) -> (Option<&SpannedKeys>, Option<usize>) {
+    match tables.get(i) {
+        Some(table) => (Some(table.get_ref()), Some(table.span().start)),
+        None => (None, None),
     }
 }
 
@@ -1107,6 +1274,44 @@ interval = "5m"
     }
 
     #[test]
+    fn confirm_interval_and_degraded_after_are_bounded() {
+        let c = Config::parse("[[targets]]\nid = \"a\"\nkind = \"ollama\"\n", "t").unwrap();
+        let t = &c.targets[0].timing;
+        assert_eq!(
+            (t.confirm_interval, t.degraded_after),
+            (Duration::from_secs(5), 3)
+        );
+        assert_eq!(t.confirm_delay(), Duration::from_secs(5));
+
+        let (line, key, msg) =
+            err("[[targets]]\nid = \"a\"\nkind = \"ollama\"\nconfirm_interval = \"100ms\"\n");
+        assert_eq!((line, key.as_str()), (4, "targets[0].confirm_interval"));
+        assert_eq!(msg, "must be at least 500 ms");
+        let (line, key, msg) = err("[defaults]\nconfirm_interval = \"2days\"\n");
+        assert_eq!((line, key.as_str()), (2, "defaults.confirm_interval"));
+        assert_eq!(msg, "must be at most 1 day");
+        let (line, key, msg) =
+            err("[[targets]]\nid = \"a\"\nkind = \"ollama\"\ndegraded_after = 0\n");
+        assert_eq!((line, key.as_str()), (4, "targets[0].degraded_after"));
+        assert_eq!(msg, "must be at least 1");
+
+        // Longer than the interval: kept as written (so it round-trips), used as the interval.
+        let c = Config::parse(
+            "[defaults]\nconfirm_interval = \"20s\"\n\n[[targets]]\nid = \"a\"\nkind = \"ollama\"\ninterval = \"1s\"\ndegraded_after = 1\n",
+            "t",
+        )
+        .unwrap();
+        let t = &c.targets[0].timing;
+        assert_eq!(t.confirm_interval, Duration::from_secs(20));
+        assert_eq!(t.confirm_delay(), Duration::from_secs(1));
+        assert_eq!(t.degraded_after, 1);
+        let file = TargetFile::from(&c.targets[0]);
+        assert_eq!(file.confirm_interval, Some(Duration::from_secs(20)));
+        assert_eq!(file.degraded_after, Some(1));
+        assert_eq!(file.timing().confirm_interval, file.confirm_interval);
+    }
+
+    #[test]
     fn cloud_inference_needs_a_model() {
         let (line, key, _) =
             err("[[targets]]\nid = \"a\"\nkind = \"anthropic\"\nprobe = \"inference\"\n");
@@ -1305,6 +1510,7 @@ base_url = "localhost:8000/v1"
                 ..TimingFile::default()
             }),
             targets: vec![target("a")],
+            ..ConfigFile::default()
         };
         let e = file.validate("settings").unwrap_err();
         assert_eq!(
@@ -1339,17 +1545,19 @@ base_url = "localhost:8000/v1"
              base_url?: string, api_key_env?: string, probe?: ProbeLevel, model?: string, \
              api_version?: string, enabled?: boolean, interval?: string, timeout?: string, \
              slow_ms?: number, failure_threshold?: number, success_threshold?: number, \
-             backoff_max?: string, };"
+             backoff_max?: string, confirm_interval?: string, degraded_after?: number, };"
         );
         assert_eq!(
             <TimingFile as ts_rs::TS>::decl(&cfg),
             "type TimingFile = { interval?: string, timeout?: string, slow_ms?: number, \
-             failure_threshold?: number, success_threshold?: number, backoff_max?: string, };"
+             failure_threshold?: number, success_threshold?: number, backoff_max?: string, \
+             confirm_interval?: string, degraded_after?: number, };"
         );
         assert_eq!(
             <ConfigFile as ts_rs::TS>::decl(&cfg),
             "type ConfigFile = { engine?: EngineSettings, defaults?: TimingFile, \
-             targets: Array<TargetFile>, };"
+             targets: Array<TargetFile>, alerts?: Array<AlertFile>, \
+             maintenance?: Array<MaintenanceFile>, };"
         );
         // `usize` is a `number` already.
         let engine = <EngineSettings as ts_rs::TS>::decl(&cfg);
@@ -1368,7 +1576,7 @@ base_url = "localhost:8000/v1"
         let schema = serde_json::to_value(<TargetFile as utoipa::PartialSchema>::schema()).unwrap();
         println!("{schema:#}");
         let properties = &schema["properties"];
-        for key in ["interval", "timeout", "backoff_max"] {
+        for key in ["interval", "timeout", "backoff_max", "confirm_interval"] {
             assert_eq!(
                 properties[key]["type"],
                 serde_json::json!(["string", "null"]),

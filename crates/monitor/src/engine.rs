@@ -74,6 +74,8 @@ pub struct TargetView {
     pub since: Option<DateTime<Utc>>,
     #[schema(required = true)]
     pub score: Option<f64>,
+    /// Hard failures in a row. Above 0 with a status other than `unhealthy`, the target is
+    /// *pending*: a failure below `failure_threshold`, being confirmed, that changed no status.
     pub consecutive_failures: u32,
     pub checking: bool,
     #[schema(required = true)]
@@ -81,6 +83,13 @@ pub struct TargetView {
     /// Shared with the engine: readers get it without a copy per probe.
     #[schema(value_type = Option<Outcome>, required = true)]
     pub last: Option<Arc<Outcome>>,
+}
+
+impl TargetView {
+    /// A hard failure below the threshold is being confirmed (see [`crate::health::pending`]).
+    pub fn pending(&self) -> bool {
+        crate::health::pending(self.status, self.consecutive_failures)
+    }
 }
 
 /// Every target as readers see it, and the overall status.
@@ -426,9 +435,15 @@ impl Scheduler {
         let delay =
             if slot.health.in_grace(outcome.at) && outcome.class.severity() == Severity::Hard {
                 // Re-check soon after waking instead of waiting a whole (or backed-off) interval.
-                Duration::from_secs(5).min(timing.interval)
+                timing.confirm_delay()
             } else {
-                next_delay(&slot.health, &timing, Some(&outcome), &mut self.rng)
+                next_delay(
+                    &slot.health,
+                    &timing,
+                    slot.target.probe,
+                    Some(&outcome),
+                    &mut self.rng,
+                )
             };
         let check = Check {
             target: slot.target.id.clone(),

@@ -19,8 +19,16 @@ pub struct Check {
     pub score: f64,
     /// Hard failures in a row after this outcome, as the state machine counts them (the
     /// `consecutive_failures` of the target's view): failures during the grace after the machine
-    /// woke up are not counted.
+    /// woke up are not counted. Above 0 with a status other than `unhealthy`, the check is
+    /// *pending*: a failure below `failure_threshold` that changed no status (yet).
     pub consecutive_failures: u32,
+}
+
+impl Check {
+    /// A hard failure below the threshold, being confirmed (see [`crate::health::pending`]).
+    pub fn pending(&self) -> bool {
+        crate::health::pending(self.status, self.consecutive_failures)
+    }
 }
 
 /// One engine event, tagged by `type`.

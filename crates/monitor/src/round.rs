@@ -99,6 +99,7 @@ pub async fn test_connection(
         Thresholds {
             failure: 1,
             success: 1,
+            degraded_after: 1,
         },
     );
     Ok(TestResult {

@@ -99,12 +99,18 @@ async fn outage_and_recovery_go_through_hysteresis() {
     .await;
 
     fake.set_fault(Fault::Status(500));
-    wait_for(
-        &mut rx,
-        Duration::from_secs(5),
-        transition_to("ai", Status::Degraded),
-    )
+    // The first failure is pending: counted and shown, but no transition until confirmed.
+    let pending = wait_for(&mut rx, Duration::from_secs(5), |e| match e {
+        Event::Checked(c) => Some(c.clone()),
+        Event::Transition(t) => panic!("a pending failure changes no status: {t:?}"),
+        _ => None,
+    })
     .await;
+    assert_eq!(
+        (pending.status, pending.consecutive_failures),
+        (Status::Healthy, 1)
+    );
+    assert!(pending.pending());
     let Event::Transition(down) = wait_for(
         &mut rx,
         Duration::from_secs(5),
@@ -247,7 +253,8 @@ async fn one_request_at_a_time_per_local_server() {
 #[tokio::test]
 async fn unhealthy_targets_back_off_but_are_never_dropped() {
     let fake = openai_fake().await;
-    fake.set_fault(Fault::Status(500));
+    // A class where probing more cannot help (a server error would keep the interval).
+    fake.set_fault(Fault::Status(404));
     let engine = watch_one(&fake, quick_options());
     tokio::time::sleep(Duration::from_millis(6500)).await;
     engine.shutdown().await;
@@ -413,7 +420,7 @@ async fn failures_in_a_row_skip_the_wake_grace() {
     let clock = Arc::new(JumpingClock {
         offset_ms: AtomicI64::new(0),
     });
-    // A high threshold keeps the target degraded; the long interval leaves only the first check
+    // A high threshold keeps the failure pending; the long interval leaves only the first check
     // and the re-checks after waking.
     // Wall-clock time: the whole test takes far less.
     let engine = sleepy_engine(
@@ -431,7 +438,9 @@ async fn failures_in_a_row_skip_the_wake_grace() {
     // Outside the grace a hard failure counts.
     let first = wait_for(&mut rx, Duration::from_secs(5), checked).await;
     assert_eq!(first.outcome.class.severity(), Severity::Hard);
-    assert_eq!(first.status, Status::Degraded);
+    // Pending: the first check failed, nothing is confirmed yet.
+    assert_eq!(first.status, Status::Unknown);
+    assert!(first.pending());
     assert_eq!(first.consecutive_failures, 1);
     assert_eq!(engine.snapshot().targets[0].consecutive_failures, 1);
 
@@ -445,7 +454,7 @@ async fn failures_in_a_row_skip_the_wake_grace() {
     for _ in 0..2 {
         let graced = wait_for(&mut rx, Duration::from_secs(10), checked).await;
         assert_eq!(graced.outcome.class.severity(), Severity::Hard);
-        assert_eq!(graced.status, Status::Degraded);
+        assert_eq!(graced.status, Status::Unknown);
         assert_eq!(graced.consecutive_failures, 1, "{graced:?}");
         assert_eq!(engine.snapshot().targets[0].consecutive_failures, 1);
     }

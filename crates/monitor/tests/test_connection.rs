@@ -28,6 +28,8 @@ fn openai(base_url: &str) -> TargetFile {
         failure_threshold: None,
         success_threshold: None,
         backoff_max: None,
+        confirm_interval: None,
+        degraded_after: None,
     }
 }
 

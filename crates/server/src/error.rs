@@ -50,6 +50,7 @@ impl ServerError {
                 ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
                 ErrorKind::NotFound => StatusCode::NOT_FOUND,
                 ErrorKind::Conflict => StatusCode::CONFLICT,
+                ErrorKind::Upstream => StatusCode::BAD_GATEWAY,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ServerError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

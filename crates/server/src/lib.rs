@@ -123,7 +123,7 @@ impl Server {
             core: core.clone(),
             guard: guard.clone(),
             openapi: controller::openapi::document().to_string().into(),
-            metrics: Arc::default(),
+            metrics: Arc::new(MetricsCache::start(&core)),
             ui_dir: ui_dir.map(Arc::from),
             stopping,
             streams: Arc::new(tokio::sync::Semaphore::new(

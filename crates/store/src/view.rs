@@ -138,6 +138,10 @@ pub struct TimelineView {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub targets: Vec<HistoryView>,
+    /// Maintenance windows and snoozes within the window, drawn as bands. The store knows
+    /// none: the core fills them in.
+    #[serde(default)]
+    pub maintenance: Vec<monitor::config::MaintenanceBand>,
 }
 
 impl Store {
@@ -248,6 +252,7 @@ impl Store {
                     latency,
                 })
                 .collect(),
+            maintenance: Vec::new(),
         })
     }
 

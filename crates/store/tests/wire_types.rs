@@ -61,7 +61,8 @@ fn typescript_matches_the_page() {
         ),
         (
             decl::<TimelineView>(),
-            "type TimelineView = { from: string, to: string, targets: Array<HistoryView>, };",
+            "type TimelineView = { from: string, to: string, targets: Array<HistoryView>, \
+             maintenance: Array<MaintenanceBand>, };",
         ),
         (
             decl::<WindowArgs>(),
@@ -242,6 +243,13 @@ fn openapi_schemas_describe_what_serde_writes() {
                 from: at(0),
                 to: at(3600),
                 targets: vec![view(known)],
+                maintenance: vec![monitor::config::MaintenanceBand {
+                    targets: Some(vec!["ollama".into()]),
+                    name: Some("upgrade".into()),
+                    start: at(60),
+                    end: at(120),
+                    snooze: false,
+                }],
             }),
         );
     }

@@ -40,8 +40,14 @@ export interface Commands {
   set_api_key: { args: T.SetApiKeyArgs; reply: null };
   /** Removes a target's API key from the OS keyring. */
   delete_api_key: { args: T.DeleteApiKeyArgs; reply: null };
+  /** Stores an alert channel's URL in the OS keyring (the channel's entry names no URL). */
+  set_channel_url: { args: T.SetChannelUrlArgs; reply: null };
   /** Hides the window to the tray. */
   hide_window: { args: T.NoArgs; reply: null };
+  /** Silences one target's notices for some minutes, until tomorrow morning (0), or ends the snooze (null); what happened meanwhile is summed up when it ends. */
+  snooze_target: { args: T.SnoozeArgs; reply: null };
+  /** "Send test notice": one `test` notice to an alert channel, now; fails with the reason when it was not delivered. */
+  test_alert_channel: { args: T.ChannelIdArgs; reply: null };
 }
 
 export type CommandName = keyof Commands;
@@ -140,7 +146,22 @@ export const COMMANDS: readonly { name: CommandName; access: T.Access; needs: T.
   },
   {
     "access": "change",
+    "name": "set_channel_url",
+    "needs": "keyring"
+  },
+  {
+    "access": "change",
     "name": "hide_window",
     "needs": "desktop"
+  },
+  {
+    "access": "change",
+    "name": "snooze_target",
+    "needs": null
+  },
+  {
+    "access": "change",
+    "name": "test_alert_channel",
+    "needs": null
   }
 ];

@@ -142,6 +142,8 @@ export const PRESETS: readonly { preset: Preset; label: string; baseUrl: string 
 /** What every target inherits unless the config or the target sets its own. */
 export const ENGINE_DEFAULTS: Required<TimingFile> = {
   "backoff_max": "5m",
+  "confirm_interval": "5s",
+  "degraded_after": 3,
   "failure_threshold": 2,
   "interval": "30s",
   "slow_ms": 3000,

@@ -6,6 +6,40 @@
  */
 export type Access = "read" | "change";
 
+/**
+ * One `[[alerts]]` entry as written.
+ */
+export type AlertFile = { 
+/**
+ * Names the channel in logs, in the Settings and for its keyring entry; `alert-<n>` when
+ * not given.
+ */
+id?: string, name?: string, kind: ChannelKind, 
+/**
+ * The webhook's URL, or ntfy's topic URL. A secret: prefer `url_env`.
+ */
+url?: string, 
+/**
+ * The environment variable holding the URL.
+ */
+url_env?: string, 
+/**
+ * ntfy: the environment variable holding an access token (sent as a bearer token).
+ */
+token_env?: string, 
+/**
+ * The events sent; every one but `degraded` when not given.
+ */
+events?: Array<NoticeEvent>, 
+/**
+ * The targets notices are sent about; all when not given.
+ */
+targets?: Array<string>, 
+/**
+ * For `kind = "command"`: the program and its arguments (no shell).
+ */
+command?: Array<string>, enabled?: boolean, };
+
 export type AnswerOffersArgs = { 
 /**
  * The offered endpoints the user picked, possibly none.
@@ -17,6 +51,28 @@ targets: Array<TargetFile>, };
  * without it.
  */
 export type Capability = "keyring" | "notifications" | "desktop";
+
+export type ChannelIdArgs = { 
+/**
+ * The channel's id (`id` in `[[alerts]]`, or `alert-<n>`).
+ */
+id: string, };
+
+export type ChannelKind = "webhook" | "ntfy" | "slack" | "discord" | "command";
+
+/**
+ * One alert channel as the Settings list shows it; never its URL or token.
+ */
+export type ChannelView = { id: string, name: string, kind: ChannelKind, 
+/**
+ * Where notices go, in words: "https://hooks.slack.com/…", "the URL in $NTFY_URL", "the
+ * URL in the keyring", or the program.
+ */
+destination: string, events: Array<NoticeEvent>, 
+/**
+ * `null`: every target.
+ */
+targets: Array<string> | null, enabled: boolean, };
 
 /**
  * One finished probe, with the status the state machine derived after it.
@@ -33,7 +89,8 @@ score: number,
 /**
  * Hard failures in a row after this outcome, as the state machine counts them (the
  * `consecutive_failures` of the target's view): failures during the grace after the machine
- * woke up are not counted.
+ * woke up are not counted. Above 0 with a status other than `unhealthy`, the check is
+ * *pending*: a failure below `failure_threshold` that changed no status (yet).
  */
 consecutive_failures: number, };
 
@@ -54,7 +111,9 @@ export type Class = "ok" | "slow" | "timeout" | "connect" | "tls" | "auth" | "qu
  * Also the shape the UI and the HTTP API exchange: TypeScript (ts-rs) and OpenAPI (utoipa)
  * declarations are generated from it.
  */
-export type ConfigFile = { engine?: EngineSettings, defaults?: TimingFile, targets: Array<TargetFile>, };
+export type ConfigFile = { engine?: EngineSettings, defaults?: TimingFile, targets: Array<TargetFile>, notifications?: NotificationsFile, alerts?: Array<AlertFile>, maintenance?: Array<MaintenanceFile>, };
+
+export type Day = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 
 export type DeleteApiKeyArgs = { target: string, };
 
@@ -222,6 +281,52 @@ vram_share?: number,
 expires_at?: string, context_length?: number, };
 
 /**
+ * A stretch of maintenance or a snooze, as the timeline draws it.
+ */
+export type MaintenanceBand = { 
+/**
+ * The targets it covers; `null`: every target.
+ */
+targets: Array<string> | null, 
+/**
+ * The window's name, if it has one.
+ */
+name: string | null, start: string, end: string, 
+/**
+ * A snooze from the tray or the page rather than a configured window.
+ */
+snooze: boolean, };
+
+/**
+ * One `[[maintenance]]` entry as written.
+ */
+export type MaintenanceFile = { 
+/**
+ * What it is for, shown on the timeline ("nightly model update").
+ */
+name?: string, 
+/**
+ * The targets it covers; all when not given.
+ */
+targets?: Array<string>, 
+/**
+ * One-off: RFC 3339 with an offset, e.g. "2026-12-24T22:00:00+01:00".
+ */
+start?: string, end?: string, 
+/**
+ * Weekly: the days it starts on.
+ */
+days?: Array<Day>, 
+/**
+ * Weekly: local "HH:MM"; a `to` before `from` ends the next day.
+ */
+from?: string, to?: string, 
+/**
+ * Weekly: an IANA zone ("Europe/Berlin"); this machine's zone when not given.
+ */
+timezone?: string, };
+
+/**
  * One engine event, tagged by `type`.
  */
 export type MonitorEvent = { "type": "checked" } & Check | { "type": "transition" } & Transition | { "type": "incident" } & Incident | { "type": "slept", from: string, to: string, };
@@ -235,6 +340,32 @@ export type NextUnit = "always" | "unless_zero" | "never";
  * The arguments of a command that takes none (`{}`, `null` or nothing at all).
  */
 export type NoArgs = Record<symbol, never>;
+
+/**
+ * What a notice is about: the `event` of the webhook's JSON and of `events` filters.
+ */
+export type NoticeEvent = "down" | "recovered" | "degraded" | "offline" | "online" | "still_down" | "maintenance_summary" | "test";
+
+/**
+ * The `[notifications]` table as written; every key optional.
+ */
+export type NotificationsFile = { 
+/**
+ * `false` sends nothing anywhere.
+ */
+enabled?: boolean, on_down?: boolean, on_recovered?: boolean, on_degraded?: boolean, 
+/**
+ * Local "HH:MM"; with `quiet_to`, a stretch without notices that ends in one summary.
+ */
+quiet_from?: string, quiet_to?: string, 
+/**
+ * Notices mentioning one target in any rolling hour (default 4); 0 silences every target.
+ */
+max_per_target_per_hour?: number, 
+/**
+ * Target ids nothing is said about.
+ */
+muted?: Array<string>, };
 
 /**
  * The notification settings.
@@ -378,6 +509,16 @@ export type Segment = { from: string, to: string, status: Status, };
 
 export type SetApiKeyArgs = { target: string, key: string, };
 
+export type SetChannelUrlArgs = { 
+/**
+ * The channel's id; its `[[alerts]]` entry names no `url` or `url_env`.
+ */
+id: string, 
+/**
+ * The webhook's (or ntfy topic's) URL, kept in the OS keyring.
+ */
+url: string, };
+
 export type SetEnabledArgs = { id: string, enabled: boolean, };
 
 export type SetMutedArgs = { id: string, muted: boolean, };
@@ -397,12 +538,26 @@ start_at_login: boolean | null,
 /**
  * Where each target's API key comes from; never the key itself.
  */
-keys: { [key in string]: KeyOrigin }, };
+keys: { [key in string]: KeyOrigin }, 
+/**
+ * The alert channels (`[[alerts]]`) as resolved, for the list with "Send test notice".
+ */
+channels: Array<ChannelView>, };
 
 /**
  * Every target as readers see it, and the overall status.
  */
 export type Snapshot = { paused: boolean, overall: Status, targets: Array<TargetView>, };
+
+export type SnoozeArgs = { 
+/**
+ * The target.
+ */
+id: string, 
+/**
+ * Minutes to snooze for; 0 snoozes until tomorrow morning; absent (null) ends the snooze.
+ */
+minutes: number | null, };
 
 /**
  * `get_state`, and the live `state` event.
@@ -420,7 +575,11 @@ offers: Array<Offer> | null,
  * Why the history is not written as it should be (a full disk, a file deleted under the
  * monitor, events lost), in a sentence; `null` while all is well.
  */
-history_problem: string | null, };
+history_problem: string | null, 
+/**
+ * Targets whose notices are snoozed, with the end of each snooze.
+ */
+snoozed_until: Record<string, string>, };
 
 /**
  * What an outcome history means for the user, decided by the state machine.
@@ -431,14 +590,19 @@ export type Status = "healthy" | "degraded" | "unhealthy" | "unknown";
  * One `[[targets]]` entry as written. The timing keys are repeated rather than flattened
  * (serde's `flatten` would lose unknown-key errors).
  */
-export type TargetFile = { id: string, name?: string, kind: Kind, preset?: Preset, base_url?: string, api_key_env?: string, probe?: ProbeLevel, model?: string, api_version?: string, enabled?: boolean, interval?: string, timeout?: string, slow_ms?: number, failure_threshold?: number, success_threshold?: number, backoff_max?: string, };
+export type TargetFile = { id: string, name?: string, kind: Kind, preset?: Preset, base_url?: string, api_key_env?: string, probe?: ProbeLevel, model?: string, api_version?: string, enabled?: boolean, interval?: string, timeout?: string, slow_ms?: number, failure_threshold?: number, success_threshold?: number, backoff_max?: string, confirm_interval?: string, degraded_after?: number, };
 
 export type TargetIdArgs = { id: string, };
 
 /**
  * What a reader (tray, UI, `watch`) sees of one target.
  */
-export type TargetView = { id: string, name: string, kind: Kind, enabled: boolean, status: Status, since: string | null, score: number | null, consecutive_failures: number, checking: boolean, next_check_at: string | null, 
+export type TargetView = { id: string, name: string, kind: Kind, enabled: boolean, status: Status, since: string | null, score: number | null, 
+/**
+ * Hard failures in a row. Above 0 with a status other than `unhealthy`, the target is
+ * *pending*: a failure below `failure_threshold`, being confirmed, that changed no status.
+ */
+consecutive_failures: number, checking: boolean, next_check_at: string | null, 
 /**
  * Shared with the engine: readers get it without a copy per probe.
  */
@@ -463,12 +627,17 @@ apiKey: string | null, };
 /**
  * Every target's view over one window, in the order asked for.
  */
-export type TimelineView = { from: string, to: string, targets: Array<HistoryView>, };
+export type TimelineView = { from: string, to: string, targets: Array<HistoryView>, 
+/**
+ * Maintenance windows and snoozes within the window, drawn as bands. The store knows
+ * none: the core fills them in.
+ */
+maintenance: Array<MaintenanceBand>, };
 
 /**
  * Timing keys as the file writes them: durations are strings like "30s" or "1m 30s".
  */
-export type TimingFile = { interval?: string, timeout?: string, slow_ms?: number, failure_threshold?: number, success_threshold?: number, backoff_max?: string, };
+export type TimingFile = { interval?: string, timeout?: string, slow_ms?: number, failure_threshold?: number, success_threshold?: number, backoff_max?: string, confirm_interval?: string, degraded_after?: number, };
 
 /**
  * Tokens an inference probe spent.

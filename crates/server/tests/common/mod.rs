@@ -318,12 +318,13 @@ fn parse_labels(text: &str, at: &str) -> (Vec<(String, String)>, String) {
 
 /// Checks Prometheus text exposition format line by line: HELP and TYPE before a family's
 /// samples, families not interleaved, metric and label names well formed, label values escaped,
-/// values numbers.
+/// values numbers; a histogram's samples are its `_bucket` (with `le`), `_sum` and `_count`.
 pub fn parse_exposition(text: &str) -> Vec<Sample> {
     let mut samples = Vec::new();
     let mut typed: Vec<String> = Vec::new();
     let mut helped: Vec<String> = Vec::new();
-    let mut current: Option<String> = None;
+    // The family samples belong to now, and its type.
+    let mut current: Option<(String, String)> = None;
     assert!(text.ends_with('\n'), "exposition must end with a newline");
     for (n, line) in text.lines().enumerate() {
         let at = format!("line {}: {line:?}", n + 1);
@@ -343,7 +344,7 @@ pub fn parse_exposition(text: &str) -> Vec<Sample> {
             );
             assert!(!typed.contains(&name.to_string()), "{at}: second TYPE");
             typed.push(name.into());
-            current = Some(name.into());
+            current = Some((name.into(), kind.into()));
             continue;
         }
         if line.starts_with('#') || line.is_empty() {
@@ -354,16 +355,30 @@ pub fn parse_exposition(text: &str) -> Vec<Sample> {
             .unwrap_or_else(|| panic!("{at}: no value"));
         let (name, rest) = line.split_at(split);
         assert!(name_ok(name), "{at}: metric name");
-        assert_eq!(
-            current.as_deref(),
-            Some(name),
-            "{at}: sample outside its family"
+        let (family, kind) = current
+            .as_ref()
+            .unwrap_or_else(|| panic!("{at}: sample before any TYPE"));
+        let suffix = name.strip_prefix(family.as_str());
+        let allowed: &[&str] = match kind.as_str() {
+            "histogram" => &["_bucket", "_sum", "_count"],
+            "summary" => &["", "_sum", "_count"],
+            _ => &[""],
+        };
+        assert!(
+            suffix.is_some_and(|s| allowed.contains(&s)),
+            "{at}: sample outside its family {family} ({kind})"
         );
         let (labels, rest) = if rest.starts_with('{') {
             parse_labels(rest, &at)
         } else {
             (Vec::new(), rest.to_string())
         };
+        if suffix == Some("_bucket") {
+            assert!(
+                labels.iter().any(|(k, _)| k == "le"),
+                "{at}: bucket without le"
+            );
+        }
         let value_text = rest.strip_prefix(' ').expect(&at);
         let value_text = value_text.split(' ').next().expect(&at);
         let value: f64 = match value_text {
