@@ -140,5 +140,26 @@ pub fn validate(config: Option<PathBuf>) -> anyhow::Result<u8> {
             if t.enabled { "" } else { " (disabled)" },
         );
     }
+    for c in &config.alerts {
+        let events: Vec<&str> = c.events.iter().map(|e| e.as_str()).collect();
+        println!(
+            "  alert {:<14} {:<18} {} ({}){}{}",
+            c.id,
+            c.kind.as_str(),
+            controller::ChannelView::from(c).destination,
+            events.join(", "),
+            c.targets
+                .as_ref()
+                .map(|t| format!(
+                    ", only {}",
+                    t.iter().cloned().collect::<Vec<_>>().join(", ")
+                ))
+                .unwrap_or_default(),
+            if c.enabled { "" } else { " (disabled)" },
+        );
+    }
+    if !config.maintenance.is_empty() {
+        println!("  {} maintenance window(s)", config.maintenance.len());
+    }
     Ok(0)
 }

@@ -199,3 +199,28 @@ fn a_secret_url_is_never_repeated() {
         assert!(!text.contains("SECRETPART"), "{text}");
     }
 }
+
+#[test]
+fn masked_urls_round_trip_and_are_never_saved_as_urls() {
+    let text = format!(
+        "{TARGETS}\n[[alerts]]\nkind = \"slack\"\nurl = \"https://hooks.slack.com/services/A/SECRET1\"\n\n\
+         [[alerts]]\nkind = \"discord\"\nurl = \"https://discord.com/api/webhooks/2/SECRET2\"\n"
+    );
+    let current = monitor::config::ConfigFile::parse(&text, "t").unwrap();
+    let masked = current.masked();
+    assert!(!format!("{masked:?}").contains("SECRET"));
+    // Saved back as seen: the URLs come back.
+    let mut same = masked.clone();
+    same.restore_secrets(&current);
+    assert_eq!(same, current);
+    // The first channel removed: the second, without an id, is still known by kind and host.
+    let mut fewer = masked.clone();
+    fewer.alerts.remove(0);
+    fewer.restore_secrets(&current);
+    assert_eq!(fewer.alerts[0], current.alerts[1]);
+    // A masked URL nothing hides is refused, never saved as the URL to send to.
+    let mut stray = masked;
+    stray.alerts.remove(0);
+    let e = stray.validate("settings").unwrap_err().to_string();
+    assert!(e.contains("alerts[0].url: is the masked form"), "{e}");
+}

@@ -66,14 +66,30 @@ pub(super) fn restore_secrets(incoming: &mut [AlertFile], current: &[AlertFile])
         let Some(shown) = entry.url.as_deref() else {
             continue;
         };
+        let hid_it = |c: &&AlertFile| {
+            c.kind == entry.kind && c.url.as_deref().is_some_and(|u| masked_url(u) == shown)
+        };
         let same = match &entry.id {
-            Some(id) => current.iter().find(|c| c.id.as_ref() == Some(id)),
-            None => current.get(i).filter(|c| c.id.is_none()),
+            Some(id) => current
+                .iter()
+                .find(|c| c.id.as_ref() == Some(id))
+                .filter(hid_it),
+            // Without an id: the entry in the same place, else the one entry that could be it
+            // (an earlier channel was removed).
+            None => current
+                .get(i)
+                .filter(|c| c.id.is_none())
+                .filter(hid_it)
+                .or_else(|| {
+                    let mut candidates = current.iter().filter(|c| c.id.is_none()).filter(hid_it);
+                    match (candidates.next(), candidates.next()) {
+                        (Some(only), None) => Some(only),
+                        _ => None,
+                    }
+                }),
         };
         if let Some(secret) = same.and_then(|c| c.url.as_deref()) {
-            if masked_url(secret) == shown {
-                entry.url = Some(secret.to_string());
-            }
+            entry.url = Some(secret.to_string());
         }
     }
 }
@@ -334,6 +350,14 @@ pub(super) fn check_channels<E>(
                     "url",
                     "give `url` or `url_env`, not both".into(),
                 ))
+            }
+            (_, Some(url), None, None) if url.trim_end().ends_with('…') => {
+                // A masked URL that could not be matched to the one it hides.
+                return Err(invalid(
+                    i,
+                    "url",
+                    "is the masked form the page shows, not a URL to send to; type the whole URL again".into(),
+                ));
             }
             (_, Some(url), None, None) => {
                 Destination::Url(SecretUrl::parse(url).map_err(|m| invalid(i, "url", m))?)
