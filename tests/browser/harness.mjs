@@ -72,6 +72,38 @@ export async function startFake(flavor, { apiKey } = {}) {
   };
 }
 
+/**
+ * `fake-llm receiver`: a real notice receiver (webhook, ntfy, slack or discord shape) that
+ * prints one JSON line per request it gets; `waitFor(n)` resolves with the first `n` of them.
+ */
+export async function startReceiver(shape = "webhook") {
+  const p = startProcess("fake-llm", ["receiver", "--shape", shape, "--listen", "127.0.0.1:0"], /^listening on (\S+)/);
+  const got = [];
+  const waiting = [];
+  createInterface({ input: p.child.stdout }).on("line", (line) => {
+    if (!line.startsWith("{")) return;
+    got.push(JSON.parse(line));
+    for (const w of [...waiting]) if (got.length >= w.n) (waiting.splice(waiting.indexOf(w), 1), w.ok(got.slice(0, w.n)));
+  });
+  const [, url] = await p.found;
+  return {
+    url,
+    requests: got,
+    waitFor: (n, ms = 15_000) =>
+      got.length >= n
+        ? Promise.resolve(got.slice(0, n))
+        : new Promise((ok, fail) => {
+            const w = { n, ok };
+            waiting.push(w);
+            setTimeout(() => fail(new Error(`the receiver got ${got.length} of ${n} requests in ${ms} ms`)), ms);
+          }),
+    stop: async () => {
+      p.child.kill("SIGINT");
+      await p.exited;
+    },
+  };
+}
+
 export function tempDir() {
   return mkdtempSync(join(tmpdir(), "llm-health-browser-"));
 }
@@ -155,12 +187,16 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(shotsDir, `${name}-${scheme}.png`), fullPage: true });
 }
 
-/** Both themes of one screen: the page switches scheme in place (the UI follows the system). */
-export async function screenshotBoth(page, name) {
+/**
+ * Both themes of one screen: the page switches scheme in place (the UI follows the system).
+ * With `selector`, only that element is taken.
+ */
+export async function screenshotBoth(page, name, selector = null) {
   for (const colorScheme of ["light", "dark"]) {
     await page.emulateMedia({ colorScheme });
     await page.waitForTimeout(150);
-    await screenshot(page, name);
+    if (selector) await page.locator(selector).screenshot({ path: join(shotsDir, `${name}-${colorScheme}.png`) });
+    else await screenshot(page, name);
   }
   await page.emulateMedia({ colorScheme: "light" });
 }

@@ -3,7 +3,7 @@
 // browser; the rest of the UI sees only `Backend`.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { CommandName, Commands } from "./generated/commands";
+import { COMMANDS, type CommandName, type Commands } from "./generated/commands";
 import type {
   ConfigFile, HistoryView, IncidentArgs, Incidents, MonitorEvent, NotifyPrefs, RangeArgs, SettingsView,
   StateView, TargetFile, TestResult, TimelineView,
@@ -39,11 +39,26 @@ export interface Backend {
   setMuted(id: string, muted: boolean): Promise<Reply<"set_muted">>;
   setApiKey(target: string, key: string): Promise<Reply<"set_api_key">>;
   deleteApiKey(target: string): Promise<Reply<"delete_api_key">>;
+  /** Keeps an alert channel's URL in the OS keyring (the app only). */
+  setChannelUrl(id: string, url: string): Promise<Reply<"set_channel_url">>;
+  /** "Send test notice": resolves when delivered, rejects with why it was not. */
+  testAlertChannel(id: string): Promise<Reply<"test_alert_channel">>;
+  /** Minutes, 0 = until tomorrow morning, null = end the snooze. */
+  snoozeTarget(id: string, minutes: number | null): Promise<Reply<"snooze_target">>;
   onMonitor(f: (e: MonitorEvent) => void): Off;
   onState(f: (s: StateView) => void): Off;
   /** Whether anyone can see the page; `route` is where the app asked to open ("settings", …). */
   onVisibility(f: (visible: boolean, route: string | null) => void): Off;
   onConnection(f: (c: Connection) => void): Off;
+}
+
+/**
+ * Whether this shell can run a command: what `COMMANDS` says it needs (keyring, notifications,
+ * desktop) only the app has; `serve` has none of them.
+ */
+export function canRun(api: Pick<Backend, "inApp">, name: CommandName): boolean {
+  const needs = COMMANDS.find((c) => c.name === name)?.needs ?? null;
+  return needs === null || api.inApp;
 }
 
 /** What differs between the app and a browser: how a command travels and where events come from. */
@@ -84,6 +99,9 @@ function over(t: Transport): Backend {
     setMuted: (id, muted) => call("set_muted", { id, muted }),
     setApiKey: (target, key) => call("set_api_key", { target, key }),
     deleteApiKey: (target) => call("delete_api_key", { target }),
+    setChannelUrl: (id, url) => call("set_channel_url", { id, url }),
+    testAlertChannel: (id) => call("test_alert_channel", { id }),
+    snoozeTarget: (id, minutes) => call("snooze_target", { id, minutes }),
     onMonitor: t.onMonitor,
     onState: t.onState,
     onVisibility: t.onVisibility,

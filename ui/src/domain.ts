@@ -3,7 +3,7 @@
 // what is only presentation lives here. Color is never the only cue: every status also has a
 // shape, a sign and a word, the same as the tray icon.
 import { BADNESS, CLASS_WORDS, HARD_FAILURES, KINDS, PRESETS, STATUSES } from "./generated/tables";
-import type { Class, Kind, Status, TargetFile } from "./generated/types";
+import type { Class, Kind, Status, TargetFile, TargetView } from "./generated/types";
 
 export { BADNESS, CLASS_WORDS, KINDS, PRESETS, STATUSES };
 
@@ -43,4 +43,18 @@ export function defaultsFor(t: Pick<TargetFile, "kind" | "preset">): Fallbacks {
 /** The environment variable the server reads a target's key from. */
 export function keyEnvOf(t: TargetFile): string | null {
   return t.api_key_env ?? defaultsFor(t).keyEnv;
+}
+
+/**
+ * A *pending* target: hard failures below its failure threshold, being confirmed, that changed
+ * no status (yet). The engine counts them (`consecutive_failures`, without those in the grace
+ * after a wake-up); once unhealthy, they are the outage itself, not pending.
+ */
+export function isPending(t: Pick<TargetView, "status" | "consecutive_failures">): boolean {
+  return t.consecutive_failures > 0 && t.status !== "unhealthy";
+}
+
+/** "1 failed check, confirming…" */
+export function pendingWords(failures: number): string {
+  return `${failures} failed check${failures === 1 ? "" : "s"}, confirming…`;
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Store } from "../src/store";
-import { dashboard } from "../src/views/dashboard";
+import { dashboard, snoozedLabel } from "../src/views/dashboard";
+import { clock } from "../src/format";
 import { renderSummary, summaryText } from "../src/views/summary";
 import { STATUSES } from "../src/generated/tables";
 import { ctx, fakeBackend, settle } from "./fake-backend";
@@ -132,6 +133,99 @@ describe("dashboard", () => {
     store.setSeries(timelineView(["t0", "t1", "t2"].map((id) => history(id))));
     expect(root.querySelector('tr[data-target="t2"] a')).not.toBe(link);
     expect(document.activeElement).toBe(root.querySelector('tr[data-target="t2"] a'));
+  });
+});
+
+describe("dashboard: snooze", () => {
+  function snoozeMount(snoozed: Record<string, string>) {
+    const store = new Store();
+    store.setState(stateView([target("ollama", "healthy", { name: "Ollama" }), target("openai", "healthy", { name: "OpenAI" })], { snoozed_until: snoozed }));
+    const root = document.createElement("div");
+    document.body.replaceChildren(root);
+    const { api } = fakeBackend(false);
+    const view = dashboard(root, ctx(api, store));
+    store.subscribe((c) => view.update?.(c));
+    return { root, store, api, view };
+  }
+  const row = (root: HTMLElement, id: string) => root.querySelector<HTMLTableRowElement>(`tr[data-target="${id}"]`)!;
+  const buttons = (tr: HTMLElement) => [...tr.querySelectorAll<HTMLButtonElement>("button.snooze")];
+
+  it("says until when a target is snoozed, only while it is", () => {
+    const until = iso(NOW + HOUR);
+    expect(snoozedLabel({ snoozed_until: { ollama: until } }, "ollama", NOW)).toBe(`snoozed until ${clock(until)}`);
+    expect(snoozedLabel({ snoozed_until: { ollama: until } }, "openai", NOW)).toBeNull();
+    expect(snoozedLabel({ snoozed_until: { ollama: iso(NOW - 1) } }, "ollama", NOW)).toBeNull();
+    expect(snoozedLabel(null, "ollama", NOW)).toBeNull();
+  });
+
+  it("offers 1 h and until tomorrow, and sends the minutes", () => {
+    const { root, api } = snoozeMount({});
+    const [hour, tomorrow] = buttons(row(root, "ollama"));
+    expect([hour.textContent, tomorrow.textContent]).toEqual(["Snooze 1 h", "Until tomorrow"]);
+    expect(hour.getAttribute("aria-label")).toBe("Snooze Ollama's notices for 1 hour");
+    hour.click();
+    expect(api.snoozeTarget).toHaveBeenLastCalledWith("ollama", 60);
+    tomorrow.click();
+    expect(api.snoozeTarget).toHaveBeenLastCalledWith("ollama", 0);
+    expect(row(root, "ollama").dataset.snoozed).toBeUndefined();
+  });
+
+  it("shows the snooze from the state, ends it, and drops it when the state does or time runs out", () => {
+    const until = iso(NOW + 3 * HOUR);
+    const { root, api, store, view } = snoozeMount({ openai: until });
+    const tr = row(root, "openai");
+    expect(tr.dataset.snoozed).toBe("");
+    expect(tr.querySelector(".snoozed")!.textContent).toBe(`☾ snoozed until ${clock(until)}`);
+    const end = buttons(tr);
+    expect(end.map((b) => b.textContent)).toEqual(["End snooze"]);
+    end[0].click();
+    expect(api.snoozeTarget).toHaveBeenLastCalledWith("openai", null);
+    expect(row(root, "ollama").querySelector(".snoozed")).toBeNull();
+    // The live state after the command: no snooze.
+    store.setState({ ...store.state!, snoozed_until: {} });
+    expect(row(root, "openai").querySelector(".snoozed")).toBeNull();
+    expect(buttons(row(root, "openai")).map((b) => b.textContent)).toEqual(["Snooze 1 h", "Until tomorrow"]);
+    // A snooze running out while the page is open.
+    store.setState({ ...store.state!, snoozed_until: { openai: until } });
+    view.tick?.(NOW + HOUR);
+    expect(row(root, "openai").dataset.snoozed).toBe("");
+    vi.setSystemTime(NOW + 3 * HOUR + 1000);
+    view.tick?.(NOW + 3 * HOUR + 1000);
+    expect(row(root, "openai").dataset.snoozed).toBeUndefined();
+  });
+});
+
+describe("dashboard: pending checks", () => {
+  it("shows a failure below the threshold on the row and the sparkline, unlike degraded", () => {
+    const store = new Store();
+    store.setState(stateView([target("ollama", "healthy", { name: "Ollama" }), target("groq", "degraded", { name: "Groq" })]));
+    store.setSeries(timelineView([history("ollama"), history("groq")]));
+    const root = document.createElement("div");
+    document.body.replaceChildren(root);
+    const view = dashboard(root, ctx(fakeBackend(false).api, store));
+    store.subscribe((c) => view.update?.(c));
+    const row = (id: string) => root.querySelector<HTMLTableRowElement>(`tr[data-target="${id}"]`)!;
+    expect(row("ollama").dataset.pending).toBeUndefined();
+    expect(row("groq").dataset.pending).toBeUndefined();
+    expect(row("groq").querySelector(".pending, .spark .pending")).toBeNull();
+
+    const failed = outcome({ at: iso(NOW), class: "connect", http_status: null, message: "connection refused" });
+    store.apply({ type: "checked", target: "ollama", status: "healthy", score: 0.9, consecutive_failures: 1, outcome: failed });
+    const tr = row("ollama");
+    expect(tr.dataset).toMatchObject({ status: "healthy", pending: "1" });
+    expect(tr.cells[0].textContent).toBe("● healthy ✓1 failed check, confirming…");
+    expect(tr.querySelector(".spark circle.pending")).not.toBeNull();
+    expect(tr.querySelector(".spark")!.getAttribute("aria-label")).toMatch(/the last check failed, confirming$/);
+
+    store.apply({ type: "checked", target: "ollama", status: "healthy", score: 0.8, consecutive_failures: 2, outcome: failed });
+    expect(row("ollama").cells[0].textContent).toContain("2 failed checks, confirming…");
+    // Confirmed: the outage itself, no longer pending.
+    store.apply({ type: "checked", target: "ollama", status: "unhealthy", score: 0.7, consecutive_failures: 3, outcome: failed });
+    expect(row("ollama").dataset.pending).toBeUndefined();
+    expect(row("ollama").querySelector(".pending")).toBeNull();
+    // A success ends it.
+    store.apply({ type: "checked", target: "groq", status: "degraded", score: 1, consecutive_failures: 0, outcome: outcome({ at: iso(NOW) }) });
+    expect(row("groq").dataset.pending).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 // Data shaped exactly as crates/server/API.md says, typed by the generated shapes (src/generated/types.ts).
 import type {
-  HistoryView, Incident, LatencyPoint, Outcome, Segment, SettingsView, StateView, Status, TargetView, TimelineView,
+  HistoryView, Incident, LatencyPoint, MaintenanceBand, Outcome, Segment, SettingsView, StateView, Status, TargetView, TimelineView,
 } from "../src/generated/types";
 
 export const NOW = Date.parse("2025-06-01T12:00:00Z");
@@ -53,6 +53,7 @@ export function stateView(targets: TargetView[], over: Partial<StateView> = {}):
     config_source: "settings.json",
     offers: null,
     history_problem: null,
+    snoozed_until: {},
     ...over,
   };
 }
@@ -92,8 +93,8 @@ export function history(id: string, over: Partial<HistoryView> = {}, from = NOW 
   };
 }
 
-export function timelineView(hs: HistoryView[], from = NOW - 24 * HOUR, to = NOW): TimelineView {
-  return { from: iso(from), to: iso(to), targets: hs };
+export function timelineView(hs: HistoryView[], from = NOW - 24 * HOUR, to = NOW, maintenance: MaintenanceBand[] = []): TimelineView {
+  return { from: iso(from), to: iso(to), targets: hs, maintenance };
 }
 
 export function incident(target: string, startMinAgo: number, lastedMin: number | null, over: Partial<Incident> = {}): Incident {
@@ -130,5 +131,6 @@ export function settingsView(inApp: boolean): SettingsView {
     keys: inApp
       ? { ollama: "not_needed", openai: "keyring", groq: "missing" }
       : { ollama: "not_needed", openai: "env", groq: "missing" },
+    channels: [],
   };
 }

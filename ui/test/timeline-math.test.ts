@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  applyKey, bandRuns, clampView, hitMarker, keyAction, MIN_SPAN, overallUptime, panBy, RANGE_MS, tickStep, ticks,
+  applyKey, bandRects, bandRuns, clampView, hitBand, hitMarker, parseBands, type Band, keyAction, MIN_SPAN, overallUptime, panBy, RANGE_MS, tickStep, ticks,
   timeToX, visibleUptime, wheelAction, xToTime, zoomAt, type Seg,
 } from "../src/views/timeline-math";
 import type { Status } from "../src/generated/types";
@@ -176,5 +176,48 @@ describe("keys and wheel", () => {
     expect("zoom" in pinch && pinch.zoom).toBeCloseTo(Math.exp(0.1), 9);
     expect(wheelAction({ ...base, deltaX: 40, deltaY: 3 })).toEqual({ panPx: 40 });
     expect(wheelAction({ ...base, deltaY: 3, shiftKey: true, deltaMode: 1 })).toEqual({ panPx: 48 });
+  });
+});
+
+describe("maintenance bands", () => {
+  const v = { from: 0, to: 24 * H };
+  const ids = ["a", "b", "c", "d"];
+  const band = (start: number, end: number, targets: string[] | null, snooze = false): Band =>
+    ({ start, end, targets, snooze, name: snooze ? null : "nightly" });
+
+  it("parses the core's bands", () => {
+    expect(parseBands([{ targets: null, name: "nightly", start: "1970-01-01T01:00:00Z", end: "1970-01-01T03:00:00Z", snooze: false }]))
+      .toEqual([{ start: H, end: 3 * H, targets: null, name: "nightly", snooze: false }]);
+  });
+
+  it("covers every row when it names no targets, as one rectangle", () => {
+    const [r, ...rest] = bandRects([band(6 * H, 12 * H, null)], ids, v, plot, 22, 40);
+    expect(rest).toEqual([]);
+    expect(r).toMatchObject({ x: 330, w: 150, top: 22, bottom: 22 + 4 * 40 });
+  });
+
+  it("covers only its targets' rows, adjacent ones merged, others apart", () => {
+    const rects = bandRects([band(0, 2 * H, ["a", "b", "d", "gone"])], ids, v, plot, 22, 40);
+    expect(rects.map((r) => [r.top, r.bottom])).toEqual([[22, 102], [142, 182]]);
+    // A band for targets not shown (or none of them) is not drawn.
+    expect(bandRects([band(0, 2 * H, ["gone"])], ids, v, plot, 22, 40)).toEqual([]);
+  });
+
+  it("is clipped to the view, a pixel wide at least, and absent outside it", () => {
+    const [late] = bandRects([band(20 * H, 30 * H, null)], ids, v, plot, 0, 40);
+    expect(late.x + late.w).toBe(780);
+    const [early] = bandRects([band(-5 * H, H, null)], ids, v, plot, 0, 40);
+    expect(early.x).toBe(180);
+    const [thin] = bandRects([band(12 * H, 12 * H + 1000, ["a"])], ids, { from: 0, to: 30 * 24 * H }, plot, 0, 40);
+    expect(thin.w).toBe(1);
+    expect(bandRects([band(25 * H, 26 * H, null), band(-2 * H, -H, null)], ids, v, plot, 0, 40)).toEqual([]);
+  });
+
+  it("keeps a snooze apart from a window, and finds the topmost under the pointer", () => {
+    const rects = bandRects([band(0, 12 * H, null), band(6 * H, 8 * H, ["b"], true)], ids, v, plot, 0, 40);
+    expect(rects.map((r) => r.band.snooze)).toEqual([false, true]);
+    expect(hitBand(rects, timeToX(7 * H, v, plot), 50)?.band.snooze).toBe(true);
+    expect(hitBand(rects, timeToX(7 * H, v, plot), 10)?.band.snooze).toBe(false);
+    expect(hitBand(rects, timeToX(20 * H, v, plot), 10)).toBeNull();
   });
 });

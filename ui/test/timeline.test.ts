@@ -3,11 +3,12 @@ import { Store } from "../src/store";
 import { timelinePage } from "../src/views/timeline";
 import type { FakeContext } from "./setup";
 import { ctx, fakeBackend } from "./fake-backend";
+import type { MaintenanceBand } from "../src/generated/types";
 import { history, HOUR, incident, iso, NOW, timelineView } from "./fixtures";
 
 const FROM = NOW - 24 * HOUR;
 
-function mount() {
+function mount(maintenance: MaintenanceBand[] = []) {
   const ollama = history("ollama", {
     segments: [
       { from: iso(FROM), to: iso(NOW - 2 * HOUR), status: "healthy" },
@@ -17,7 +18,7 @@ function mount() {
     incidents: [incident("ollama", 120, 60, { cause: "server_error", message: "500 Internal Server Error" })],
   });
   const openai = history("openai", { name: "OpenAI" });
-  const fake = fakeBackend(false, { timeline: timelineView([ollama, openai]) });
+  const fake = fakeBackend(false, { timeline: timelineView([ollama, openai], FROM, NOW, maintenance) });
   const root = document.createElement("div");
   document.body.replaceChildren(root);
   const store = new Store();
@@ -125,5 +126,37 @@ describe("timeline view", () => {
     vi.setSystemTime(NOW + 60_000);
     store.apply({ type: "transition", target: "openai", at: iso(NOW + 60_000), from: "healthy", to: "unhealthy", class: "auth", reason: "401" });
     expect(span(canvas)).toEqual([FROM + 60_000, NOW + 60_000]);
+  });
+
+  it("draws maintenance across the rows it covers and snoozes differently, with words for both", async () => {
+    const { canvas, root } = mount([
+      { targets: null, name: "nightly update", start: iso(NOW - 10 * HOUR), end: iso(NOW - 4 * HOUR), snooze: false },
+      { targets: ["openai"], name: null, start: iso(NOW - 30 * 60_000), end: iso(NOW + 30 * 60_000), snooze: true },
+    ]);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(canvas.dataset.bands).toBe("2");
+    const g = canvas.getContext("2d") as unknown as FakeContext;
+    const rects = g.calls.filter((c) => c.name === "fillRect").map((c) => c.args as number[]);
+    // The window: both rows (22 … 22 + 2 × 40), from 10 h to 4 h before the end of the plot.
+    const plotW = 800 - 180 - 12;
+    const x = (t: number) => 180 + ((t - FROM) / (NOW - FROM)) * plotW;
+    expect(rects).toContainEqual([x(NOW - 10 * HOUR), 22, x(NOW - 4 * HOUR) - x(NOW - 10 * HOUR), 80]);
+    // The snooze: only OpenAI's row, clipped at now.
+    expect(rects).toContainEqual([x(NOW - 30 * 60_000), 62, 180 + plotW - x(NOW - 30 * 60_000), 40]);
+    // Maintenance is striped with solid edges; a snooze has dashed edges.
+    expect(g.calls.filter((c) => c.name === "setLineDash").map((c) => c.args[0])).toContainEqual([3, 3]);
+    const texts = g.calls.filter((c) => c.name === "fillText").map((c) => c.args[0]);
+    expect(texts).toContain("nightly update");
+    const items = [...root.querySelectorAll<HTMLElement>("#timeline-maintenance li")];
+    expect(items.map((li) => li.dataset.snooze)).toEqual(["false", "true"]);
+    expect(items[0].textContent).toMatch(/^Maintenance “nightly update”: .+ – .+, every target$/);
+    expect(items[1].textContent).toMatch(/^Snoozed: .+ – .+, OpenAI$/);
+    expect(root.querySelector(".legend")!.textContent).toContain("maintenance");
+    expect(root.querySelector(".legend")!.textContent).toContain("snoozed");
+    // Pointing at the window tells its name and times.
+    canvas.dispatchEvent(new MouseEvent("pointermove", { clientX: x(NOW - 5 * HOUR), clientY: 30 }));
+    const tip = root.querySelector<HTMLElement>(".tl-tip")!;
+    expect(tip.hidden).toBe(false);
+    expect(tip.textContent).toBe(items[0].textContent);
   });
 });

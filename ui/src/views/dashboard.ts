@@ -1,10 +1,11 @@
 // Every target in one table: status, latency trend, percentiles, error rate, last check. Rows are
 // redrawn one at a time as events arrive; the whole table only when the configuration changes.
 import { h, keepingFocus } from "../dom";
-import { agoWords, ms, pct } from "../format";
+import { isPending, pendingWords } from "../domain";
+import { agoWords, clock, ms, pct } from "../format";
 import { href } from "../router";
 import { errorTrend, type Trend } from "../series";
-import type { HistoryView, TargetView } from "../generated/types";
+import type { HistoryView, StateView, TargetView } from "../generated/types";
 import { targetDetails } from "./details";
 import { sparkline } from "./sparkline";
 import { statusLabel } from "./status";
@@ -29,11 +30,30 @@ function errorCell(hist: HistoryView | undefined): HTMLTableCellElement {
   );
 }
 
-function latencyCells(hist: HistoryView | undefined): HTMLTableCellElement[] {
+function latencyCells(hist: HistoryView | undefined, pending: boolean): HTMLTableCellElement[] {
   return [
-    h("td", { class: "spark-cell" }, hist ? sparkline(hist.latency) : "—"),
+    h("td", { class: "spark-cell" }, hist ? sparkline(hist.latency, pending) : "—"),
     h("td", { class: "num pcts" }, hist ? `${ms(hist.p50_ms)} · ${ms(hist.p90_ms)} · ${ms(hist.p99_ms)}` : "—"),
   ];
+}
+
+/** "snoozed until 15:00" (with the date when it is not today); null when not snoozed (any more). */
+export function snoozedLabel(s: Pick<StateView, "snoozed_until"> | null, id: string, now: number): string | null {
+  const until = s?.snoozed_until?.[id];
+  return until && Date.parse(until) > now ? `snoozed until ${clock(until)}` : null;
+}
+
+/** Snooze 1 h / until tomorrow, or end the snooze: the target's notices, on every channel. */
+function snoozeButtons(t: TargetView, snoozed: boolean, snooze: (minutes: number | null) => void): HTMLElement[] {
+  const button = (text: string, label: string, minutes: number | null) => {
+    const b = h("button", { type: "button", class: "snooze", "aria-label": label }, text);
+    b.addEventListener("click", () => snooze(minutes));
+    return b;
+  };
+  return snoozed
+    ? [button("End snooze", `End the snooze of ${t.name}`, null)]
+    : [button("Snooze 1 h", `Snooze ${t.name}'s notices for 1 hour`, 60),
+       button("Until tomorrow", `Snooze ${t.name}'s notices until tomorrow morning`, 0)];
 }
 
 export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
@@ -85,12 +105,19 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     });
     const check = h("button", { type: "button", "aria-label": `Check ${t.name} now` }, "Check");
     check.addEventListener("click", () => run(api.checkNow(t.id)));
+    const pending = isPending(t);
+    const snoozed = snoozedLabel(store.state, t.id, now);
     const main = h(
       "tr",
-      { "data-status": t.status, "data-key": t.id, class: t.enabled ? "" : "disabled" },
-      h("td", null, statusLabel(t.status, t.enabled)),
-      h("td", null, h("a", { href: href({ view: "target", id: t.id }) }, t.name), " ", h("small", null, t.kind)),
-      ...latencyCells(hist),
+      {
+        "data-status": t.status, "data-key": t.id, class: t.enabled ? "" : "disabled",
+        "data-pending": pending ? String(t.consecutive_failures) : null, "data-snoozed": snoozed ? "" : null,
+      },
+      h("td", null, statusLabel(t.status, t.enabled),
+        pending ? h("span", { class: "pending", title: "A failed check below the failure threshold: probing again to confirm" }, pendingWords(t.consecutive_failures)) : null),
+      h("td", null, h("a", { href: href({ view: "target", id: t.id }) }, t.name), " ", h("small", null, t.kind),
+        snoozed ? h("span", { class: "snoozed" }, h("span", { "aria-hidden": "true" }, "☾ "), snoozed) : null),
+      ...latencyCells(hist, pending),
       errorCell(hist),
       h(
         "td",
@@ -101,7 +128,8 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
             ? h("time", { "data-ago": t.last.at, datetime: t.last.at }, agoWords(t.last.at, now))
             : "not checked yet",
       ),
-      h("td", { class: "actions" }, toggle, " ", check),
+      h("td", { class: "actions" }, toggle, " ", check, " ",
+        ...snoozeButtons(t, snoozed !== null, (minutes) => run(api.snoozeTarget(t.id, minutes))).flatMap((b) => [b, " "])),
     );
     main.dataset.target = t.id;
     const detail = h(
@@ -142,8 +170,21 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     rows.set(id, p);
   }
 
-  render();
+  /** Targets shown as snoozed: when one's snooze runs out, the rows say so without waiting for the core. */
+  let shownSnoozes = "";
+  const snoozesAt = (now: number) =>
+    (store.state?.snapshot.targets ?? []).filter((t) => snoozedLabel(store.state, t.id, now)).map((t) => t.id).join(" ");
+
+  const renderAll = () => {
+    render();
+    shownSnoozes = snoozesAt(Date.now());
+  };
+
+  renderAll();
   return {
-    update: (c) => (c.kind === "target" ? redraw(c.id) : c.kind === "state" ? render() : undefined),
+    update: (c) => (c.kind === "target" ? redraw(c.id) : c.kind === "state" ? renderAll() : undefined),
+    tick: (now) => {
+      if (shownSnoozes && snoozesAt(now) !== shownSnoozes) renderAll();
+    },
   };
 }

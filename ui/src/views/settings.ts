@@ -1,10 +1,11 @@
-// Settings: targets (add, edit, remove, watch, mute, key), engine defaults, notifications and
-// start at login (app only), and the config as TOML. Every change goes to the backend, which
+// Settings: targets (add, edit, remove, watch, mute, key), alert channels (channels.ts), engine
+// defaults, notifications and start at login (app only), and the config as TOML. Every change goes to the backend, which
 // validates it; its sentence (naming line and key) is shown next to what caused it.
 import { h, report } from "../dom";
 import { keyEnvOf, KINDS, PRESETS } from "../domain";
 import { ENGINE_DEFAULTS } from "../generated/tables";
 import type { KeyOrigin, SettingsView, TargetFile, TimingFile } from "../generated/types";
+import { channelsSection } from "./channels";
 import { targetForm } from "./target-form";
 import type { Ctx, View } from "./view";
 
@@ -15,6 +16,8 @@ const DEFAULT_KEYS: [keyof TimingFile, string, "text" | "number"][] = [
   ["failure_threshold", "Failures before unhealthy", "number"],
   ["success_threshold", "Successes before healthy", "number"],
   ["backoff_max", "Longest backoff", "text"],
+  ["confirm_interval", "Confirm a failure after", "text"],
+  ["degraded_after", "Degraded checks before an incident", "number"],
 ];
 
 const ORIGIN_WORDS: Record<KeyOrigin, string> = {
@@ -44,6 +47,7 @@ export function settings(root: HTMLElement, { api }: Ctx): View {
   const defaults = () => ({ ...ENGINE_DEFAULTS, ...(view?.config.defaults ?? {}) });
   const form = targetForm(api, defaults, () => reload(`Saved.`));
   const add = h("button", { type: "button", id: "add-target" }, "Add target");
+  const channels = channelsSection(api, () => reload());
   add.addEventListener("click", () => form.edit(null));
 
   const exportBtn = h("button", { type: "button", id: "toml-export" }, "Show current");
@@ -64,6 +68,7 @@ export function settings(root: HTMLElement, { api }: Ctx): View {
       add,
       form.form,
     ),
+    channels.section,
     h("section", { "aria-labelledby": "general-title" }, h("h3", { id: "general-title" }, "General"), general, generalMessage),
     h("section", { "aria-labelledby": "toml-title" },
       h("h3", { id: "toml-title" }, "Config file (TOML)"),
@@ -195,6 +200,7 @@ export function settings(root: HTMLElement, { api }: Ctx): View {
     view = s;
     list.replaceChildren(...s.config.targets.map((t) => item(t, s)));
     if (!s.config.targets.length) list.append(h("li", { class: "empty" }, "No targets yet."));
+    channels.draw(s);
     drawGeneral(s);
   }
 

@@ -1,4 +1,5 @@
-// The latency of the last buckets as a small SVG line: p50 drawn, buckets with failures marked.
+// The latency of the last buckets as a small SVG line: p50 drawn, buckets with failures marked,
+// and a ring at the live end while a failed check is being confirmed (pending).
 import { svg } from "../dom";
 import { ms } from "../format";
 import type { LatencyPoint } from "../generated/types";
@@ -24,7 +25,7 @@ export function sparklinePath(points: LatencyPoint[], w = W, h = H): string {
   return d;
 }
 
-export function sparkline(points: LatencyPoint[]): SVGElement {
+export function sparkline(points: LatencyPoint[], pending = false): SVGElement {
   const known = points.filter((p) => p.p50_ms !== null);
   const first = known[0]?.p50_ms ?? null;
   const last = known[known.length - 1]?.p50_ms ?? null;
@@ -32,6 +33,7 @@ export function sparkline(points: LatencyPoint[]): SVGElement {
   const marks = points.flatMap((p, i) =>
     p.failures > 0 ? [svg("rect", { x: (i * step - 1).toFixed(1), y: H - 3, width: 2, height: 3, class: "fail" })] : [],
   );
+  if (pending) marks.push(svg("circle", { cx: W - 3, cy: 3.5, r: 2.5, class: "pending" }));
   return svg(
     "svg",
     {
@@ -40,7 +42,8 @@ export function sparkline(points: LatencyPoint[]): SVGElement {
       width: W,
       height: H,
       role: "img",
-      "aria-label": known.length ? `median latency from ${ms(first)} to ${ms(last)}` : "no latency measured",
+      "aria-label": (known.length ? `median latency from ${ms(first)} to ${ms(last)}` : "no latency measured") +
+        (pending ? "; the last check failed, confirming" : ""),
     },
     svg("path", { d: sparklinePath(points), class: "line" }),
     ...marks,

@@ -9,8 +9,8 @@ import type { Kind, Preset, ProbeLevel, TargetFile, TimingFile } from "../genera
 import { probeDetails } from "./details";
 import { statusLabel } from "./status";
 
-const TEXT_KEYS = ["id", "name", "base_url", "model", "api_key_env", "api_version", "interval", "timeout", "backoff_max"] as const satisfies readonly (keyof TargetFile)[];
-const NUMBER_KEYS = ["slow_ms", "failure_threshold", "success_threshold"] as const satisfies readonly (keyof TargetFile)[];
+const TEXT_KEYS = ["id", "name", "base_url", "model", "api_key_env", "api_version", "interval", "timeout", "backoff_max", "confirm_interval"] as const satisfies readonly (keyof TargetFile)[];
+const NUMBER_KEYS = ["slow_ms", "failure_threshold", "success_threshold", "degraded_after"] as const satisfies readonly (keyof TargetFile)[];
 
 /** Every probe level the engine knows, in words (a new one fails `tsc` until it is named here). */
 const PROBE_WORDS: Record<ProbeLevel, string> = {
@@ -73,6 +73,8 @@ export function targetForm(api: Backend, defaults: () => TimingFile, onSaved: (i
     failure_threshold: num("failure_threshold"),
     success_threshold: num("success_threshold"),
     backoff_max: text("backoff_max"),
+    confirm_interval: text("confirm_interval"),
+    degraded_after: num("degraded_after"),
   };
   const test = h("button", { type: "button", id: "test-connection" }, "Test connection");
   const cancel = h("button", { type: "button" }, "Cancel");
@@ -100,6 +102,8 @@ export function targetForm(api: Backend, defaults: () => TimingFile, onSaved: (i
         field("Failures before unhealthy", timing.failure_threshold),
         field("Successes before healthy", timing.success_threshold),
         field("Longest backoff", timing.backoff_max),
+        field("Confirm a failure after", timing.confirm_interval),
+        field("Degraded checks before an incident", timing.degraded_after),
       ),
     ),
     h("label", { class: "field" }, h("span", null, "API key"), key, keyHint),

@@ -66,7 +66,8 @@ export function targetReport(root: HTMLElement, ctx: Ctx, id: string): View {
     id: "timeline",
     rowHeight: 140,
     target: id,
-    load: (args) => api.history(id, args).then((hv) => ({ from: hv.from, to: hv.to, targets: [hv] })),
+    // A history names no maintenance windows; the timeline page draws them.
+    load: (args) => api.history(id, args).then((hv) => ({ from: hv.from, to: hv.to, targets: [hv], maintenance: [] })),
     onLoad: (l) => {
       const hv = l.targets[0];
       statsBox.replaceChildren(stats(hv));

@@ -2,7 +2,7 @@
 // zoom and pan within the loaded range, uptime of what is visible, tick steps, the status of each
 // pixel column, and which incident marker is under the pointer. Times are unix ms.
 import { BADNESS, STATUSES } from "../domain";
-import type { Segment, Status } from "../generated/types";
+import type { MaintenanceBand, Segment, Status } from "../generated/types";
 
 export interface Span {
   from: number;
@@ -235,4 +235,62 @@ export function wheelAction(e: { deltaX: number; deltaY: number; ctrlKey: boolea
   const dy = e.deltaY * unit;
   if (!e.ctrlKey && (e.shiftKey || Math.abs(dx) > Math.abs(dy))) return { panPx: e.shiftKey ? dy || dx : dx };
   return { zoom: Math.exp(dy * (e.ctrlKey ? 0.01 : 0.002)) };
+}
+
+/** A maintenance window or snooze, times parsed. */
+export interface Band {
+  start: number;
+  end: number;
+  /** `null`: every row. */
+  targets: string[] | null;
+  name: string | null;
+  snooze: boolean;
+}
+
+export function parseBands(bands: MaintenanceBand[]): Band[] {
+  return bands.map((b) => ({ start: Date.parse(b.start), end: Date.parse(b.end), targets: b.targets, name: b.name, snooze: b.snooze }));
+}
+
+export interface BandRect {
+  x: number;
+  w: number;
+  top: number;
+  bottom: number;
+  band: Band;
+}
+
+/**
+ * Where each band is drawn: its time within the view (at least a pixel wide, so a short window
+ * in a 30-day view stays visible) across the rows of its targets, all of them when `targets` is
+ * null. Adjacent covered rows make one rectangle; a band covering no shown row is not drawn.
+ * Row `i` spans `[top + i × rowHeight, top + (i + 1) × rowHeight)`.
+ */
+export function bandRects(bands: Band[], rowIds: string[], v: Span, p: Plot, top: number, rowHeight: number): BandRect[] {
+  const out: BandRect[] = [];
+  const right = p.left + p.width;
+  for (const band of bands) {
+    if (band.end <= v.from || band.start >= v.to) continue;
+    const x = Math.max(p.left, timeToX(band.start, v, p));
+    const x2 = Math.min(right, Math.max(x + 1, timeToX(band.end, v, p)));
+    const covers = band.targets === null ? null : new Set(band.targets);
+    let first = -1;
+    for (let i = 0; i <= rowIds.length; i++) {
+      const hit = i < rowIds.length && (covers === null || covers.has(rowIds[i]));
+      if (hit && first < 0) first = i;
+      if (!hit && first >= 0) {
+        out.push({ x, w: x2 - x, top: top + first * rowHeight, bottom: top + i * rowHeight, band });
+        first = -1;
+      }
+    }
+  }
+  return out;
+}
+
+/** The band under the pointer: the last drawn (topmost) one containing it. */
+export function hitBand(rects: BandRect[], x: number, y: number): BandRect | null {
+  for (let i = rects.length - 1; i >= 0; i--) {
+    const r = rects[i];
+    if (x >= r.x && x <= r.x + r.w && y >= r.top && y < r.bottom) return r;
+  }
+  return null;
 }

@@ -1,6 +1,7 @@
 // The status timeline on a canvas: one row per target with its status band (hatched when
 // unhealthy, dotted when degraded), incident markers, and latency (p50, p90 faint) on the same
-// time axis. Zoom and pan by wheel, pinch, drag and keys; the arithmetic is in timeline-math.ts.
+// time axis; maintenance windows (striped) and snoozes (tinted, dashed edges) behind the rows
+// they cover. Zoom and pan by wheel, pinch, drag and keys; the arithmetic is in timeline-math.ts.
 import { h } from "../dom";
 import { CLASS_WORDS, STATUS, STATUSES } from "../domain";
 import { clock, clockRange, durationWords, pct } from "../format";
@@ -8,7 +9,7 @@ import { applyTargetEvent, type Change } from "../store";
 import { upsertIncident } from "../state";
 import type { HistoryView, Incident, Range, RangeArgs, Status, TimelineView } from "../generated/types";
 import {
-  applyKey, bandRuns, hitMarker, keyAction, overallUptime, panBy, parseSegments, type Marker, type Plot,
+  applyKey, bandRects, bandRuns, hitBand, hitMarker, parseBands, type Band, type BandRect, keyAction, overallUptime, panBy, parseSegments, type Marker, type Plot,
   type Seg, type Span, ticks, visibleUptime, wheelAction, xToTime, zoomAt, timeToX,
 } from "./timeline-math";
 import type { Ctx, View } from "./view";
@@ -81,14 +82,28 @@ function readColors(el: Element): Colors {
   };
 }
 
-/** Texture so the status reads without color: hatching when unhealthy, dots when degraded. */
-function pattern(ctx: CanvasRenderingContext2D, kind: "hatch" | "dots", ink: string): CanvasPattern | null {
+/**
+ * Texture so the status reads without color: hatching when unhealthy, dots when degraded; wide
+ * faint stripes for maintenance.
+ */
+function pattern(ctx: CanvasRenderingContext2D, kind: "hatch" | "dots" | "stripes", ink: string): CanvasPattern | null {
   const c = document.createElement("canvas");
   c.width = c.height = 8;
   const p = c.getContext("2d");
   if (!p) return null;
   p.strokeStyle = p.fillStyle = ink;
-  if (kind === "hatch") {
+  if (kind === "stripes") {
+    p.globalAlpha = 0.3;
+    p.lineWidth = 2.5;
+    p.beginPath();
+    p.moveTo(-2, 2);
+    p.lineTo(2, -2);
+    p.moveTo(-2, 10);
+    p.lineTo(10, -2);
+    p.moveTo(6, 10);
+    p.lineTo(10, 6);
+    p.stroke();
+  } else if (kind === "hatch") {
     p.lineWidth = 1.5;
     p.beginPath();
     p.moveTo(-2, 10);
@@ -126,7 +141,9 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   let markers: Marker<{ row: Row; incident: Incident }>[] = [];
   let selected = -1;
   let colors: Colors | null = null;
-  let textures: { hatch: CanvasPattern | null; dots: CanvasPattern | null } | null = null;
+  let textures: { hatch: CanvasPattern | null; dots: CanvasPattern | null; stripes: CanvasPattern | null } | null = null;
+  let windows: Band[] = [];
+  let bandHits: BandRect[] = [];
   let frame = 0;
   let refineTimer: number | undefined;
   let textTimer: number | undefined;
@@ -142,6 +159,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   const uptime = h("p", { id: `${opts.id}-uptime`, class: "tl-uptime", "aria-live": "off" });
   const text = h("div", { id: `${opts.id}-text`, class: "visually-hidden" });
   const status = h("p", { role: "status", class: "muted" });
+  const maint = h("ul", { id: `${opts.id}-maintenance`, class: "tl-maint", "aria-label": "Maintenance and snoozes in view" });
   const buttons = RANGES.map((r) => {
     const b = h("button", { type: "button", "data-range": r, "aria-pressed": String(r === range) }, r);
     b.addEventListener("click", () => setRange(r));
@@ -154,6 +172,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     h("div", { class: "tl-canvas" }, canvas, tip),
     h("p", { class: "hint muted" }, "Wheel or pinch to zoom, drag to pan; keys + − ← → 0 Home End, N/P for incidents. ",
       legend()),
+    maint,
     status,
     text,
   );
@@ -164,8 +183,9 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   const plot = (): Plot => ({ left: LABEL_W, width: Math.max(10, cssWidth() - LABEL_W - PAD_R) });
 
   function legend(): HTMLElement {
-    return h("span", { class: "legend" }, STATUSES.map((s) =>
-      h("span", { class: `key ${s}` }, h("span", { class: "swatch", "aria-hidden": "true" }), ` ${STATUS[s].shape} ${STATUS[s].word} `)));
+    const key = (cls: string, words: string) => h("span", { class: `key ${cls}` }, h("span", { class: "swatch", "aria-hidden": "true" }), ` ${words} `);
+    return h("span", { class: "legend" }, STATUSES.map((s) => key(s, `${STATUS[s].shape} ${STATUS[s].word}`)),
+      key("maintenance", "maintenance"), key("snoozed", "snoozed"));
   }
 
   function setRange(r: Range) {
@@ -183,6 +203,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
         status.textContent = l.targets.length ? "" : "Nothing to show yet.";
         hist = l.targets;
         rows = hist.map(toRow);
+        windows = parseBands(l.maintenance ?? []);
         bounds = { from: Date.parse(l.from), to: Date.parse(l.to) };
         view = { ...bounds };
         detail = null;
@@ -250,7 +271,9 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
       canvas.style.height = `${cssH}px`;
     }
     colors ??= readColors(canvas);
-    const patterns = (textures ??= { hatch: pattern(c2d, "hatch", colors.bg), dots: pattern(c2d, "dots", colors.fg) });
+    const patterns = (textures ??= {
+      hatch: pattern(c2d, "hatch", colors.bg), dots: pattern(c2d, "dots", colors.fg), stripes: pattern(c2d, "stripes", colors.accent),
+    });
     const col = colors;
     const g = c2d;
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -271,6 +294,38 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
       if (x + 3 + g.measureText(tk.label).width < cssW) g.fillText(tk.label, x + 3, AXIS_H / 2);
     }
     g.stroke();
+
+    // Maintenance and snoozes behind the rows they cover: tinted, maintenance striped with solid
+    // edges, a snooze plain with dashed edges; named at the top when there is room.
+    bandHits = bandRects(windows, rows.map((r) => r.id), view, p, AXIS_H, opts.rowHeight);
+    canvas.dataset.bands = String(bandHits.length);
+    for (const r of bandHits) {
+      const ink = r.band.snooze ? col.muted : col.accent;
+      const height = r.bottom - r.top;
+      g.globalAlpha = r.band.snooze ? 0.16 : 0.1;
+      g.fillStyle = ink;
+      g.fillRect(r.x, r.top, r.w, height);
+      g.globalAlpha = 1;
+      if (!r.band.snooze && patterns.stripes) {
+        g.fillStyle = patterns.stripes;
+        g.fillRect(r.x, r.top, r.w, height);
+      }
+      g.strokeStyle = ink;
+      g.lineWidth = 1;
+      g.setLineDash(r.band.snooze ? [3, 3] : []);
+      g.beginPath();
+      for (const x of [r.x, r.x + r.w]) {
+        g.moveTo(Math.round(x) + 0.5, r.top);
+        g.lineTo(Math.round(x) + 0.5, r.bottom);
+      }
+      g.stroke();
+      g.setLineDash([]);
+      const label = bandTitle(r.band);
+      if (r.w > g.measureText(label).width + 8) {
+        g.fillStyle = col.muted;
+        g.fillText(label, r.x + 4, r.top + 8);
+      }
+    }
 
     markers = [];
     const band = Math.max(10, Math.round(opts.rowHeight * 0.3));
@@ -383,6 +438,19 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     uptime.textContent = `Uptime in view (${clockRange(view.from, view.to)}): ${pct(overallUptime(rows.map((r) => r.segs), view), 2)}`;
   }
 
+  function bandTitle(b: Band): string {
+    return b.snooze ? "snoozed" : (b.name ?? "maintenance");
+  }
+
+  /** "Maintenance “nightly update”: 01:00 – 03:00, Ollama" / "Snoozed: 14:00 – 15:00, Ollama" */
+  function bandWords(b: Band): string {
+    const names = b.targets === null
+      ? "every target"
+      : b.targets.map((id) => rows.find((r) => r.id === id)?.name ?? id).join(", ");
+    const what = b.snooze ? "Snoozed" : b.name ? `Maintenance “${b.name}”` : "Maintenance";
+    return `${what}: ${clockRange(b.start, b.end)}, ${names}`;
+  }
+
   function incidentWords(i: Incident): string {
     const duration = i.duration_ms !== null ? `lasted ${durationWords(i.duration_ms)}` : "ongoing";
     return `${CLASS_WORDS[i.cause]} from ${clock(i.started_at)}, ${duration}, worst ${STATUS[i.worst].word}`;
@@ -402,17 +470,22 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
       h("p", null, `${clockRange(view.from, view.to)}; overall ${pct(overallUptime(rows.map((r) => r.segs), view), 2)} up.`),
       h("ul", null, items),
     );
+    // Shown, not only told: a window is easy to miss on the canvas, and its times are exact here.
+    const shownIds = new Set(rows.map((r) => r.id));
+    const inView = windows.filter((b) => b.start < view.to && b.end > view.from && (b.targets === null || b.targets.some((t) => shownIds.has(t))));
+    maint.replaceChildren(...inView.map((b) =>
+      h("li", { class: b.snooze ? "snooze" : "maintenance", "data-snooze": String(b.snooze) }, bandWords(b))));
   }
 
-  function showTip(m: Marker<{ row: Row; incident: Incident }> | null) {
-    if (!m) {
+  function showTip(m: Marker<{ row: Row; incident: Incident }> | null, band: { r: BandRect; x: number; y: number } | null = null) {
+    if (!m && !band) {
       tip.hidden = true;
       return;
     }
     tip.hidden = false;
-    tip.textContent = `${m.item.row.name}: ${incidentWords(m.item.incident)}`;
-    tip.style.left = `${Math.min(m.x, cssWidth() - 220)}px`;
-    tip.style.top = `${m.y + 8}px`;
+    tip.textContent = m ? `${m.item.row.name}: ${incidentWords(m.item.incident)}` : bandWords(band!.r.band);
+    tip.style.left = `${Math.min(m ? m.x : band!.x, cssWidth() - 220)}px`;
+    tip.style.top = `${(m ? m.y : band!.y) + 8}px`;
   }
 
   function setView(v: Span) {
@@ -442,7 +515,11 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
       return;
     }
     const r = canvas.getBoundingClientRect();
-    showTip(hitMarker(markers, e.clientX - r.left, e.clientY - r.top));
+    const x = e.clientX - r.left;
+    const y = e.clientY - r.top;
+    const m = hitMarker(markers, x, y);
+    const b = m ? null : hitBand(bandHits, x, y);
+    showTip(m, b && { r: b, x, y });
   });
   const endDrag = () => (drag = null);
   canvas.addEventListener("pointerup", endDrag);
