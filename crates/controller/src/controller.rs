@@ -686,12 +686,48 @@ impl Owner {
             }
         }
         if let Some(prepared) = prepared {
+            self.forget_channel_urls(&config);
             self.config = config;
             self.swap_engine(prepared).await;
             self.broadcast_state();
         }
         self.show_status();
         Ok(())
+    }
+
+    /// Removes from the keyring the URLs of channels that kept theirs there and are gone (or
+    /// no longer read it), so a deleted channel leaves no credential behind.
+    fn forget_channel_urls(&self, next: &Config) {
+        let Some(keys) = self.shell.keys.clone() else {
+            return;
+        };
+        let in_keyring = |c: &&monitor::config::AlertChannel| {
+            matches!(c.destination, monitor::config::Destination::Keyring)
+        };
+        let stale: Vec<String> = self
+            .config
+            .alerts
+            .iter()
+            .filter(in_keyring)
+            .filter(|old| {
+                !next
+                    .alerts
+                    .iter()
+                    .filter(in_keyring)
+                    .any(|c| c.id == old.id)
+            })
+            .map(|old| crate::shell::channel_secret_name(&old.id))
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        tokio::task::spawn_blocking(move || {
+            for name in stale {
+                if let Err(err) = keys.delete(&name) {
+                    tracing::warn!("a removed alert channel's URL stays in the keyring: {err}");
+                }
+            }
+        });
     }
 
     fn key_source(&self) -> Arc<dyn KeySource> {
