@@ -29,11 +29,29 @@ id = "cloud"
 kind = "openai"
 api_key_env = "CONFORMANCE_TEST_NO_KEY"
 enabled = false
+
+[[alerts]]
+id = "script"
+kind = "command"
+command = ["true"]
+
+[[alerts]]
+id = "failing"
+kind = "command"
+command = ["false"]
+
+# No url or url_env: the app keeps its URL in the keyring; serve has none.
+[[alerts]]
+id = "hook"
+kind = "webhook"
 "#;
+
+/// A channel URL typed into the page: no answer may repeat it.
+const TYPED_URL: &str = "https://hooks.example.com/services/typed-secret-0123456789";
 
 /// A command's answer with what legitimately differs between two runs taken out: the folder
 /// each core lives in, and the moments and durations of a probe.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Answer {
     Ok(Value),
     Err(String),
@@ -47,6 +65,12 @@ fn normalized(mut value: Value, dir: &Path) -> Value {
             Value::Object(map) => {
                 for volatile in ["at", "latency_ms", "next_check_at", "since"] {
                     map.remove(volatile);
+                }
+                // When a snooze ends depends on the moment it began.
+                if let Some(Value::Object(snoozed)) = map.get_mut("snoozed_until") {
+                    snoozed
+                        .values_mut()
+                        .for_each(|until| *until = Value::from("<time>"));
                 }
                 map.values_mut().for_each(|i| walk(i, dir));
             }
@@ -210,6 +234,38 @@ fn cases() -> Vec<(&'static str, Value)> {
         (Name::GetState.as_str(), json!({ "bogus": 1 })),
         (Name::GetSettings.as_str(), json!({})),
         (Name::ExportToml.as_str(), json!({})),
+        // Snoozes: for an hour, until tomorrow morning, ended; an unknown target; no id.
+        (
+            Name::SnoozeTarget.as_str(),
+            json!({ "id": "local", "minutes": 60 }),
+        ),
+        (Name::GetState.as_str(), json!({})),
+        (
+            Name::SnoozeTarget.as_str(),
+            json!({ "id": "cloud", "minutes": 0 }),
+        ),
+        (
+            Name::SnoozeTarget.as_str(),
+            json!({ "id": "local", "minutes": null }),
+        ),
+        (Name::GetState.as_str(), json!({})),
+        (
+            Name::SnoozeTarget.as_str(),
+            json!({ "id": "nope", "minutes": 60 }),
+        ),
+        (Name::SnoozeTarget.as_str(), json!({ "minutes": 60 })),
+        // Test notices: delivered, a program that fails, a URL the keyring should hold (and
+        // there is no keyring), an unknown channel.
+        (Name::TestAlertChannel.as_str(), json!({ "id": "script" })),
+        (Name::TestAlertChannel.as_str(), json!({ "id": "failing" })),
+        (Name::TestAlertChannel.as_str(), json!({ "id": "hook" })),
+        (Name::TestAlertChannel.as_str(), json!({ "id": "nope" })),
+        // Needs the keyring, which neither headless core has (serve never does).
+        (
+            Name::SetChannelUrl.as_str(),
+            json!({ "id": "hook", "url": TYPED_URL }),
+        ),
+        (Name::SetChannelUrl.as_str(), json!({ "id": "hook" })),
         (Name::CheckNow.as_str(), json!({ "target": null })),
         (Name::CheckNow.as_str(), json!({ "target": "nope" })),
         (
@@ -296,18 +352,69 @@ fn every_command_answers_the_same_through_ipc_and_http() {
     }
     let ipc = Ipc::start();
     let http = Http::start();
+    let mut answers = Vec::new();
     for (name, args) in &cases {
         let by_ipc = ipc.call(name, args);
         let by_http = http.call(name, args);
         assert_eq!(by_ipc, by_http, "{name} {args}");
+        answers.push((*name, args.clone(), by_ipc.clone()));
         if let Answer::Err(text) = &by_ipc {
             assert!(
                 !text.contains("sk-typed"),
                 "{name} quoted a typed key: {text}"
+            );
+            assert!(
+                !text.contains("typed-secret"),
+                "{name} quoted a typed channel URL: {text}"
             );
         }
     }
     // And the same configuration came out of it.
     let read = |dir: &Path| std::fs::read_to_string(dir.join("config.toml")).expect("config");
     assert_eq!(read(ipc.core.dir.path()), read(&http.dir));
+    snoozes_and_channels_answer_as_they_should(&answers);
+}
+
+/// The same on both sides is not enough for these: what they answer, too.
+fn snoozes_and_channels_answer_as_they_should(answers: &[(&str, Value, Answer)]) {
+    use CommandName as Name;
+    let all = |name: CommandName| -> Vec<&Answer> {
+        answers
+            .iter()
+            .filter(|(n, _, _)| *n == name.as_str())
+            .map(|(_, _, a)| a)
+            .collect()
+    };
+    let err = |answer: &Answer| match answer {
+        Answer::Err(text) => text.clone(),
+        Answer::Ok(value) => panic!("expected a refusal, got {value}"),
+    };
+    let snoozes = all(Name::SnoozeTarget);
+    assert_eq!(snoozes[..3], [&Answer::Ok(Value::Null); 3]);
+    assert!(err(snoozes[3]).contains("nope"), "{:?}", snoozes[3]);
+    err(snoozes[4]);
+    // The state after the first snooze, then after "cloud" until tomorrow and "local" ended.
+    let states = all(Name::GetState);
+    let snoozed = |answer: &Answer| match answer {
+        Answer::Ok(state) => state["snoozed_until"].clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(snoozed(states[2]), json!({ "local": "<time>" }));
+    assert_eq!(snoozed(states[3]), json!({ "cloud": "<time>" }));
+
+    let tests = all(Name::TestAlertChannel);
+    assert_eq!(tests[0], &Answer::Ok(Value::Null));
+    assert!(
+        err(tests[1]).contains("exited with status 1"),
+        "{:?}",
+        tests[1]
+    );
+    assert!(err(tests[2]).contains("keyring"), "{:?}", tests[2]);
+    assert!(err(tests[3]).contains("nope"), "{:?}", tests[3]);
+    let set_url = all(Name::SetChannelUrl);
+    let refused = err(set_url[0]);
+    assert!(
+        refused.contains(controller::Capability::Keyring.missing_reason()),
+        "{refused}"
+    );
 }

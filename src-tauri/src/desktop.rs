@@ -6,6 +6,7 @@ use crate::{tray, window};
 use chrono::{DateTime, Utc};
 use desktop_core::tray::{tray_model, TrayModel};
 use monitor::Snapshot;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use tauri::{AppHandle, Manager};
 
@@ -24,8 +25,19 @@ impl DesktopShell {
 }
 
 impl controller::Desktop for DesktopShell {
-    fn show_status(&self, snapshot: &Snapshot, paused: Option<DateTime<Utc>>) {
-        let model = tray_model(snapshot, paused, Utc::now(), controller::local_offset());
+    fn show_status(
+        &self,
+        snapshot: &Snapshot,
+        paused: Option<DateTime<Utc>>,
+        snoozed: &BTreeMap<String, DateTime<Utc>>,
+    ) {
+        let model = tray_model(
+            snapshot,
+            paused,
+            snoozed,
+            Utc::now(),
+            controller::local_offset(),
+        );
         let mut shown = self
             .shown
             .lock()

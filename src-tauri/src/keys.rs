@@ -35,7 +35,12 @@ impl KeyringKeys {
     /// the async runtime.
     pub fn load(&self, targets: &[Target]) {
         let mut found = HashMap::new();
-        for target in targets.iter().filter(|t| t.takes_key()) {
+        // A target whose id looks like a channel's entry would read that channel's URL as its
+        // key and send it to its own server: such an id gets no key from the keyring.
+        let keyed = targets
+            .iter()
+            .filter(|t| t.takes_key() && !is_channel_secret(&t.id));
+        for target in keyed {
             let read = self
                 .entry(&target.id)
                 .and_then(|entry| match entry.get_password() {
@@ -68,6 +73,10 @@ impl KeyringKeys {
         self.entry(target_id)?
             .set_password(key)
             .map_err(|e| KeyError::Keyring(e.to_string()))?;
+        // Probes read the cache: only API keys go there, never a channel's URL.
+        if is_channel_secret(target_id) {
+            return Ok(());
+        }
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(target_id.to_string(), key.to_string());
         }
@@ -92,9 +101,33 @@ impl KeyringKeys {
             .unwrap_or(false)
     }
 
+    /// Reads any entry of this profile's service by name (an alert channel's URL), blocking.
+    /// A missing entry is `None`; so is one the keyring refuses, logged without its value.
+    pub fn secret(&self, name: &str) -> Option<String> {
+        let read = self
+            .entry(name)
+            .and_then(|entry| match entry.get_password() {
+                Ok(value) => Ok(Some(value)),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(err) => Err(KeyError::Keyring(err.to_string())),
+            });
+        match read {
+            Ok(value) => value,
+            Err(err) => {
+                tracing::warn!("{name} not read from the keyring: {err}");
+                None
+            }
+        }
+    }
+
     fn entry(&self, target_id: &str) -> Result<keyring::Entry, KeyError> {
         keyring::Entry::new(&self.service, target_id).map_err(|e| KeyError::Keyring(e.to_string()))
     }
+}
+
+/// Whether a keyring entry's name is an alert channel's ([`controller::channel_secret_name`]).
+fn is_channel_secret(name: &str) -> bool {
+    name.starts_with(&controller::channel_secret_name(""))
 }
 
 impl KeySource for KeyringKeys {
@@ -139,5 +172,9 @@ impl controller::KeyStore for Keyring {
 
     fn has_stored(&self, target: &str) -> bool {
         self.0.has_stored(target)
+    }
+
+    fn secret(&self, name: &str) -> Option<String> {
+        self.0.secret(name)
     }
 }

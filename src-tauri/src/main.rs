@@ -13,13 +13,13 @@ mod window;
 
 use anyhow::Context;
 use clap::Parser;
-use controller::command::{CheckNowArgs, PauseArgs};
+use controller::command::{CheckNowArgs, PauseArgs, SnoozeArgs};
 use controller::{Command, Options, Shell, Update};
 use desktop::DesktopShell;
 use desktop_core::notice::Notice;
 use keys::{Keyring, KeyringKeys};
 use monitor::config::ConfigFile;
-use notifier::DesktopNotices;
+use notifier::{DesktopNotices, Look, Outgoing};
 use settings::SettingsStore;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -154,7 +154,15 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
     if let (Some(window), Some(geometry)) = (app.get_webview_window(WINDOW), window_geometry) {
         window::restore_geometry(&window, geometry);
     }
-    let notices = notifier::spawn();
+    let look = Look {
+        icon: app_icon(&handle),
+        desktop_entry: handle.config().identifier.clone(),
+    };
+    let clicked = handle.clone();
+    let notices = notifier::spawn(
+        look,
+        Arc::new(move |route: Option<String>| window::show(&clicked, route.as_deref())),
+    );
     let shell = Shell {
         settings_file: Box::new(file),
         keys: Some(Arc::new(Keyring(Arc::new(KeyringKeys::new(service))))),
@@ -174,16 +182,37 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
     warnings.extend(started.warnings);
     for warning in warnings {
         tracing::warn!("{warning}");
-        let _ = notices.send(Notice {
+        let _ = notices.send(Outgoing::plain(Notice {
             summary: desktop_core::APP_NAME.into(),
             body: warning,
             urgency: alerts::Urgency::Normal,
             targets: Vec::new(),
-        });
+        }));
     }
     forward_to_window(&handle, started.handle);
     stop_on_signals(&handle);
     Ok(())
+}
+
+/// The app's icon for its notices: a PNG in the app's cache folder (written when missing or
+/// different), since a notification server reads the icon from a file or its icon theme, and
+/// the theme has the app's icon only when it is installed. Without the file, the theme's icon
+/// of the app's desktop entry.
+fn app_icon(app: &tauri::AppHandle) -> String {
+    const PNG: &[u8] = include_bytes!("../../icons/128x128.png");
+    let fallback = app.config().identifier.clone();
+    let Ok(dir) = app.path().app_cache_dir() else {
+        return fallback;
+    };
+    let path = dir.join("notification-icon.png");
+    if std::fs::read(&path).ok().as_deref() != Some(PNG) {
+        let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, PNG));
+        if let Err(err) = written {
+            tracing::warn!("notices without the app's icon ({}): {err}", path.display());
+            return fallback;
+        }
+    }
+    path.display().to_string()
 }
 
 /// Engine events and state changes reach the window while it is visible, as the core
@@ -216,7 +245,7 @@ fn on_menu(app: &tauri::AppHandle, id: &str) {
     };
     let command = match action {
         MenuAction::Target(target) => {
-            return window::show(app, Some(&format!("target/{target}")));
+            return window::show(app, Some(&window::target_route(&target)));
         }
         MenuAction::OpenDashboard => return window::show(app, None),
         MenuAction::OpenSettings => return window::show(app, Some("settings")),
@@ -228,6 +257,15 @@ fn on_menu(app: &tauri::AppHandle, id: &str) {
             Command::PauseNotifications(PauseArgs { minutes: Some(0) })
         }
         MenuAction::ResumeNotifications => Command::PauseNotifications(PauseArgs { minutes: None }),
+        MenuAction::SnoozeHour(id) => Command::SnoozeTarget(SnoozeArgs {
+            id,
+            minutes: Some(60),
+        }),
+        MenuAction::SnoozeUntilTomorrow(id) => Command::SnoozeTarget(SnoozeArgs {
+            id,
+            minutes: Some(0),
+        }),
+        MenuAction::EndSnooze(id) => Command::SnoozeTarget(SnoozeArgs { id, minutes: None }),
     };
     let core = desktop::core(app);
     tauri::async_runtime::spawn(async move {

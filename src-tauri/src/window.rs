@@ -36,6 +36,20 @@ pub fn show(app: &AppHandle, route: Option<&str>) {
     emit_state(app);
 }
 
+/// The route of one target's view, "target/<id>", the id percent-encoded the way the page's
+/// router decodes it (`decodeURIComponent`), so any id survives the trip.
+pub fn target_route(id: &str) -> String {
+    let mut route = String::from("target/");
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            route.push(char::from(byte));
+        } else {
+            route.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    route
+}
+
 pub fn hide(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(WINDOW) {
         let _ = window.hide();
@@ -134,5 +148,16 @@ pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_route;
+
+    #[test]
+    fn a_target_route_survives_any_id() {
+        assert_eq!(target_route("local-ollama"), "target/local-ollama");
+        assert_eq!(target_route("a b/c%é"), "target/a%20b%2Fc%25%C3%A9");
     }
 }

@@ -24,6 +24,8 @@ use webdriver::WebDriver;
 const KEY: &str = "sk-e2e-desktop-0123456789abcdef";
 const ROTATED: &str = "sk-rotated-elsewhere-000000000000";
 const TITLE: &str = "LLM Health Monitor";
+/// The app's desktop file id, its identifier in tauri.conf.json.
+const DESKTOP_ENTRY: &str = "dev.llmhealth.monitor";
 
 fn shots_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/desktop-e2e");
@@ -320,7 +322,9 @@ api_key_env = "E2E_OPENAI_KEY"
     std::thread::sleep(Duration::from_millis(500));
     session.screenshot(&shots.join("02-dashboard.png"));
 
-    // Outage: Ollama stops. One notification with the cause in plain words; red icon.
+    // Outage: Ollama stops. One notification with the cause in plain words; red icon. It
+    // carries the app's icon and desktop entry, and a default action (a click).
+    session.dunstctl(&["close-all"]);
     let before = session.notifications().len();
     rt.block_on(ollama.shutdown());
     let down = session.wait_notification(before, Duration::from_secs(20), |n| {
@@ -331,6 +335,19 @@ api_key_env = "E2E_OPENAI_KEY"
         down.body.starts_with("Not running or unreachable"),
         "{down:?}"
     );
+    assert_eq!(
+        down.hints.get("desktop-entry").map(String::as_str),
+        Some(DESKTOP_ENTRY),
+        "{down:?}"
+    );
+    assert!(
+        down.actions.chunks(2).any(|a| a[0] == "default"),
+        "{down:?}"
+    );
+    let icon = read_png(Path::new(&down.icon)).unwrap_or_else(|| panic!("icon: {down:?}"));
+    assert!(icon.0 >= 32, "{down:?}");
+    assert_eq!(down.replaces_id, 0, "{down:?}");
+    let down_id = session.notification_id(&down, Duration::from_secs(5));
     watch.icon_becomes(
         IconState::Unhealthy,
         "03-ollama-down.png",
@@ -393,11 +410,88 @@ api_key_env = "E2E_OPENAI_KEY"
         n.summary == "Ollama recovered"
     });
     assert!(up.body.starts_with("Was down for"), "{up:?}");
+    // It takes the down notice's place: the same notification, as the server shows it.
+    assert_eq!(up.replaces_id, down_id, "{up:?}");
+    assert_eq!(
+        session.notification_id(&up, Duration::from_secs(5)),
+        down_id
+    );
+    assert_eq!(session.dunstctl(&["count", "displayed"]).trim(), "1");
+    assert_eq!(
+        up.hints.get("desktop-entry").map(String::as_str),
+        Some(DESKTOP_ENTRY)
+    );
+
+    // Clicking the notice (its default action, as dunst does it) opens the dashboard at Ollama;
+    // before dunst lets the notice expire.
+    session.dunstctl(&["action", "0"]);
+    driver.wait_until(
+        "the window at Ollama's view",
+        Duration::from_secs(10),
+        "return location.hash === '#/target/ollama' && !!document.querySelector('#view .report-head')",
+    );
+    assert!(session.window_shown(TITLE));
+    std::thread::sleep(Duration::from_millis(500));
+    session.screenshot(&shots.join("04b-notice-clicked.png"));
+    driver.execute("location.hash = '#/'; return true");
     watch.icon_becomes(
         IconState::Healthy,
         "04-recovered.png",
         Duration::from_secs(5),
     );
+
+    // Snoozed from the tray for an hour: the menu says until when, the core knows it; then
+    // the snooze is ended from the tray again.
+    item.click_path(&session, &["Snooze endpoint", "Ollama", "For 1 hour"]);
+    let mut snoozed_menu = None;
+    wait_for(
+        "the tray to show the snooze",
+        Duration::from_secs(10),
+        || {
+            snoozed_menu = item
+                .menu_tree(&session)
+                .into_iter()
+                .map(|(_, path, _)| path)
+                .find(|p| {
+                    p.len() == 3
+                        && p[1].starts_with("Ollama — snoozed until ")
+                        && p[2] == "End snooze"
+                });
+            snoozed_menu.is_some()
+        },
+    );
+    let labels: Vec<String> = item.menu(&session).into_iter().map(|(_, l, _)| l).collect();
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("Ollama — up") && l.contains(" · snoozed until ")),
+        "{labels:?}"
+    );
+    let state = driver.execute(
+        "window.__state = null;\
+         window.__TAURI_INTERNALS__.invoke('get_state', {}).then(s => { window.__state = s; });\
+         return true",
+    );
+    assert_eq!(state, serde_json::json!(true));
+    let state = driver.wait_until("the state", Duration::from_secs(5), "return window.__state");
+    let until = state["snoozed_until"]["ollama"]
+        .as_str()
+        .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        .unwrap_or_else(|| panic!("ollama not snoozed: {state}"));
+    let left = until - chrono::Utc::now();
+    assert!(
+        left > chrono::Duration::minutes(58) && left <= chrono::Duration::minutes(60),
+        "{state}"
+    );
+    let path = snoozed_menu.expect("snoozed submenu");
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    item.click_path(&session, &path);
+    wait_for("the snooze to end", Duration::from_secs(10), || {
+        !item
+            .menu(&session)
+            .iter()
+            .any(|(_, l, _)| l.contains("snoozed"))
+    });
 
     // Two failures at once are one notification, not two.
     let before = session.notifications().len();

@@ -10,11 +10,23 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A `Notify` call as the notification server received it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeenNotification {
     pub app: String,
+    /// The notification it replaces (0: none).
+    pub replaces_id: u32,
+    pub icon: String,
     pub summary: String,
     pub body: String,
+    /// Action keys and labels, alternating.
+    pub actions: Vec<String>,
+    /// Hints by name: a string's value, or another type as dbus-monitor shows it ("byte 2").
+    pub hints: std::collections::BTreeMap<String, String>,
+    /// The id the server gave it, once its reply was seen.
+    pub id: Option<u32>,
+    /// The calling connection and the call's serial, which the reply names.
+    caller: (String, u32),
 }
 
 pub struct Session {
@@ -35,6 +47,7 @@ impl Session {
             "status-notifier-watcher",
             "gtk-sni-tray-standalone",
             "dunst",
+            "dunstctl",
             "import",
             "xwininfo",
             "gnome-keyring-daemon",
@@ -179,6 +192,8 @@ impl Session {
                 "--address",
                 &self.bus,
                 "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+                // The server's replies, which carry the notifications' ids.
+                "type='method_return',sender='org.freedesktop.Notifications'",
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -190,8 +205,17 @@ impl Session {
         std::thread::spawn(move || {
             let mut parser = NotifyParser::default();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(notification) = parser.feed(&line) {
-                    seen.lock().expect("lock").push(notification);
+                match parser.feed(&line) {
+                    Some(Seen::Notify(notification)) => {
+                        seen.lock().expect("lock").push(notification)
+                    }
+                    Some(Seen::Reply { caller, id }) => {
+                        let mut seen = seen.lock().expect("lock");
+                        if let Some(n) = seen.iter_mut().rev().find(|n| n.caller == caller) {
+                            n.id = Some(id);
+                        }
+                    }
+                    None => {}
                 }
             }
         });
@@ -223,6 +247,41 @@ impl Session {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The id the notification server gave this notification (its reply follows the call).
+    pub fn notification_id(&self, notification: &SeenNotification, timeout: Duration) -> u32 {
+        let start = Instant::now();
+        loop {
+            let id = self
+                .notifications()
+                .into_iter()
+                .find(|n| n.caller == notification.caller)
+                .and_then(|n| n.id);
+            if let Some(id) = id {
+                return id;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "no reply to {notification:?} within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Asks dunst (`dunstctl`) something: what it shows, or to act on a notice as a click does.
+    pub fn dunstctl(&self, args: &[&str]) -> String {
+        let output = self
+            .command("dunstctl")
+            .args(args)
+            .output()
+            .expect("dunstctl");
+        assert!(
+            output.status.success(),
+            "dunstctl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     pub fn busctl(&self, args: &[&str]) -> Option<Value> {
@@ -321,53 +380,133 @@ impl Drop for Session {
     }
 }
 
-/// Reads dbus-monitor's output: each `Notify` call comes as its arguments, one per line (app
+/// Reads dbus-monitor's output. Each `Notify` call comes as its arguments, one per line (app
 /// name, replaces id, icon, summary, body, actions, hints, timeout); strings may span lines.
+/// The server's reply (`method return` to the caller's serial) carries the notification's id.
 #[derive(Default)]
 pub struct NotifyParser {
-    in_call: bool,
-    strings: Vec<String>,
+    call: Option<Call>,
+    /// The caller and serial a `method return` answers, until its first value.
+    reply_to: Option<(String, u32)>,
     open: Option<String>,
 }
 
+/// A `Notify` call being read.
+#[derive(Default)]
+struct Call {
+    seen: SeenNotification,
+    /// Top-level strings so far: app, icon, summary, body.
+    strings: usize,
+    /// Top-level arrays so far: actions, then hints.
+    arrays: usize,
+    hint_key: Option<String>,
+}
+
+/// What dbus-monitor showed.
+#[derive(Debug)]
+pub enum Seen {
+    Notify(SeenNotification),
+    /// The server answered `caller`'s call with this notification id.
+    Reply {
+        caller: (String, u32),
+        id: u32,
+    },
+}
+
+/// `key=value` of a dbus-monitor header line.
+fn header_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split([' ', ';'])
+        .find_map(|part| part.strip_prefix(key)?.strip_prefix('='))
+}
+
 impl NotifyParser {
-    pub fn feed(&mut self, line: &str) -> Option<SeenNotification> {
+    pub fn feed(&mut self, line: &str) -> Option<Seen> {
         if let Some(mut partial) = self.open.take() {
             partial.push('\n');
             match line.strip_suffix('"') {
                 Some(rest) => {
                     partial.push_str(rest);
-                    self.strings.push(partial);
+                    self.top_string(partial);
                 }
                 None => {
                     partial.push_str(line);
                     self.open = Some(partial);
-                    return None;
                 }
             }
-        } else if line.starts_with("method call") {
-            self.in_call = line.contains("member=Notify");
-            self.strings.clear();
             return None;
-        } else if self.in_call {
-            // Only the call's own arguments (three spaces in), not strings inside the hints.
-            if let Some(value) = line.strip_prefix("   string \"") {
-                match value.strip_suffix('"') {
-                    Some(whole) => self.strings.push(whole.to_string()),
-                    None => self.open = Some(value.to_string()),
-                }
-            }
         }
-        if self.in_call && self.strings.len() == 4 {
-            self.in_call = false;
-            let s = std::mem::take(&mut self.strings);
-            return Some(SeenNotification {
-                app: s[0].clone(),
-                summary: s[2].clone(),
-                body: s[3].clone(),
-            });
+        if !line.starts_with(' ') {
+            // A new message.
+            self.call = None;
+            self.reply_to = None;
+            if line.starts_with("method call") && line.contains("member=Notify") {
+                let caller = header_field(line, "sender").unwrap_or_default().to_string();
+                let serial = header_field(line, "serial").and_then(|s| s.parse().ok());
+                self.call = Some(Call {
+                    seen: SeenNotification {
+                        caller: (caller, serial.unwrap_or(0)),
+                        ..SeenNotification::default()
+                    },
+                    ..Call::default()
+                });
+            } else if line.starts_with("method return") {
+                let to = header_field(line, "destination").unwrap_or_default();
+                let serial = header_field(line, "reply_serial").and_then(|s| s.parse().ok());
+                self.reply_to = serial.map(|s| (to.to_string(), s));
+            }
+            return None;
+        }
+        if let Some(caller) = self.reply_to.take() {
+            let id = line.trim().strip_prefix("uint32 ")?.parse().ok()?;
+            return Some(Seen::Reply { caller, id });
+        }
+        let call = self.call.as_mut()?;
+        if let Some(value) = line.strip_prefix("   string \"") {
+            match value.strip_suffix('"') {
+                Some(whole) => self.top_string(whole.to_string()),
+                None => self.open = Some(value.to_string()),
+            }
+        } else if let Some(id) = line.strip_prefix("   uint32 ") {
+            call.seen.replaces_id = id.trim().parse().unwrap_or(0);
+        } else if line.starts_with("   array [") {
+            call.arrays += 1;
+        } else if line.starts_with("   int32 ") {
+            // The timeout, the last argument.
+            return self.call.take().map(|c| Seen::Notify(c.seen));
+        } else if let Some(action) = line.strip_prefix("      string \"") {
+            if call.arrays == 1 {
+                call.seen
+                    .actions
+                    .push(action.trim_end_matches('"').to_string());
+            }
+        } else if let Some(key) = line.strip_prefix("         string \"") {
+            call.hint_key = Some(key.trim_end_matches('"').to_string());
+        } else if let Some(value) = line.trim_start().strip_prefix("variant") {
+            if let Some(key) = call.hint_key.take() {
+                let value = value.trim();
+                let value = match value.strip_prefix("string \"") {
+                    Some(text) => text.trim_end_matches('"').to_string(),
+                    None => value.to_string(),
+                };
+                call.seen.hints.insert(key, value);
+            }
         }
         None
+    }
+
+    fn top_string(&mut self, value: String) {
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
+        let seen = &mut call.seen;
+        match call.strings {
+            0 => seen.app = value,
+            1 => seen.icon = value,
+            2 => seen.summary = value,
+            3 => seen.body = value,
+            _ => {}
+        }
+        call.strings += 1;
     }
 }
 

@@ -79,6 +79,15 @@ impl TrayItem {
 
     /// The menu's items as (id, label, enabled), depth first.
     pub fn menu(&self, session: &Session) -> Vec<(i64, String, bool)> {
+        self.menu_tree(session)
+            .into_iter()
+            .map(|(id, mut path, enabled)| (id, path.pop().unwrap_or_default(), enabled))
+            .collect()
+    }
+
+    /// The menu's items as (id, labels from the top menu down to the item's own, enabled),
+    /// depth first.
+    pub fn menu_tree(&self, session: &Session) -> Vec<(i64, Vec<String>, bool)> {
         let Some(path) = self.menu_path(session) else {
             return Vec::new();
         };
@@ -96,7 +105,7 @@ impl TrayItem {
             return Vec::new();
         };
         let mut out = Vec::new();
-        walk(&layout["data"][1], &mut out);
+        walk(&layout["data"][1], &mut Vec::new(), &mut out);
         out
     }
 
@@ -108,6 +117,22 @@ impl TrayItem {
             .find(|(_, l, _)| l == label)
             .map(|(id, _, _)| *id)
             .unwrap_or_else(|| panic!("no menu item {label:?} in {items:?}"));
+        self.click_id(session, id, label);
+    }
+
+    /// Clicks the item these labels lead to, from the top menu through its submenus
+    /// (["Snooze endpoint", "Ollama", "For 1 hour"]).
+    pub fn click_path(&self, session: &Session, labels: &[&str]) {
+        let items = self.menu_tree(session);
+        let id = items
+            .iter()
+            .find(|(_, path, _)| path.iter().map(String::as_str).eq(labels.iter().copied()))
+            .map(|(id, _, _)| *id)
+            .unwrap_or_else(|| panic!("no menu item {labels:?} in {items:?}"));
+        self.click_id(session, id, &labels.join(" > "));
+    }
+
+    fn click_id(&self, session: &Session, id: i64, label: &str) {
         let path = self.menu_path(session).expect("menu path");
         let id = id.to_string();
         let done = session.busctl(&[
@@ -128,7 +153,8 @@ impl TrayItem {
 }
 
 /// One layout node is `(id, properties, children)`; children are variants of the same.
-fn walk(node: &Value, out: &mut Vec<(i64, String, bool)>) {
+/// `above` holds the labels of the submenus the node is in.
+fn walk(node: &Value, above: &mut Vec<String>, out: &mut Vec<(i64, Vec<String>, bool)>) {
     let Some(parts) = node.as_array() else {
         return;
     };
@@ -139,12 +165,17 @@ fn walk(node: &Value, out: &mut Vec<(i64, String, bool)>) {
         .unwrap_or_default()
         .replace('_', "");
     let enabled = props["enabled"]["data"].as_bool().unwrap_or(true);
-    if id != 0 && !label.is_empty() {
-        out.push((id, label, enabled));
+    let labeled = id != 0 && !label.is_empty();
+    if labeled {
+        above.push(label);
+        out.push((id, above.clone(), enabled));
     }
     if let Some(children) = parts.get(2).and_then(Value::as_array) {
         for child in children {
-            walk(&child["data"], out);
+            walk(&child["data"], above, out);
         }
+    }
+    if labeled {
+        above.pop();
     }
 }

@@ -10,6 +10,7 @@ use alerts::local_time::pause_until_tomorrow;
 use chrono::{DateTime, FixedOffset, Utc};
 use monitor::words::duration_words;
 use monitor::{Severity, Snapshot, Status, TargetView};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrayModel {
@@ -41,6 +42,12 @@ pub enum MenuAction {
     PauseHour,
     PauseUntilTomorrow,
     ResumeNotifications,
+    /// Snooze this target's notices for an hour.
+    SnoozeHour(String),
+    /// Snooze this target's notices until tomorrow morning.
+    SnoozeUntilTomorrow(String),
+    /// End this target's snooze.
+    EndSnooze(String),
     OpenDashboard,
     OpenSettings,
     Quit,
@@ -48,6 +55,12 @@ pub enum MenuAction {
 }
 
 const TARGET_PREFIX: &str = "target:";
+const SNOOZE_HOUR_PREFIX: &str = "snooze-1h:";
+const SNOOZE_TOMORROW_PREFIX: &str = "snooze-tomorrow:";
+const END_SNOOZE_PREFIX: &str = "snooze-end:";
+
+/// An action about one target, made from the target's id.
+type WithTarget = fn(String) -> MenuAction;
 
 impl MenuAction {
     /// The menu item id the app gives the toolkit; [`MenuAction::from_id`] reads it back from the
@@ -55,6 +68,9 @@ impl MenuAction {
     pub fn id(&self) -> String {
         match self {
             MenuAction::Target(id) => format!("{TARGET_PREFIX}{id}"),
+            MenuAction::SnoozeHour(id) => format!("{SNOOZE_HOUR_PREFIX}{id}"),
+            MenuAction::SnoozeUntilTomorrow(id) => format!("{SNOOZE_TOMORROW_PREFIX}{id}"),
+            MenuAction::EndSnooze(id) => format!("{END_SNOOZE_PREFIX}{id}"),
             MenuAction::CheckNow => "check-now".into(),
             MenuAction::PauseHour => "pause-1h".into(),
             MenuAction::PauseUntilTomorrow => "pause-tomorrow".into(),
@@ -67,8 +83,16 @@ impl MenuAction {
     }
 
     pub fn from_id(id: &str) -> Option<MenuAction> {
-        if let Some(target) = id.strip_prefix(TARGET_PREFIX) {
-            return (!target.is_empty()).then(|| MenuAction::Target(target.to_string()));
+        let with_target: [(&str, WithTarget); 4] = [
+            (TARGET_PREFIX, MenuAction::Target),
+            (SNOOZE_HOUR_PREFIX, MenuAction::SnoozeHour),
+            (SNOOZE_TOMORROW_PREFIX, MenuAction::SnoozeUntilTomorrow),
+            (END_SNOOZE_PREFIX, MenuAction::EndSnooze),
+        ];
+        for (prefix, action) in with_target {
+            if let Some(target) = id.strip_prefix(prefix) {
+                return (!target.is_empty()).then(|| action(target.to_string()));
+            }
         }
         Some(match id {
             "check-now" => MenuAction::CheckNow,
@@ -84,14 +108,18 @@ impl MenuAction {
     }
 }
 
-/// The tray for this moment. `tz` is the local offset, for the clock times shown.
+/// The tray for this moment. `snoozed_until` holds the targets whose notices are snoozed, with
+/// when each snooze ends (ended ones are ignored). `tz` is the local offset, for the clock times
+/// shown.
 pub fn tray_model(
     snapshot: &Snapshot,
     notifications_paused_until: Option<DateTime<Utc>>,
+    snoozed_until: &BTreeMap<String, DateTime<Utc>>,
     now: DateTime<Utc>,
     tz: FixedOffset,
 ) -> TrayModel {
     let paused_until = notifications_paused_until.filter(|&until| until > now);
+    let snoozed = |id: &str| snoozed_until.get(id).copied().filter(|&until| until > now);
     let enabled: Vec<&TargetView> = snapshot.targets.iter().filter(|t| t.enabled).collect();
     // From the enabled targets rather than `snapshot.overall`, so that a disabled target (whose
     // status is unknown) never turns an all-up icon gray.
@@ -109,10 +137,16 @@ pub fn tray_model(
     let mut menu: Vec<MenuEntry> = snapshot
         .targets
         .iter()
-        .map(|t| MenuEntry::Item {
-            action: MenuAction::Target(t.id.clone()),
-            label: target_label(t, now),
-            enabled: true,
+        .map(|t| {
+            let mut label = target_label(t, now);
+            if let Some(until) = snoozed(&t.id) {
+                label.push_str(&format!(" · snoozed until {}", clock_words(until, now, tz)));
+            }
+            MenuEntry::Item {
+                action: MenuAction::Target(t.id.clone()),
+                label,
+                enabled: true,
+            }
         })
         .collect();
     if menu.is_empty() {
@@ -145,6 +179,9 @@ pub fn tray_model(
             });
         }
     }
+    if let Some(submenu) = snooze_menu(snapshot, &snoozed, now, tz) {
+        menu.push(submenu);
+    }
     menu.extend([
         MenuEntry::Separator,
         item(MenuAction::OpenDashboard, "Open dashboard", true),
@@ -158,6 +195,51 @@ pub fn tray_model(
         tooltip,
         menu,
     }
+}
+
+/// "Snooze endpoint" > one submenu per target: "For 1 hour", "Until tomorrow 08:00", and for a
+/// snoozed target (its label says until when) "End snooze". Disabled targets send nothing to snooze, so
+/// they are left out unless snoozed; with nothing to list there is no submenu.
+fn snooze_menu(
+    snapshot: &Snapshot,
+    snoozed: &dyn Fn(&str) -> Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    tz: FixedOffset,
+) -> Option<MenuEntry> {
+    let tomorrow = morning_words(pause_until_tomorrow(now, tz), now, tz);
+    let targets: Vec<MenuEntry> = snapshot
+        .targets
+        .iter()
+        .filter_map(|t| match snoozed(&t.id) {
+            None if !t.enabled => None,
+            until => {
+                let mut items = vec![
+                    item(MenuAction::SnoozeHour(t.id.clone()), "For 1 hour", true),
+                    item(
+                        MenuAction::SnoozeUntilTomorrow(t.id.clone()),
+                        &format!("Until {tomorrow}"),
+                        true,
+                    ),
+                ];
+                let label = match until {
+                    Some(until) => {
+                        items.push(item(
+                            MenuAction::EndSnooze(t.id.clone()),
+                            "End snooze",
+                            true,
+                        ));
+                        format!("{} — snoozed until {}", t.name, clock_words(until, now, tz))
+                    }
+                    None => t.name.clone(),
+                };
+                Some(MenuEntry::Submenu { label, items })
+            }
+        })
+        .collect();
+    (!targets.is_empty()).then(|| MenuEntry::Submenu {
+        label: "Snooze endpoint".into(),
+        items: targets,
+    })
 }
 
 /// "tomorrow 08:00", or "08:00" when the pause ends this morning.
@@ -293,6 +375,10 @@ mod tests {
 
     const NOW: &str = "2024-03-05T14:06:00Z"; // a Tuesday
 
+    fn none() -> BTreeMap<String, DateTime<Utc>> {
+        BTreeMap::new()
+    }
+
     fn target(
         name: &str,
         status: Status,
@@ -371,7 +457,7 @@ mod tests {
 
     #[test]
     fn the_menu_lists_targets_then_actions() {
-        let model = tray_model(&snapshot(five()), None, t(NOW), utc());
+        let model = tray_model(&snapshot(five()), None, &none(), t(NOW), utc());
         assert_eq!(
             labels(&model.menu),
             [
@@ -383,6 +469,10 @@ mod tests {
                 "---",
                 "Check now",
                 "Pause notifications > For 1 hour | Until tomorrow 08:00",
+                "Snooze endpoint > Ollama > For 1 hour | Until tomorrow 08:00 | \
+                 OpenAI > For 1 hour | Until tomorrow 08:00 | \
+                 Groq > For 1 hour | Until tomorrow 08:00 | \
+                 Gemini > For 1 hour | Until tomorrow 08:00",
                 "---",
                 "Open dashboard",
                 "Settings…",
@@ -407,7 +497,7 @@ mod tests {
         let targets = ["A", "B", "C", "D", "E"]
             .map(|n| target(n, Status::Healthy, Some(600), Some(Class::Ok)))
             .to_vec();
-        let model = tray_model(&snapshot(targets), None, t(NOW), utc());
+        let model = tray_model(&snapshot(targets), None, &none(), t(NOW), utc());
         assert_eq!(model.tooltip, "LLM Health Monitor — all 5 up");
         assert_eq!(model.icon, IconState::Healthy);
     }
@@ -420,20 +510,20 @@ mod tests {
         for t in &mut targets[..2] {
             t.status = Status::Unhealthy;
         }
-        let model = tray_model(&snapshot(targets), None, t(NOW), utc());
+        let model = tray_model(&snapshot(targets), None, &none(), t(NOW), utc());
         assert_eq!(model.tooltip, "2 of 5 down: Ollama, OpenAI");
         let degraded = vec![
             target("Groq", Status::Degraded, Some(5), Some(Class::Slow)),
             target("B", Status::Healthy, Some(5), None),
         ];
-        let model = tray_model(&snapshot(degraded), None, t(NOW), utc());
+        let model = tray_model(&snapshot(degraded), None, &none(), t(NOW), utc());
         assert_eq!(model.tooltip, "1 degraded: Groq");
         assert_eq!(model.icon, IconState::Degraded);
     }
 
     #[test]
     fn nothing_configured_has_one_disabled_line_and_no_check() {
-        let model = tray_model(&snapshot(vec![]), None, t(NOW), utc());
+        let model = tray_model(&snapshot(vec![]), None, &none(), t(NOW), utc());
         assert_eq!(model.tooltip, "Nothing configured");
         assert_eq!(model.icon, IconState::Unknown);
         let shown = labels(&model.menu);
@@ -447,7 +537,7 @@ mod tests {
     fn a_paused_engine_shows_unknown() {
         let mut snap = snapshot(five());
         snap.paused = true;
-        let model = tray_model(&snap, None, t(NOW), utc());
+        let model = tray_model(&snap, None, &none(), t(NOW), utc());
         assert_eq!(model.icon, IconState::Unknown);
         assert_eq!(model.tooltip, "Monitoring paused");
     }
@@ -457,7 +547,7 @@ mod tests {
         let now = t(NOW);
         let tz = FixedOffset::east_opt(3600).unwrap();
         let until = t("2024-03-05T14:20:00Z");
-        let model = tray_model(&snapshot(five()), Some(until), now, tz);
+        let model = tray_model(&snapshot(five()), Some(until), &none(), now, tz);
         let shown = labels(&model.menu);
         assert_eq!(
             shown[7..9],
@@ -469,14 +559,20 @@ mod tests {
             model.tooltip
         );
 
-        let model = tray_model(&snapshot(five()), Some(t("2024-03-06T07:00:00Z")), now, tz);
+        let model = tray_model(
+            &snapshot(five()),
+            Some(t("2024-03-06T07:00:00Z")),
+            &none(),
+            now,
+            tz,
+        );
         assert_eq!(
             labels(&model.menu)[7],
             "(Notifications paused until Wed 08:00)"
         );
 
         // A pause that has run out is no pause.
-        let model = tray_model(&snapshot(five()), Some(now), now, tz);
+        let model = tray_model(&snapshot(five()), Some(now), &none(), now, tz);
         assert!(labels(&model.menu)[7].starts_with("Pause notifications"));
     }
 
@@ -484,7 +580,7 @@ mod tests {
     fn the_model_changes_at_most_once_a_minute() {
         let at = |s: i64| t(NOW) + Duration::seconds(s);
         let snap = snapshot(five());
-        let model = |s| tray_model(&snap, None, at(s), utc());
+        let model = |s| tray_model(&snap, None, &none(), at(s), utc());
         // At 0 Ollama has been down 4 min 10 s and Groq degraded 30 s: Groq's minute turns at
         // +30 s, Ollama's at +50 s.
         assert_eq!(model(0), model(20));
@@ -494,7 +590,7 @@ mod tests {
 
         let mut changed = snapshot(five());
         changed.targets[1].status = Status::Unhealthy;
-        assert_ne!(tray_model(&changed, None, at(0), utc()), model(0));
+        assert_ne!(tray_model(&changed, None, &none(), at(0), utc()), model(0));
     }
 
     #[test]
@@ -515,11 +611,144 @@ mod tests {
             pause_until_tomorrow(t("2024-03-05T12:30:00Z"), tz),
             t("2024-03-06T13:00:00Z")
         );
-        let model = tray_model(&snapshot(five()), None, t("2024-03-05T07:00:00Z"), tz);
+        let model = tray_model(
+            &snapshot(five()),
+            None,
+            &none(),
+            t("2024-03-05T07:00:00Z"),
+            tz,
+        );
         assert_eq!(
             labels(&model.menu)[7],
             "Pause notifications > For 1 hour | Until 08:00"
         );
+    }
+
+    /// The snooze submenu of a model, as (target submenu label, [(item label, action)]).
+    fn snooze_items(model: &TrayModel) -> Vec<(String, Vec<(String, MenuAction)>)> {
+        let Some(MenuEntry::Submenu { items, .. }) = model
+            .menu
+            .iter()
+            .find(|e| matches!(e, MenuEntry::Submenu { label, .. } if label == "Snooze endpoint"))
+        else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .map(|e| match e {
+                MenuEntry::Submenu { label, items } => (
+                    label.clone(),
+                    items
+                        .iter()
+                        .map(|i| match i {
+                            MenuEntry::Item { label, action, .. } => {
+                                (label.clone(), action.clone())
+                            }
+                            other => panic!("not an item: {other:?}"),
+                        })
+                        .collect(),
+                ),
+                other => panic!("not a target submenu: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_enabled_target_can_be_snoozed_for_an_hour_or_until_tomorrow() {
+        let model = tray_model(&snapshot(five()), None, &none(), t(NOW), utc());
+        let snooze = snooze_items(&model);
+        let names: Vec<&str> = snooze.iter().map(|(l, _)| l.as_str()).collect();
+        // The disabled Mistral sends nothing, so there is nothing to snooze.
+        assert_eq!(names, ["Ollama", "OpenAI", "Groq", "Gemini"]);
+        assert_eq!(
+            snooze[0].1,
+            [
+                (
+                    "For 1 hour".to_string(),
+                    MenuAction::SnoozeHour("ollama".into())
+                ),
+                (
+                    "Until tomorrow 08:00".to_string(),
+                    MenuAction::SnoozeUntilTomorrow("ollama".into())
+                ),
+            ]
+        );
+        // It sits with the pause, before the window's items.
+        let shown = labels(&model.menu);
+        assert!(shown[7].starts_with("Pause notifications"), "{shown:?}");
+        assert!(shown[8].starts_with("Snooze endpoint > "), "{shown:?}");
+        assert_eq!(shown[9], "---");
+    }
+
+    #[test]
+    fn a_snoozed_target_says_until_when_and_offers_to_end_it() {
+        let now = t(NOW);
+        let tz = FixedOffset::east_opt(3600).unwrap();
+        let snoozed = BTreeMap::from([
+            ("ollama".to_string(), t("2024-03-05T15:06:00Z")),
+            // Ended a minute ago: no longer snoozed.
+            ("openai".to_string(), t("2024-03-05T14:05:00Z")),
+            // Disabled but snoozed: still listed, so the snooze can be ended.
+            ("mistral".to_string(), t("2024-03-06T07:00:00Z")),
+        ]);
+        let model = tray_model(&snapshot(five()), None, &snoozed, now, tz);
+        let snooze = snooze_items(&model);
+        let names: Vec<&str> = snooze.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Ollama — snoozed until 16:06",
+                "OpenAI",
+                "Groq",
+                "Gemini",
+                "Mistral — snoozed until Wed 08:00"
+            ]
+        );
+        let actions: Vec<&MenuAction> = snooze[0].1.iter().map(|(_, a)| a).collect();
+        assert_eq!(
+            actions,
+            [
+                &MenuAction::SnoozeHour("ollama".into()),
+                &MenuAction::SnoozeUntilTomorrow("ollama".into()),
+                &MenuAction::EndSnooze("ollama".into()),
+            ]
+        );
+        assert_eq!(snooze[0].1[2].0, "End snooze");
+        assert!(!snooze[1].1.iter().any(|(l, _)| l == "End snooze"));
+        // The target's own line says so too.
+        let shown = labels(&model.menu);
+        assert_eq!(
+            shown[0],
+            "Ollama — down 4 min (not running or unreachable) · snoozed until 16:06"
+        );
+        assert_eq!(shown[1], "OpenAI — up 2 h 5 min");
+        // The model changes when a snooze begins or ends, and not otherwise.
+        assert_ne!(model, tray_model(&snapshot(five()), None, &none(), now, tz));
+        let later = tray_model(
+            &snapshot(five()),
+            None,
+            &snoozed,
+            now + chrono::Duration::hours(2),
+            tz,
+        );
+        assert!(
+            !labels(&later.menu)[0].contains("snoozed"),
+            "{:?}",
+            labels(&later.menu)
+        );
+    }
+
+    #[test]
+    fn nothing_to_snooze_means_no_snooze_menu() {
+        let model = tray_model(&snapshot(vec![]), None, &none(), t(NOW), utc());
+        assert!(snooze_items(&model).is_empty());
+        assert!(!labels(&model.menu).iter().any(|l| l.starts_with("Snooze")));
+        let only_disabled = vec![TargetView {
+            enabled: false,
+            ..target("Mistral", Status::Unknown, None, None)
+        }];
+        let model = tray_model(&snapshot(only_disabled), None, &none(), t(NOW), utc());
+        assert!(!labels(&model.menu).iter().any(|l| l.starts_with("Snooze")));
     }
 
     #[test]
@@ -531,6 +760,9 @@ mod tests {
             MenuAction::PauseHour,
             MenuAction::PauseUntilTomorrow,
             MenuAction::ResumeNotifications,
+            MenuAction::SnoozeHour("local-ollama".into()),
+            MenuAction::SnoozeUntilTomorrow("with:colon".into()),
+            MenuAction::EndSnooze("openai".into()),
             MenuAction::OpenDashboard,
             MenuAction::OpenSettings,
             MenuAction::Quit,
@@ -541,6 +773,8 @@ mod tests {
         }
         assert_eq!(MenuAction::CheckNow.id(), "check-now");
         assert_eq!(MenuAction::from_id("target:"), None);
+        assert_eq!(MenuAction::from_id("snooze-1h:"), None);
+        assert_eq!(MenuAction::SnoozeHour("a".into()).id(), "snooze-1h:a");
         assert_eq!(MenuAction::from_id("nonsense"), None);
     }
 }

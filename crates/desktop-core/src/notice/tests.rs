@@ -191,7 +191,7 @@ fn offline_and_back_online() {
         [
             (15, "You appear to be offline"),
             (15, "Ollama is down"),
-            (333, "Back online")
+            (318, "Back online")
         ]
     );
     assert_eq!(
