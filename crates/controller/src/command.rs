@@ -31,7 +31,7 @@ pub enum Access {
 pub enum Capability {
     /// The OS keyring for API keys (the app; `serve` reads environment variables).
     Keyring,
-    /// Notifications, their preferences and pause (the app).
+    /// Desktop notifications and the preferences kept beside them (the app).
     Notifications,
     /// A window of its own, and start at login (the app).
     Desktop,
@@ -45,7 +45,9 @@ impl Capability {
                 "`llm-health serve` reads API keys from the environment variables the targets \
                  name (api_key_env)"
             }
-            Capability::Notifications => "`llm-health serve` has no notifications to change",
+            Capability::Notifications => {
+                "`llm-health serve` has no desktop notifications; its policy is `[notifications]` in the config file"
+            }
             Capability::Desktop => "`llm-health serve` has no window and no login to start at",
         }
     }
@@ -358,9 +360,9 @@ commands! {
     /// Incidents of one target or all, newest first.
     Incidents(IncidentArgs) -> Incidents, Read;
     /// Mutes or unmutes one target's notifications.
-    SetMuted(SetMutedArgs) -> (), Change, needs Notifications;
+    SetMuted(SetMutedArgs) -> (), Change;
     /// Pauses notifications for some minutes, until tomorrow morning (0), or resumes (null).
-    PauseNotifications(PauseArgs) -> (), Change, needs Notifications;
+    PauseNotifications(PauseArgs) -> (), Change;
     /// Stores a target's API key in the OS keyring and checks the target again.
     SetApiKey(SetApiKeyArgs) -> (), Change, needs Keyring;
     /// Removes a target's API key from the OS keyring.

@@ -535,9 +535,25 @@ impl Owner {
                 self.broadcast_state();
                 done(())
             }
-            Command::SetMuted(args) => self
-                .edit(|s| {
-                    if args.muted {
+            Command::SetMuted(args) => {
+                if self.config.target(&args.id).is_none() {
+                    return Err(CoreError::NoSuchTarget(args.id));
+                }
+                // Kept where this shell keeps its policy: the app's settings, or the config
+                // file's `[notifications]` for `serve`.
+                let in_file = self.shell.notifier.is_none();
+                self.edit(|s| {
+                    if in_file {
+                        let file = s.config.notifications.get_or_insert_with(Default::default);
+                        let muted = file.muted.get_or_insert_with(Vec::new);
+                        muted.retain(|id| *id != args.id);
+                        if args.muted {
+                            muted.push(args.id);
+                        }
+                        if muted.is_empty() {
+                            file.muted = None;
+                        }
+                    } else if args.muted {
                         s.notifications.muted.insert(args.id);
                     } else {
                         s.notifications.muted.remove(&args.id);
@@ -545,7 +561,8 @@ impl Owner {
                     Ok(())
                 })
                 .await
-                .and_then(done),
+                .and_then(done)
+            }
             Command::PauseNotifications(args) => {
                 self.pause(args.minutes);
                 done(())
@@ -672,7 +689,12 @@ impl Owner {
         let prefs = next.notifications.with_file(&config.notifications);
         // Whatever can fail happens before the file is written and anything is swapped: the
         // old configuration keeps probing, and the file stays as it was, when any step fails.
-        let prepared = if next.config != self.settings.config {
+        // `[notifications]` concerns the policy alone: probing goes on undisturbed.
+        let without_policy = |c: &ConfigFile| ConfigFile {
+            notifications: None,
+            ..c.clone()
+        };
+        let prepared = if without_policy(&next.config) != without_policy(&self.settings.config) {
             Some(self.prepare_engine(&config).await?)
         } else {
             None
@@ -690,6 +712,8 @@ impl Owner {
             self.config = config;
             self.swap_engine(prepared).await;
             self.broadcast_state();
+        } else {
+            self.config = config;
         }
         self.show_status();
         Ok(())

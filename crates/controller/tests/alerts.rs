@@ -52,6 +52,20 @@ fn events(hook: &Receiver) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+async fn until_healthy(core: &Handle, id: &str) {
+    for _ in 0..600 {
+        let state = json(core, Command::GetState(Default::default())).await;
+        let healthy = state["snapshot"]["targets"]
+            .as_array()
+            .is_some_and(|ts| ts.iter().any(|t| t["id"] == id && t["status"] == "healthy"));
+        if healthy {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{id} never became healthy");
+}
+
 async fn wait_for_events(hook: &Receiver, n: usize) -> Vec<(String, Vec<String>)> {
     hook.wait_for(n, Duration::from_secs(30)).await;
     events(hook)
@@ -73,8 +87,10 @@ async fn an_outage_and_its_recovery_reach_the_webhook() {
         dir.path(),
     )
     .await;
-    // Healthy first; then the server goes away.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Healthy first (however long this machine takes to get there); then the server goes.
+    until_healthy(&core, "local-ollama").await;
+    // Past the grouping window of the first check, so the down is told against "healthy".
+    tokio::time::sleep(Duration::from_secs(4)).await;
     ollama.shutdown().await;
     let got = wait_for_events(&hook, 1).await;
     assert_eq!(

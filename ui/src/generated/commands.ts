@@ -127,12 +127,12 @@ export const COMMANDS: readonly { name: CommandName; access: T.Access; needs: T.
   {
     "access": "change",
     "name": "set_muted",
-    "needs": "notifications"
+    "needs": null
   },
   {
     "access": "change",
     "name": "pause_notifications",
-    "needs": "notifications"
+    "needs": null
   },
   {
     "access": "change",

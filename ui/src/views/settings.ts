@@ -129,11 +129,11 @@ export function settings(root: HTMLElement, { api }: Ctx): View {
       h("strong", null, label), " ", h("small", null, `${kindLabel(t)} · ${t.id}`), " ",
       h("label", null, watched, " watched"),
     ];
-    if (s.notifications) {
-      const muted = h("input", { type: "checkbox", checked: s.notifications.muted.includes(t.id) });
-      muted.addEventListener("change", () => act(api.setMuted(t.id, muted.checked)));
-      parts.push(" ", h("label", null, muted, " muted"));
-    }
+    // The app keeps mutes with its notification settings, serve in the file's [notifications].
+    const mutedIds = s.notifications?.muted ?? s.config.notifications?.muted ?? [];
+    const muted = h("input", { type: "checkbox", checked: mutedIds.includes(t.id) });
+    muted.addEventListener("change", () => act(api.setMuted(t.id, muted.checked)));
+    parts.push(" ", h("label", null, muted, " muted"));
     parts.push(" ", edit, " ", remove);
     const origin = s.keys[t.id] ?? "not_needed";
     const li = h("li", null, h("div", null, ...parts), origin !== "not_needed" ? keyArea(t, origin) : null);
