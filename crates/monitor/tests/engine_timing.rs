@@ -3,27 +3,15 @@
 //! a transition nor an incident. No test sleeps on the real clock: virtual time jumps from one
 //! probe to the next, so a minute of monitoring takes milliseconds.
 
+mod common;
+
+use common::{prober, KEY};
 use fake_llm::{FakeServer, Fault, Flavor};
-use monitor::config::{Config, Target};
-use monitor::probe::{KeySource, Prober};
+use monitor::config::Config;
 use monitor::{Check, Class, Engine, EngineOptions, Event, Status};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
-
-const KEY: &str = "sk-test-timing-0123456789abcdef";
-
-struct TestKeys;
-impl KeySource for TestKeys {
-    fn key_for(&self, _: &Target) -> Option<String> {
-        Some(KEY.to_string())
-    }
-}
-
-fn prober() -> Prober {
-    Prober::new(Arc::new(TestKeys)).unwrap()
-}
 
 /// One OpenAI target "ai" at `url`; `defaults` holds timing keys, `extra` more target keys.
 fn config(url: &str, defaults: &str, extra: &str) -> Config {
