@@ -73,7 +73,7 @@ async fn watch_tells_the_webhook_and_ntfy_grouped_retried_and_not_during_mainten
     )
     .expect("config");
     let watching = llm_health(dir.path())
-        .args(["watch", "--plain", "--duration", "30s", "--config"])
+        .args(["watch", "--plain", "--duration", "40s", "--config"])
         .arg(&config)
         .arg("--db")
         .arg(dir.path().join("h.db"))
@@ -82,6 +82,8 @@ async fn watch_tells_the_webhook_and_ntfy_grouped_retried_and_not_during_mainten
         .output();
     let script = async {
         until_checked(&[&a, &b, &quiet]).await;
+        // Past the grouping window of the first checks, so the downs make a group of their own.
+        tokio::time::sleep(Duration::from_secs(4)).await;
         // Both servers go at the same moment, and the one in maintenance too.
         tokio::join!(a.shutdown(), b.shutdown(), quiet.shutdown());
         // The first delivery fails (500) and is retried.

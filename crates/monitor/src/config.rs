@@ -1556,8 +1556,8 @@ base_url = "localhost:8000/v1"
         assert_eq!(
             <ConfigFile as ts_rs::TS>::decl(&cfg),
             "type ConfigFile = { engine?: EngineSettings, defaults?: TimingFile, \
-             targets: Array<TargetFile>, alerts?: Array<AlertFile>, \
-             maintenance?: Array<MaintenanceFile>, };"
+             targets: Array<TargetFile>, notifications?: NotificationsFile, \
+             alerts?: Array<AlertFile>, maintenance?: Array<MaintenanceFile>, };"
         );
         // `usize` is a `number` already.
         let engine = <EngineSettings as ts_rs::TS>::decl(&cfg);
