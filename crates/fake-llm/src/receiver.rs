@@ -33,8 +33,9 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
+use crate::server::{serve_connections, Dropped};
 use crate::{body, Fault, RecordedRequest};
 
 /// Request bodies beyond this are refused by closing the connection.
@@ -216,32 +217,17 @@ pub fn request_json(request: &RecordedRequest) -> Value {
     })
 }
 
-/// Returned to hyper to make it close the connection without answering.
-#[derive(Debug, thiserror::Error)]
-#[error("connection dropped by fault")]
-struct Dropped;
-
 async fn run(listener: TcpListener, state: Arc<State>) {
-    // Owning the connections here means aborting this task ends them all, hung ones included.
-    let mut conns = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    let state = Arc::clone(&state);
-                    conns.spawn(async move {
-                        let svc = service_fn(move |req| handle(Arc::clone(&state), req));
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+    serve_connections(listener, move |stream| {
+        let state = Arc::clone(&state);
+        let svc = service_fn(move |req| handle(Arc::clone(&state), req));
+        async move {
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
         }
-    }
+    })
+    .await
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response, Dropped> {

@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tower_service::Service;
 
@@ -32,27 +32,39 @@ const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
 /// Returned to hyper to make it close the connection without answering.
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by fault")]
-struct Dropped;
+pub(crate) struct Dropped;
 
 pub(crate) async fn run(listener: TcpListener, app: Arc<AppState>) {
     let router = app.flavor.provider().routes().with_state(Arc::clone(&app));
-    // Owning the connections here means aborting this task ends them all,
-    // including ones parked in Fault::Hang.
+    serve_connections(listener, move |stream| {
+        let app = Arc::clone(&app);
+        let router = router.clone();
+        let svc = service_fn(move |req| handle(Arc::clone(&app), router.clone(), req));
+        async move {
+            // Broken connections are the point of several faults.
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        }
+    })
+    .await
+}
+
+/// Accepts connections forever, each served by what `connection` returns. Owning the
+/// connections here means aborting this task ends them all, including ones parked in
+/// `Fault::Hang`. Shared by the fake servers and the notice receivers.
+pub(crate) async fn serve_connections<F, Fut>(listener: TcpListener, connection: F)
+where
+    F: Fn(TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
-                    let app = Arc::clone(&app);
-                    let router = router.clone();
-                    conns.spawn(async move {
-                        let svc = service_fn(move |req| handle(Arc::clone(&app), router.clone(), req));
-                        // Broken connections are the point of several faults.
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
+                    conns.spawn(connection(stream));
                 }
                 // Typically out of file descriptors under a benchmark: wait
                 // for some to close instead of giving up the listener.
