@@ -770,8 +770,8 @@ impl Owner {
     }
 
     /// Everything an engine on `config` needs that can fail, done while the running engine
-    /// goes on: its keys read, an HTTP client, its targets recorded in the history, its alert
-    /// channels started.
+    /// goes on: its keys read, an HTTP client when no engine runs yet, its targets recorded in
+    /// the history, its alert channels started.
     async fn prepare_engine(&mut self, config: &Config) -> Result<Prepared, CoreError> {
         if let Some(keys) = self.shell.keys.clone() {
             let targets = config.targets.clone();
@@ -779,8 +779,15 @@ impl Owner {
                 tracing::warn!("API keys not read from the keyring: {err}");
             }
         }
-        let prober =
-            Prober::new(self.key_source()).map_err(|e| CoreError::NoHttpClient(e.to_string()))?;
+        // A running engine is reconfigured in place and keeps its client, with the
+        // connections it holds open.
+        let prober = match self.engine.borrow().is_some() {
+            true => None,
+            false => Some(
+                Prober::new(self.key_source())
+                    .map_err(|e| CoreError::NoHttpClient(e.to_string()))?,
+            ),
+        };
         let recorder = self.recorder.as_ref().ok_or(CoreError::Stopping)?;
         recorder.record_targets(config).await?;
         let keys = self.shell.keys.clone();
@@ -796,23 +803,33 @@ impl Owner {
         })
     }
 
-    /// Replaces the running engine with one on the current configuration. The previous engine
-    /// stops first, so a target is never probed by two engines at once. Cannot fail: what could
-    /// is [`Owner::prepare_engine`]'s.
+    /// Puts the current configuration to work. A running engine is reconfigured in place:
+    /// targets are added, removed and changed one by one, and the unchanged ones keep their
+    /// state, their schedule and their probes in flight. Otherwise an engine starts. Cannot
+    /// fail: what could is [`Owner::prepare_engine`]'s.
     async fn swap_engine(&mut self, prepared: Prepared) {
         self.policy
             .set_targets(self.config.targets.iter().map(TargetMeta::from).collect());
         self.policy.set_maintenance(self.config.maintenance.clone());
         // The old dispatcher, dropped, still delivers what it has queued.
         self.channels = Some(prepared.channels);
-        let Some(recorder) = self.recorder.as_mut() else {
-            return;
-        };
-        let engine = recorder
-            .replace_engine(self.config.clone(), prepared.prober)
-            .await;
-        self.events = Some(engine.subscribe());
-        self.engine.send_replace(Some(engine));
+        let running = self.engine.borrow().clone();
+        match (running, prepared.prober) {
+            (Some(engine), _) => {
+                if !engine.reconfigure(self.config.clone()).await {
+                    tracing::error!("the engine stopped before the new settings reached it");
+                }
+            }
+            (None, Some(prober)) => {
+                let Some(recorder) = self.recorder.as_mut() else {
+                    return;
+                };
+                let engine = recorder.replace_engine(self.config.clone(), prober).await;
+                self.events = Some(engine.subscribe());
+                self.engine.send_replace(Some(engine));
+            }
+            (None, None) => tracing::error!("no engine runs and none was prepared"),
+        }
     }
 
     fn on_event(&mut self, event: Event) {
@@ -929,7 +946,8 @@ impl Owner {
 
 /// What [`Owner::prepare_engine`] readies for [`Owner::swap_engine`].
 struct Prepared {
-    prober: Prober,
+    /// `None` when an engine runs: it is reconfigured, not replaced.
+    prober: Option<Prober>,
     channels: Arc<channels::Dispatcher>,
 }
 

@@ -153,6 +153,8 @@ enum Command {
     CheckNow(Option<TargetId>),
     Pause,
     Resume,
+    /// Boxed: a whole configuration would make every command as large.
+    Reconfigure(Box<Config>, tokio::sync::oneshot::Sender<()>),
     Shutdown,
 }
 
@@ -233,6 +235,23 @@ impl Engine {
         let _ = self.commands.send(Command::Resume);
     }
 
+    /// Watches `config` from now on, in place: a target added is probed soon, one removed (or
+    /// disabled) ends as unknown, one changed is probed again right away on its new settings
+    /// keeping its status, and an unchanged one keeps its state, its schedule and its probe in
+    /// flight, so a save leaves no gap in its history. Returns once readers see the new targets;
+    /// `false` when the engine has stopped.
+    pub async fn reconfigure(&self, config: Config) -> bool {
+        let (applied, done) = tokio::sync::oneshot::channel();
+        if self
+            .commands
+            .send(Command::Reconfigure(Box::new(config), applied))
+            .is_err()
+        {
+            return false;
+        }
+        done.await.is_ok()
+    }
+
     /// Stops scheduling, waits for probes in flight, and flushes the last events to the sink.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown);
@@ -243,6 +262,9 @@ impl Engine {
 }
 
 struct Slot {
+    /// Names this slot's settings: a probe started on settings since changed or removed reports
+    /// to a uid no slot has any more, and its outcome is dropped.
+    uid: u64,
     target: Arc<Target>,
     health: Health,
     last: Option<Arc<Outcome>>,
@@ -263,9 +285,13 @@ struct Scheduler {
     stats: Arc<EngineStats>,
     view: Arc<RwLock<SharedView>>,
     paused: bool,
+    /// `max_concurrent_probes` of the configuration the permits were made for.
+    cap: usize,
     rng: StdRng,
-    done_tx: mpsc::UnboundedSender<(usize, Outcome)>,
-    done_rx: mpsc::UnboundedReceiver<(usize, Outcome)>,
+    next_uid: u64,
+    by_uid: HashMap<u64, usize>,
+    done_tx: mpsc::UnboundedSender<(u64, Outcome)>,
+    done_rx: mpsc::UnboundedReceiver<(u64, Outcome)>,
 }
 
 impl Scheduler {
@@ -277,57 +303,141 @@ impl Scheduler {
         stats: Arc<EngineStats>,
     ) -> Scheduler {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let slots: Vec<Slot> = config
-            .targets
-            .into_iter()
-            .filter(|t| t.enabled)
-            .map(|t| {
-                let health = Health::new(t.id.clone());
-                Slot {
-                    target: Arc::new(t),
-                    health,
-                    last: None,
-                    due: None,
-                    in_flight: false,
-                    epoch: 0,
-                }
-            })
-            .collect();
-        let index = slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.target.id.clone(), i))
-            .collect();
-        let view = Arc::new(RwLock::new(SharedView {
-            paused: false,
-            targets: slots
-                .iter()
-                .map(|s| view_of(s, Utc::now(), Instant::now()))
-                .collect(),
-        }));
-        Scheduler {
-            slots,
-            index,
+        let mut scheduler = Scheduler {
+            slots: Vec::new(),
+            index: HashMap::new(),
             heap: BinaryHeap::new(),
             prober,
             permits: Arc::new(Semaphore::new(config.engine.max_concurrent_probes.max(1))),
             options,
             events,
             stats,
-            view,
+            view: Arc::new(RwLock::new(SharedView::default())),
             paused: false,
+            cap: config.engine.max_concurrent_probes.max(1),
             rng: StdRng::from_entropy(),
+            next_uid: 0,
+            by_uid: HashMap::new(),
             done_tx,
             done_rx,
+        };
+        scheduler.slots = config
+            .targets
+            .into_iter()
+            .filter(|t| t.enabled)
+            .map(|t| scheduler.new_slot(t))
+            .collect();
+        scheduler.reindex();
+        scheduler.publish_all();
+        scheduler
+    }
+
+    fn new_slot(&mut self, target: Target) -> Slot {
+        self.next_uid += 1;
+        Slot {
+            uid: self.next_uid,
+            health: Health::new(target.id.clone()),
+            target: Arc::new(target),
+            last: None,
+            due: None,
+            in_flight: false,
+            epoch: 0,
         }
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.target.id.clone(), i))
+            .collect();
+        self.by_uid = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.uid, i))
+            .collect();
+    }
+
+    /// When a new target's first probe comes: soon, spread so that many do not start at once.
+    fn first_check(&mut self, now: Instant) -> Instant {
+        let spread = self.options.first_check_within.as_secs_f64();
+        later(
+            now,
+            Duration::from_secs_f64(self.rng.gen_range(0.0..=spread)),
+        )
+    }
+
+    /// See [`Engine::reconfigure`].
+    fn reconfigure(&mut self, config: Config) {
+        let now = Instant::now();
+        let cap = config.engine.max_concurrent_probes.max(1);
+        // Probes in flight keep the permits of the old cap; new ones take the new cap's.
+        if cap != self.cap {
+            self.permits = Arc::new(Semaphore::new(cap));
+            self.cap = cap;
+        }
+        let mut before: HashMap<TargetId, Slot> = self
+            .slots
+            .drain(..)
+            .map(|s| (s.target.id.clone(), s))
+            .collect();
+        let mut to_probe = Vec::new();
+        let mut disabled = Vec::new();
+        for target in config.targets {
+            let previous = before.remove(&target.id);
+            if !target.enabled {
+                disabled.extend(previous);
+                continue;
+            }
+            match previous {
+                Some(slot) if *slot.target == target => self.slots.push(slot),
+                Some(mut slot) => {
+                    // The status stays until the new settings' first outcome confirms or
+                    // changes it: an edit is no outage, and no recovery either.
+                    self.next_uid += 1;
+                    slot.uid = self.next_uid;
+                    slot.target = Arc::new(target);
+                    slot.in_flight = false;
+                    slot.due = None;
+                    to_probe.push(self.slots.len());
+                    self.slots.push(slot);
+                }
+                None => {
+                    let slot = self.new_slot(target);
+                    to_probe.push(self.slots.len());
+                    self.slots.push(slot);
+                }
+            }
+        }
+        let at = Utc::now();
+        for mut slot in disabled {
+            self.end_status(&mut slot, at, "disabled");
+        }
+        for (_, mut slot) in before {
+            self.end_status(&mut slot, at, "removed from the configuration");
+        }
+        self.reindex();
+        // Heap entries name slots by position, and positions moved.
+        self.heap.clear();
+        for (i, slot) in self.slots.iter().enumerate() {
+            if let (Some(due), false) = (slot.due, slot.in_flight) {
+                self.heap.push(Reverse((due, i, slot.epoch)));
+            }
+        }
+        for i in to_probe {
+            let due = self.first_check(now);
+            self.schedule(i, due);
+        }
+        self.publish_all();
     }
 
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let now = Instant::now();
         for i in 0..self.slots.len() {
-            let spread = self.options.first_check_within.as_secs_f64();
-            let first = Duration::from_secs_f64(self.rng.gen_range(0.0..=spread));
-            self.schedule(i, later(now, first));
+            let due = self.first_check(now);
+            self.schedule(i, due);
         }
         self.publish_all();
         // `interval` panics on a zero period.
@@ -345,7 +455,9 @@ impl Scheduler {
             let next_due = self.next_due();
             tokio::select! {
                 _ = sleep_until_opt(next_due), if !shutting_down => self.start_due(),
-                Some((i, outcome)) = self.done_rx.recv() => self.finish(i, outcome),
+                Some((uid, outcome)) = self.done_rx.recv() => {
+                    if let Some(&i) = self.by_uid.get(&uid) { self.finish(i, outcome); }
+                }
                 command = commands.recv(), if !shutting_down => match command {
                     Some(Command::CheckNow(None)) => {
                         for i in 0..self.slots.len() { self.schedule(i, Instant::now()); }
@@ -358,6 +470,10 @@ impl Scheduler {
                         self.paused = false;
                         for i in 0..self.slots.len() { self.schedule(i, Instant::now()); }
                         self.publish_all();
+                    }
+                    Some(Command::Reconfigure(config, applied)) => {
+                        self.reconfigure(*config);
+                        let _ = applied.send(());
                     }
                     Some(Command::Shutdown) | None => shutting_down = true,
                 },
@@ -407,6 +523,7 @@ impl Scheduler {
             let slot = &mut self.slots[i];
             slot.in_flight = true;
             slot.due = None;
+            let uid = slot.uid;
             let target = slot.target.clone();
             let prober = self.prober.clone();
             let permits = self.permits.clone();
@@ -421,7 +538,7 @@ impl Scheduler {
                     })
                     .await;
                 stats.probes.fetch_add(1, Ordering::Relaxed);
-                let _ = done.send((i, outcome));
+                let _ = done.send((uid, outcome));
             });
             self.publish_started(i);
         }
@@ -497,36 +614,43 @@ impl Scheduler {
     /// the last status over it, and open incidents end where observation ended.
     fn mark_stopped(&mut self) {
         let at = Utc::now();
-        for i in 0..self.slots.len() {
-            let slot = &mut self.slots[i];
-            let from = slot.health.status;
-            if from == Status::Unknown {
-                continue;
-            }
-            let class = slot
-                .last
-                .as_ref()
-                .map_or(crate::domain::Class::Ok, |o| o.class);
-            let incident = slot.health.incident.take().map(|mut inc| {
-                inc.ended_at = Some(at);
-                inc
-            });
-            slot.health.status = Status::Unknown;
-            slot.health.since = Some(at);
-            let transition = crate::domain::Transition {
-                target: slot.target.id.clone(),
-                at,
-                from,
-                to: Status::Unknown,
-                class,
-                reason: "monitoring stopped".into(),
-            };
-            self.emit(Event::Transition(transition));
-            if let Some(inc) = incident {
-                self.emit(Event::Incident(inc));
-            }
+        let mut slots = std::mem::take(&mut self.slots);
+        for slot in &mut slots {
+            self.end_status(slot, at, "monitoring stopped");
         }
+        self.slots = slots;
         self.publish_all();
+    }
+
+    /// Ends a target's known status (and its open incident) at `at`, as the monitor stops
+    /// watching it.
+    fn end_status(&self, slot: &mut Slot, at: DateTime<Utc>, reason: &str) {
+        let from = slot.health.status;
+        if from == Status::Unknown {
+            return;
+        }
+        let class = slot
+            .last
+            .as_ref()
+            .map_or(crate::domain::Class::Ok, |o| o.class);
+        let incident = slot.health.incident.take().map(|mut inc| {
+            inc.ended_at = Some(at);
+            inc
+        });
+        slot.health.status = Status::Unknown;
+        slot.health.since = Some(at);
+        let transition = crate::domain::Transition {
+            target: slot.target.id.clone(),
+            at,
+            from,
+            to: Status::Unknown,
+            class,
+            reason: reason.into(),
+        };
+        self.emit(Event::Transition(transition));
+        if let Some(inc) = incident {
+            self.emit(Event::Incident(inc));
+        }
     }
 
     fn emit(&self, event: Event) {
