@@ -2,7 +2,8 @@
 //! (50 targets, one check every 10 s, 7 days: about 3 million checks). Prints a markdown table.
 //!
 //! `cargo bench -p store` (takes a few minutes). `STORE_BENCH_TARGETS` / `STORE_BENCH_DAYS`
-//! shrink it for a quick look.
+//! shrink it for a quick look; `STORE_BENCH_TIMELINE=<name>` (`24 h`, `6 h`, …) times only that
+//! `timeline` row, `STORE_BENCH_RUNS=N` runs it N times (default 30), for profiling one.
 
 mod data;
 
@@ -20,6 +21,29 @@ fn file_size(path: &Path) -> u64 {
         std::fs::metadata(s).map(|m| m.len()).unwrap_or(0)
     };
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) + side("-wal")
+}
+
+/// CPU time of the whole process (all threads), from `/proc/self/stat` (10 ms ticks): under
+/// load from other processes it moves far less than wall time.
+fn cpu_ms() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) * 10.0
 }
 
 struct Rows(Vec<(String, String)>);
@@ -58,6 +82,8 @@ async fn time_history(
 #[tokio::main]
 async fn main() {
     let targets = env_or("STORE_BENCH_TARGETS", 50) as usize;
+    // STORE_BENCH_TIMELINE=<name> times only that `timeline` row (e.g. `24 h`), for profiling.
+    let only = std::env::var("STORE_BENCH_TIMELINE").ok();
     let days = env_or("STORE_BENCH_DAYS", 7);
     let tmp = tempfile::tempdir().expect("temp dir");
     // STORE_BENCH_DIR keeps the databases for inspection (e.g. with sqlite3's dbstat).
@@ -152,18 +178,30 @@ async fn main() {
             format!("median {p50:.2} ms, p99 {p99:.2} ms"),
         );
     }
-    for (name, range) in [
-        ("7 d", Duration::days(7)),
-        ("30 d", Duration::days(30)),
-        ("24 h", Duration::hours(24)),
+    for (name, range, buckets) in [
+        ("7 d", Duration::days(7), store::DEFAULT_BUCKETS),
+        ("30 d", Duration::days(30), store::DEFAULT_BUCKETS),
+        ("24 h", Duration::hours(24), store::DEFAULT_BUCKETS),
+        ("6 h", Duration::hours(6), store::DEFAULT_BUCKETS),
+        ("1 h", Duration::hours(1), store::DEFAULT_BUCKETS),
+        // What the dashboard's first render asks for.
+        ("24 h (dashboard)", Duration::hours(24), 48),
     ] {
         let window = Window {
             from: ts(now) - range,
             to: ts(now),
-            buckets: store::DEFAULT_BUCKETS,
+            buckets,
         };
-        let mut times = Vec::with_capacity(30);
-        for i in 0..33 {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let runs = env_or("STORE_BENCH_RUNS", 30) as usize;
+        let mut times = Vec::with_capacity(runs);
+        let mut cpu0 = 0.0;
+        for i in 0..runs + 3 {
+            if i == 3 {
+                cpu0 = cpu_ms();
+            }
             let t0 = Instant::now();
             let view = store.timeline(&infos, &window).await.expect("timeline");
             assert_eq!(view.targets.len(), targets);
@@ -172,11 +210,14 @@ async fn main() {
                 times.push(t0.elapsed().as_secs_f64() * 1000.0);
             }
         }
+        let cpu = (cpu_ms() - cpu0) / runs as f64;
         times.sort_by(f64::total_cmp);
         rows.add(
-            format!("`timeline` {name} ({targets} targets, 120 latency points each), 30 runs"),
             format!(
-                "median {:.1} ms, p99 {:.1} ms",
+                "`timeline` {name} ({targets} targets, {buckets} latency points each), {runs} runs"
+            ),
+            format!(
+                "median {:.1} ms, p99 {:.1} ms, CPU {cpu:.1} ms per call",
                 pct(&times, 50.0),
                 pct(&times, 99.0)
             ),
@@ -208,13 +249,39 @@ async fn main() {
             file_size(&path) as f64 / checks as f64
         ),
     );
+    // Nothing says how the file was left (no run's writer stopped on it): the whole file is read.
     let t0 = Instant::now();
     let reopened = Store::open(&path).await.expect("reopen");
     rows.add(
         "reopen (`quick_check` + migrations) of that file",
-        format!("{:.2} s", t0.elapsed().as_secs_f64()),
+        format!(
+            "{:.2} s (quick_check ran: {})",
+            t0.elapsed().as_secs_f64(),
+            reopened.integrity_checked
+        ),
     );
     reopened.store.close().await;
+    drop(reopened);
+    // A run on it that stops cleanly, then the next run's open.
+    {
+        let (store, _) = Store::open_for_run(&path).await.expect("open for a run");
+        store::Recorder::new(store.clone())
+            .finish()
+            .await
+            .expect("clean stop");
+        store.close().await;
+    }
+    let t0 = Instant::now();
+    let (reopened, _) = Store::open_for_run(&path).await.expect("reopen for a run");
+    rows.add(
+        "reopen for a run after a clean stop (migrations, no `quick_check`)",
+        format!(
+            "{:.3} s (quick_check ran: {})",
+            t0.elapsed().as_secs_f64(),
+            reopened.integrity_checked_at_open()
+        ),
+    );
+    reopened.close().await;
 
     println!("| measurement | result |");
     println!("| --- | --- |");

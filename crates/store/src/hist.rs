@@ -164,14 +164,15 @@ impl Histogram {
     /// Adds an encoded histogram's counts without building it first (long ranges merge
     /// thousands of them). On error `self` holds part of the blob: discard it.
     pub fn merge_encoded(&mut self, bytes: &[u8]) -> Result<(), BadBlob> {
-        let (&format, mut rest) = bytes.split_first().ok_or(BadBlob("empty histogram"))?;
+        let (&format, body) = bytes.split_first().ok_or(BadBlob("empty histogram"))?;
         if format != FORMAT_V1 {
             return Err(BadBlob("unknown histogram format"));
         }
-        let mut bucket = 0usize;
+        // First pass: validate and find the last bucket, so the counts grow once.
+        let (mut rest, mut bucket, mut first) = (body, 0usize, None);
         while !rest.is_empty() {
             let gap = take_varint(&mut rest)?;
-            let n = take_varint(&mut rest)?;
+            take_varint(&mut rest)?;
             bucket = bucket
                 .checked_add(usize::try_from(gap).map_err(|_| BadBlob("bucket out of range"))?)
                 .ok_or(BadBlob("bucket out of range"))?;
@@ -180,7 +181,26 @@ impl Histogram {
             if bucket > 4096 {
                 return Err(BadBlob("bucket out of range"));
             }
-            self.add_n(bucket, n);
+            first.get_or_insert(bucket);
+        }
+        let Some(first) = first else { return Ok(()) };
+        if bucket >= self.counts.len() {
+            self.counts.resize(bucket + 1, 0);
+        }
+        let (mut rest, mut bucket, mut added) = (body, 0usize, 0u64);
+        while !rest.is_empty() {
+            // Both already read once without error.
+            let gap = take_varint(&mut rest)?;
+            let n = take_varint(&mut rest)?;
+            bucket += gap as usize;
+            self.counts[bucket] += n;
+            added += n;
+        }
+        if added > 0 {
+            if self.total == 0 || first < self.lo {
+                self.lo = first;
+            }
+            self.total += added;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! SQLite history for the LLM health monitor: every check, transition, incident and sleep the
-//! engine reports, hourly roll-ups so long ranges stay fast, and retention so the file stays bounded.
+//! engine reports, hourly and 5-minute roll-ups so ranges stay fast, and retention so the file
+//! stays bounded.
 //!
 //! Conventions:
 //! - Timestamps are stored as INTEGER unix milliseconds UTC.
@@ -77,6 +78,12 @@ pub(crate) struct Shared {
     pub file: Mutex<Option<recover::FileId>>,
     /// How writing goes, for the front ends to show.
     pub health: Mutex<WriteHealth>,
+    /// `PRAGMA quick_check` ran when the file was opened.
+    pub integrity_checked: bool,
+    /// Target ids' row ids, as committed to the open file: `write` looks them up once per
+    /// target instead of once per batch. Rows of `targets` are never deleted or renumbered; a
+    /// recreated file (`set_pools`) starts it again.
+    pub rids: Mutex<std::collections::HashMap<String, i64>>,
 }
 
 /// A poisoned lock only means a panic elsewhere; the data under it is still whole.
@@ -92,6 +99,8 @@ pub struct Opened {
     pub set_aside: Option<PathBuf>,
     /// Why it was set aside (not a database, malformed, failed `quick_check`, newer schema).
     pub reason: Option<String>,
+    /// Whether the whole file was read with `PRAGMA quick_check` (see [`Store::open`]).
+    pub integrity_checked: bool,
 }
 
 impl Opened {
@@ -200,7 +209,7 @@ impl FromStr for Range {
 /// How long history is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retention {
-    /// Raw checks; older ones survive only inside hourly roll-ups.
+    /// Raw checks and the 5-minute roll-ups; older ones survive only inside hourly roll-ups.
     pub raw: chrono::Duration,
     /// Roll-ups, and with them transitions, closed incidents and sleeps.
     pub rollups: chrono::Duration,
@@ -250,8 +259,8 @@ pub struct History {
     #[schema(required = true)]
     pub error_rate: Option<f64>,
     /// Nearest-rank latency percentiles of the checks that got an answer (severity ok or soft).
-    /// Exact for ranges up to 24 h whose raw checks are still kept; otherwise read from merged
-    /// log-bucket histograms, within 2 % of the exact value.
+    /// Exact for ranges up to 1 h whose raw checks are still kept; otherwise read from merged
+    /// log-bucket histograms (5-minute and hourly roll-ups), within 2 % of the exact value.
     #[ts(type = "number | null")]
     #[schema(required = true)]
     pub p50_ms: Option<u64>,
@@ -313,6 +322,11 @@ pub struct MaintenanceReport {
     pub rollups_deleted: u64,
     /// Every hour before this is in the roll-ups.
     pub rolled_until: Option<DateTime<Utc>>,
+    /// 5-minute roll-up rows written (one per target per 5 minutes with checks).
+    pub fine_rollups_written: u64,
+    pub fine_rollups_deleted: u64,
+    /// Every 5 minutes before this are in the 5-minute roll-ups (from the raw horizon on).
+    pub fine_rolled_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -409,6 +423,7 @@ impl Store {
 
     pub(crate) fn set_pools(&self, pools: Pools) {
         *self.pools.write().unwrap_or_else(|e| e.into_inner()) = pools;
+        locked(&self.shared.rids).clear();
     }
 
     fn read_pool(&self) -> SqlitePool {
@@ -419,6 +434,12 @@ impl Store {
     /// lost, a history file recreated under the running monitor. A front end shows it.
     pub fn write_health(&self) -> WriteHealth {
         locked(&self.shared.health).clone()
+    }
+
+    /// Whether opening the file ran `PRAGMA quick_check` over it: only when its last run did not
+    /// stop cleanly, or nothing says so (see [`Store::open`]). Always `false` in memory.
+    pub fn integrity_checked_at_open(&self) -> bool {
+        self.shared.integrity_checked
     }
 
     /// Whether this store holds its file's writer lock (opened with [`Store::open_for_run`]).
@@ -485,6 +506,8 @@ fn to_u64(v: i64) -> u64 {
 }
 
 const HOUR_MS: i64 = 3_600_000;
+/// The fine roll-ups' slot (`rollups_5m`).
+const FIVE_MIN_MS: i64 = 300_000;
 
 fn floor_hour(ms: i64) -> i64 {
     ms.div_euclid(HOUR_MS) * HOUR_MS

@@ -1,32 +1,99 @@
-//! Hourly roll-ups and retention.
+//! Roll-ups (hourly and 5-minute) and retention.
 //!
-//! Two horizons, kept in `meta`, make the roll-ups trustworthy:
+//! Three horizons, kept in `meta`, make the roll-ups trustworthy:
 //! - `rolled_until_ms`: every hour before it is in `rollups` for every target. Checks that arrive
 //!   later for such an hour are added to its roll-up by `write` itself.
-//! - `raw_kept_from_ms`: raw checks before it may be gone. It never passes `rolled_until_ms`, so no
-//!   check is ever deleted before it is rolled up.
+//! - `fine_rolled_until_ms`: the same for the 5-minute slots of `rollups_5m`, from the raw horizon
+//!   on (they are kept, and deleted, with the raw checks).
+//! - `raw_kept_from_ms`: raw checks and 5-minute roll-ups before it may be gone. It never passes
+//!   either roll-up horizon, so no check is ever deleted before it is rolled up.
 
 use crate::hist::Histogram;
 use crate::sql;
-use crate::{floor_hour, to_i64, to_u64, MaintenanceReport, Retention, Store, StoreError, HOUR_MS};
+use crate::{
+    floor_hour, to_i64, to_u64, MaintenanceReport, Retention, Store, StoreError, FIVE_MIN_MS,
+    HOUR_MS,
+};
 use chrono::{DateTime, Utc};
 use monitor::{Class, Severity};
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 pub(crate) const ROLLED_UNTIL: &str = "rolled_until_ms";
+pub(crate) const FINE_ROLLED_UNTIL: &str = "fine_rolled_until_ms";
 pub(crate) const RAW_KEPT_FROM: &str = "raw_kept_from_ms";
 /// The `now` of the last maintenance: where the next run's trusted clock starts (`clock.rs`).
 pub(crate) const MAINTAINED_AT: &str = "maintained_at_ms";
 /// When history last restarted in a recreated file (`recover.rs`).
 pub(crate) const RESTARTED_AT: &str = "history_restarted_ms";
 
-/// An hour is rolled up once it ended at least this long ago, so the writer's last batches for it
+/// A slot is rolled up once it ended at least this long ago, so the writer's last batches for it
 /// (flushed every 250 ms) are in.
 const SETTLE_MS: i64 = 2 * 60 * 1000;
 
-/// Hours rolled per transaction, so a first roll over weeks of data does not hold the writer for
+/// Time rolled per transaction, so a first roll over weeks of data does not hold the writer for
 /// the whole time.
-const HOURS_PER_TRANSACTION: i64 = 24;
+const SPAN_PER_TRANSACTION_MS: i64 = 24 * HOUR_MS;
+
+/// The two kinds of roll-up: same columns, different slot length, table and horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Tier {
+    Hour,
+    /// 5 minutes.
+    Fine,
+}
+
+impl Tier {
+    pub fn ms(self) -> i64 {
+        match self {
+            Tier::Hour => HOUR_MS,
+            Tier::Fine => FIVE_MIN_MS,
+        }
+    }
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Tier::Hour => "rollups",
+            Tier::Fine => "rollups_5m",
+        }
+    }
+
+    /// The column holding a slot's first millisecond.
+    pub fn column(self) -> &'static str {
+        match self {
+            Tier::Hour => "hour_ms",
+            Tier::Fine => "start_ms",
+        }
+    }
+
+    pub fn horizon(self) -> &'static str {
+        match self {
+            Tier::Hour => ROLLED_UNTIL,
+            Tier::Fine => FINE_ROLLED_UNTIL,
+        }
+    }
+
+    /// The start of the slot holding `ms` (right for negative times too).
+    pub fn floor(self, ms: i64) -> i64 {
+        ms.div_euclid(self.ms()) * self.ms()
+    }
+
+    pub fn ceil(self, ms: i64) -> i64 {
+        let f = self.floor(ms);
+        if f == ms {
+            f
+        } else {
+            f + self.ms()
+        }
+    }
+
+    /// The tier's place in per-tier tables (`sql.rs`).
+    pub fn slot(self) -> usize {
+        match self {
+            Tier::Hour => 0,
+            Tier::Fine => 1,
+        }
+    }
+}
 
 pub(crate) async fn meta(
     conn: &mut SqliteConnection,
@@ -54,13 +121,13 @@ pub(crate) async fn set_meta(
     .map(|_| ())
 }
 
-/// hour, checks, ok, soft, latency sum, latencies (see `sql::hourly_stats`).
-type HourRow = (i64, i64, i64, i64, i64, Option<String>);
+/// slot start, checks, ok, soft, latency sum, latencies (see `sql::rollup_stats`).
+type SlotRow = (i64, i64, i64, i64, i64, Option<String>);
 
-/// One target's hour.
+/// One target's hour or 5 minutes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Rollup {
-    pub hour_ms: i64,
+    pub start_ms: i64,
     pub checks: u64,
     pub ok: u64,
     pub soft: u64,
@@ -71,9 +138,9 @@ pub(crate) struct Rollup {
 }
 
 impl Rollup {
-    pub fn empty(hour_ms: i64) -> Self {
+    pub fn empty(start_ms: i64) -> Self {
         Rollup {
-            hour_ms,
+            start_ms,
             ..Rollup::default()
         }
     }
@@ -96,21 +163,19 @@ impl Rollup {
 pub(crate) async fn load_rollup(
     store: &Store,
     tx: &mut Transaction<'static, Sqlite>,
+    tier: Tier,
     rid: i64,
-    hour_ms: i64,
+    start_ms: i64,
 ) -> Result<Option<Rollup>, StoreError> {
-    let row: Option<(i64, i64, i64, i64, i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT checks, ok, soft, hard, latency_sum_ms, hist FROM rollups
-         WHERE target = ?1 AND hour_ms = ?2",
-    )
-    .bind(rid)
-    .bind(hour_ms)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(store.db_err("read roll-up"))?;
+    let row: Option<(i64, i64, i64, i64, i64, Vec<u8>)> = sqlx::query_as(sql::load_rollup(tier))
+        .bind(rid)
+        .bind(start_ms)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(store.db_err("read roll-up"))?;
     row.map(|(checks, ok, soft, hard, sum, blob)| {
         Ok(Rollup {
-            hour_ms,
+            start_ms,
             checks: to_u64(checks),
             ok: to_u64(ok),
             soft: to_u64(soft),
@@ -125,25 +190,72 @@ pub(crate) async fn load_rollup(
 pub(crate) async fn store_rollup(
     store: &Store,
     tx: &mut Transaction<'static, Sqlite>,
+    tier: Tier,
     rid: i64,
     r: &Rollup,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT OR REPLACE INTO rollups
-             (target, hour_ms, checks, ok, soft, hard, latency_sum_ms, hist)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )
-    .bind(rid)
-    .bind(r.hour_ms)
-    .bind(to_i64(r.checks))
-    .bind(to_i64(r.ok))
-    .bind(to_i64(r.soft))
-    .bind(to_i64(r.hard))
-    .bind(to_i64(r.latency_sum_ms))
-    .bind(r.hist.encode())
-    .execute(&mut **tx)
-    .await
-    .map_err(store.db_err("write roll-up"))?;
+    sqlx::query(sql::store_rollup(tier))
+        .bind(rid)
+        .bind(r.start_ms)
+        .bind(to_i64(r.checks))
+        .bind(to_i64(r.ok))
+        .bind(to_i64(r.soft))
+        .bind(to_i64(r.hard))
+        .bind(to_i64(r.latency_sum_ms))
+        .bind(r.hist.encode())
+        .execute(&mut **tx)
+        .await
+        .map_err(store.db_err("write roll-up"))?;
+    Ok(())
+}
+
+/// Slots of `tier` that ended before this are complete (see `SETTLE_MS`).
+fn limit(tier: Tier, now_ms: i64) -> i64 {
+    tier.floor(now_ms - SETTLE_MS)
+}
+
+/// Roll-ups written per statement by [`store_rollups`].
+const ROLLUPS_PER_STATEMENT: usize = 64;
+
+/// Writes (or replaces) one target's roll-ups, many per statement: a first roll of a day of
+/// 5-minute slots is 288 rows per target, and one round trip per row would cost more than
+/// SQLite's inserts.
+async fn store_rollups(
+    store: &Store,
+    tx: &mut Transaction<'static, Sqlite>,
+    tier: Tier,
+    rid: i64,
+    rollups: &[Rollup],
+) -> Result<(), StoreError> {
+    for chunk in rollups.chunks(ROLLUPS_PER_STATEMENT) {
+        let mut sql = format!(
+            "INSERT OR REPLACE INTO {} (target, {}, checks, ok, soft, hard, latency_sum_ms, hist) VALUES ",
+            tier.table(),
+            tier.column()
+        );
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 {
+                "(?,?,?,?,?,?,?,?)"
+            } else {
+                ",(?,?,?,?,?,?,?,?)"
+            });
+        }
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(rid)
+                .bind(r.start_ms)
+                .bind(to_i64(r.checks))
+                .bind(to_i64(r.ok))
+                .bind(to_i64(r.soft))
+                .bind(to_i64(r.hard))
+                .bind(to_i64(r.latency_sum_ms))
+                .bind(r.hist.encode());
+        }
+        q.execute(&mut **tx)
+            .await
+            .map_err(store.db_err("write roll-ups"))?;
+    }
     Ok(())
 }
 
@@ -167,26 +279,40 @@ impl Store {
     /// of normal roll-ups. Pull both back to `now`'s hour; the hours after it are rolled again
     /// from their raw checks when they are complete, which replaces any roll-up written for them
     /// meanwhile.
-    async fn pull_back_horizons(&self, now_ms: i64, limit: i64) -> Result<(), StoreError> {
+    async fn pull_back_horizons(&self, now_ms: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let rolled = meta(&mut tx, ROLLED_UNTIL)
             .await
             .map_err(self.db_err("read roll-up horizon"))?;
+        let fine = meta(&mut tx, FINE_ROLLED_UNTIL)
+            .await
+            .map_err(self.db_err("read 5-minute roll-up horizon"))?;
         let kept = meta(&mut tx, RAW_KEPT_FROM)
             .await
             .map_err(self.db_err("read raw horizon"))?;
         let now_hour = floor_hour(now_ms);
-        if rolled.is_some_and(|r| r > now_hour) || kept.is_some_and(|k| k > now_hour) {
+        if rolled.is_some_and(|r| r > now_hour)
+            || fine.is_some_and(|r| r > Tier::Fine.floor(now_ms))
+            || kept.is_some_and(|k| k > now_hour)
+        {
             tracing::warn!(
                 rolled_until_ms = ?rolled,
+                fine_rolled_until_ms = ?fine,
                 raw_kept_from_ms = ?kept,
                 now_ms,
                 "history horizons were in the future (the clock was ahead); pulling them back"
             );
+            let limit = limit(Tier::Hour, now_ms);
             if rolled.is_some_and(|r| r > limit) {
                 set_meta(&mut tx, ROLLED_UNTIL, limit)
                     .await
                     .map_err(self.db_err("pull back roll-up horizon"))?;
+            }
+            let fine_limit = self::limit(Tier::Fine, now_ms);
+            if fine.is_some_and(|r| r > fine_limit) {
+                set_meta(&mut tx, FINE_ROLLED_UNTIL, fine_limit)
+                    .await
+                    .map_err(self.db_err("pull back 5-minute roll-up horizon"))?;
             }
             if kept.is_some_and(|k| k > limit) {
                 set_meta(&mut tx, RAW_KEPT_FROM, limit)
@@ -278,12 +404,101 @@ impl Store {
         Ok(earliest)
     }
 
+    /// Rolls every complete slot of `tier` not yet rolled, a day per transaction; returns the
+    /// tier's horizon. The hourly tier starts at the oldest check; the 5-minute one at the raw
+    /// horizon at the earliest, since before it raw checks may be gone and 5-minute roll-ups are
+    /// neither read nor kept there.
+    async fn roll(
+        &self,
+        tier: Tier,
+        now_ms: i64,
+        report: &mut MaintenanceReport,
+    ) -> Result<i64, StoreError> {
+        let limit = limit(tier, now_ms);
+        // Each step reads the horizon and the targets inside its own write transaction, so a
+        // concurrent `write` (or another process) can never slip checks in between reading them
+        // and advancing the horizon.
+        loop {
+            let mut tx = self.begin_write().await?;
+            let rids = self.rids(&mut tx).await?;
+            let rolled = meta(&mut tx, tier.horizon())
+                .await
+                .map_err(self.db_err("read roll-up horizon"))?;
+            let start = match rolled {
+                Some(r) => r,
+                None => {
+                    let earliest = self.earliest_check(&mut tx, &rids).await?;
+                    let earliest = match tier {
+                        Tier::Hour => earliest,
+                        Tier::Fine => {
+                            let kept = meta(&mut tx, RAW_KEPT_FROM)
+                                .await
+                                .map_err(self.db_err("read raw horizon"))?;
+                            earliest.map(|e| kept.map_or(e, |k| e.max(k)))
+                        }
+                    };
+                    earliest.map(|e| tier.floor(e)).unwrap_or(limit).min(limit)
+                }
+            };
+            if start >= limit {
+                if rolled.is_none() {
+                    // Nothing to roll yet: still fix the horizon, so checks that arrive late for
+                    // a slot before it are merged into roll-ups by `write`.
+                    set_meta(&mut tx, tier.horizon(), start)
+                        .await
+                        .map_err(self.db_err("set roll-up horizon"))?;
+                }
+                tx.commit().await.map_err(self.db_err("commit"))?;
+                return Ok(start);
+            }
+            let end = (start + SPAN_PER_TRANSACTION_MS).min(limit);
+            for &rid in &rids {
+                let rows: Vec<SlotRow> = sqlx::query_as(sql::rollup_stats(tier))
+                    .bind(rid)
+                    .bind(start)
+                    .bind(end)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(self.db_err("read checks to roll up"))?;
+                let mut slots = Vec::with_capacity(rows.len());
+                for (slot, checks, ok, soft, sum, latencies) in rows {
+                    let mut hist = Histogram::new();
+                    sql::each_latency(latencies.as_deref(), |v| hist.add(v))
+                        .map_err(|e| self.corrupt(e))?;
+                    let (checks, ok, soft) = (to_u64(checks), to_u64(ok), to_u64(soft));
+                    slots.push(Rollup {
+                        start_ms: slot,
+                        checks,
+                        ok,
+                        soft,
+                        hard: checks.saturating_sub(ok + soft),
+                        latency_sum_ms: to_u64(sum),
+                        hist,
+                    });
+                }
+                store_rollups(self, &mut tx, tier, rid, &slots).await?;
+                match tier {
+                    Tier::Hour => report.rollups_written += slots.len() as u64,
+                    Tier::Fine => report.fine_rollups_written += slots.len() as u64,
+                }
+            }
+            set_meta(&mut tx, tier.horizon(), end)
+                .await
+                .map_err(self.db_err("advance roll-up horizon"))?;
+            tx.commit().await.map_err(self.db_err("commit"))?;
+            if tier == Tier::Hour {
+                report.hours_rolled += to_u64((end - start) / HOUR_MS);
+            }
+        }
+    }
+
     pub(crate) fn decode_hist(&self, blob: &[u8]) -> Result<Histogram, StoreError> {
         Histogram::decode(blob).map_err(|e| self.corrupt(format!("roll-up histogram: {}", e.0)))
     }
 
-    /// Rolls up every complete hour not yet rolled (hours that ended before `now` − 2 min), then
-    /// applies retention: raw checks older than `retention.raw` and roll-ups older than
+    /// Rolls up every complete hour and 5-minute slot not yet rolled (slots that ended before
+    /// `now` − 2 min), then applies retention: raw checks and 5-minute roll-ups older than
+    /// `retention.raw` and hourly roll-ups older than
     /// `retention.rollups` are deleted (cut at hour boundaries), as are transitions, closed
     /// incidents and sleeps older than `retention.rollups` — except each target's latest
     /// transition, which still says what its status is. Idempotent: a second run with the same
@@ -298,79 +513,16 @@ impl Store {
         retention: &Retention,
     ) -> Result<MaintenanceReport, StoreError> {
         let now_ms = now.timestamp_millis();
-        let limit = floor_hour(now_ms - SETTLE_MS);
         let mut report = MaintenanceReport::default();
-        self.pull_back_horizons(now_ms, limit).await?;
-
-        // Each step reads the horizon and the targets inside its own write transaction, so a
-        // concurrent `write` (or another process) can never slip checks in between reading them
-        // and advancing the horizon.
-        let rolled_until = loop {
-            let mut tx = self.begin_write().await?;
-            let rids = self.rids(&mut tx).await?;
-            let rolled = meta(&mut tx, ROLLED_UNTIL)
-                .await
-                .map_err(self.db_err("read roll-up horizon"))?;
-            let start = match rolled {
-                Some(r) => r,
-                None => self
-                    .earliest_check(&mut tx, &rids)
-                    .await?
-                    .map(floor_hour)
-                    .unwrap_or(limit)
-                    .min(limit),
-            };
-            if start >= limit {
-                if rolled.is_none() {
-                    // Nothing to roll yet: still fix the horizon, so checks that arrive late for
-                    // an hour before it are merged into roll-ups by `write`.
-                    set_meta(&mut tx, ROLLED_UNTIL, start)
-                        .await
-                        .map_err(self.db_err("set roll-up horizon"))?;
-                }
-                tx.commit().await.map_err(self.db_err("commit"))?;
-                break start;
-            }
-            let end = (start + HOURS_PER_TRANSACTION * HOUR_MS).min(limit);
-            for &rid in &rids {
-                let rows: Vec<HourRow> = sqlx::query_as(sql::hourly_stats())
-                    .bind(rid)
-                    .bind(start)
-                    .bind(end)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(self.db_err("read checks to roll up"))?;
-                let mut hours = Vec::with_capacity(rows.len());
-                for (hour, checks, ok, soft, sum, latencies) in rows {
-                    let mut hist = Histogram::new();
-                    sql::each_latency(latencies.as_deref(), |v| hist.add(v))
-                        .map_err(|e| self.corrupt(e))?;
-                    let (checks, ok, soft) = (to_u64(checks), to_u64(ok), to_u64(soft));
-                    hours.push(Rollup {
-                        hour_ms: hour,
-                        checks,
-                        ok,
-                        soft,
-                        hard: checks.saturating_sub(ok + soft),
-                        latency_sum_ms: to_u64(sum),
-                        hist,
-                    });
-                }
-                for r in &hours {
-                    store_rollup(self, &mut tx, rid, r).await?;
-                    report.rollups_written += 1;
-                }
-            }
-            set_meta(&mut tx, ROLLED_UNTIL, end)
-                .await
-                .map_err(self.db_err("advance roll-up horizon"))?;
-            tx.commit().await.map_err(self.db_err("commit"))?;
-            report.hours_rolled += to_u64((end - start) / HOUR_MS);
-        };
+        self.pull_back_horizons(now_ms).await?;
+        let rolled_until = self.roll(Tier::Hour, now_ms, &mut report).await?;
         report.rolled_until = Some(self.time(rolled_until)?);
+        let fine_until = self.roll(Tier::Fine, now_ms, &mut report).await?;
+        report.fine_rolled_until = Some(self.time(fine_until)?);
 
-        let raw_cutoff =
-            floor_hour(now_ms.saturating_sub(retention.raw.num_milliseconds())).min(rolled_until);
+        let raw_cutoff = floor_hour(now_ms.saturating_sub(retention.raw.num_milliseconds()))
+            .min(rolled_until)
+            .min(fine_until);
         let keep_cutoff = floor_hour(now_ms.saturating_sub(retention.rollups.num_milliseconds()));
         let mut tx = self.begin_write().await?;
         let rids = self.rids(&mut tx).await?;
@@ -382,6 +534,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await
                     .map_err(self.db_err("delete old checks"))?
+                    .rows_affected();
+            report.fine_rollups_deleted +=
+                sqlx::query("DELETE FROM rollups_5m WHERE target = ?1 AND start_ms < ?2")
+                    .bind(rid)
+                    .bind(raw_cutoff)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db_err("delete old 5-minute roll-ups"))?
                     .rows_affected();
             report.rollups_deleted +=
                 sqlx::query("DELETE FROM rollups WHERE target = ?1 AND hour_ms < ?2")

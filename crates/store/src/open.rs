@@ -33,6 +33,10 @@ fn options(path: &Path) -> SqliteConnectOptions {
         // In WAL mode NORMAL cannot corrupt the database; a power cut loses at most the last
         // commits, which for a monitor's history is the right trade for far fewer fsyncs.
         .synchronous(SqliteSynchronous::Normal)
+        // Statement journals (a multi-row insert inside a batch's transaction needs one) and
+        // sorts stay in memory instead of spilling to temporary files: no durability is at
+        // stake, they only ever serve one statement.
+        .pragma("temp_store", "MEMORY")
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
         .disable_statement_logging()
@@ -41,7 +45,8 @@ fn options(path: &Path) -> SqliteConnectOptions {
 impl Store {
     /// Opens (creating it and its parent directories if needed) the database at `path`.
     ///
-    /// A damaged file — not a database, malformed, failing `PRAGMA quick_check`, or carrying
+    /// A damaged file — not a database, malformed, failing `PRAGMA quick_check` (run only when
+    /// the last run did not stop cleanly, see `IntegrityCheck`), or carrying
     /// schema migrations this version does not know (written by a newer version) — is renamed to
     /// `<name>.damaged-<UTC timestamp>` together with its `-wal`/`-shm` files, a fresh database is
     /// created in its place, and [`Opened::set_aside`] says where the old one went. Errors that
@@ -55,18 +60,21 @@ impl Store {
         path: &Path,
         lock: Option<crate::lock::WriterLock>,
     ) -> Result<Opened, StoreError> {
-        let (pools, set_aside, reason) = open_pools(path, lock.is_some()).await?;
+        let opened = open_pools(path, lock.is_some()).await?;
         let location = path.display().to_string();
         let shared = Shared {
             path: Some(path.to_path_buf()),
             lock: std::sync::Mutex::new(lock),
             file: std::sync::Mutex::new(FileId::of_path(path)),
             health: Default::default(),
+            integrity_checked: opened.integrity_checked,
+            rids: Default::default(),
         };
         Ok(Opened {
-            store: Store::new(pools, &location, shared),
-            set_aside,
-            reason,
+            store: Store::new(opened.pools, &location, shared),
+            set_aside: opened.set_aside,
+            reason: opened.reason,
+            integrity_checked: opened.integrity_checked,
         })
     }
 
@@ -109,21 +117,32 @@ impl Store {
     }
 }
 
+/// What [`open_pools`] found and opened.
+pub(crate) struct OpenedPools {
+    pub pools: Pools,
+    pub set_aside: Option<PathBuf>,
+    pub reason: Option<String>,
+    /// `PRAGMA quick_check` ran on the file that is open now (see [`IntegrityCheck`]).
+    pub integrity_checked: bool,
+}
+
 /// Opens the file's pools, setting a damaged file aside first (see [`Store::open`]). `is_writer`:
 /// the caller holds the writer lock; without it a damaged file is set aside only if no monitor
 /// holds the lock, since renaming the file under a running monitor would lose its history.
-pub(crate) async fn open_pools(
-    path: &Path,
-    is_writer: bool,
-) -> Result<(Pools, Option<PathBuf>, Option<String>), StoreError> {
+pub(crate) async fn open_pools(path: &Path, is_writer: bool) -> Result<OpenedPools, StoreError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
             path: parent.to_path_buf(),
             source,
         })?;
     }
-    match open_file(path).await {
-        Ok(pools) => Ok((pools, None, None)),
+    match open_file(path, is_writer).await {
+        Ok((pools, integrity_checked)) => Ok(OpenedPools {
+            pools,
+            set_aside: None,
+            reason: None,
+            integrity_checked,
+        }),
         Err(Failure::Fatal(e)) => Err(e),
         Err(Failure::Damaged(reason)) => {
             if !is_writer {
@@ -144,8 +163,13 @@ pub(crate) async fn open_pools(
                 %reason,
                 "history database was damaged; moved it aside and started a new one"
             );
-            match open_file(path).await {
-                Ok(pools) => Ok((pools, Some(aside), Some(reason))),
+            match open_file(path, is_writer).await {
+                Ok((pools, integrity_checked)) => Ok(OpenedPools {
+                    pools,
+                    set_aside: Some(aside),
+                    reason: Some(reason),
+                    integrity_checked,
+                }),
                 Err(Failure::Fatal(e)) => Err(e),
                 Err(Failure::Damaged(again)) => Err(StoreError::Corrupt {
                     path: path.display().to_string(),
@@ -156,9 +180,10 @@ pub(crate) async fn open_pools(
     }
 }
 
-async fn open_file(path: &Path) -> Result<Pools, Failure> {
+/// Opens the file's pools; also says whether `quick_check` ran.
+async fn open_file(path: &Path, is_writer: bool) -> Result<(Pools, bool), Failure> {
     let location = path.display().to_string();
-    if let Some(reason) = foreign_header(path) {
+    if let Some(reason) = foreign_header(path).or_else(|| short_file(path)) {
         return Err(Failure::Damaged(reason));
     }
     // Vet the file on one plain connection first: it is closed for certain (`close().await`) before
@@ -169,7 +194,8 @@ async fn open_file(path: &Path) -> Result<Pools, Failure> {
         .connect()
         .await
         .map_err(|e| classify(e, &location))?;
-    let vetted = check_and_migrate(&mut conn, &location).await;
+    let check = IntegrityCheck::decide(&mut conn, path, is_writer).await?;
+    let vetted = check_and_migrate(&mut conn, &location, check, is_writer).await;
     let closed = conn.close().await;
     vetted?;
     closed.map_err(|e| classify(e, &location))?;
@@ -187,7 +213,7 @@ async fn open_file(path: &Path) -> Result<Pools, Failure> {
             return Err(classify(e, &location));
         }
     };
-    Ok(Pools { write, read })
+    Ok((Pools { write, read }, check == IntegrityCheck::Full))
 }
 
 /// A non-empty file that does not start with SQLite's magic string is no database at all: say so
@@ -204,14 +230,92 @@ fn foreign_header(path: &Path) -> Option<String> {
     Some("not a database: the file does not start with the SQLite header".to_string())
 }
 
-async fn check_and_migrate(conn: &mut SqliteConnection, location: &str) -> Result<(), Failure> {
-    let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| classify(e, location))?;
-    if rows.len() != 1 || rows[0] != "ok" {
-        let first = rows.first().map(String::as_str).unwrap_or("no answer");
-        return Err(Failure::Damaged(format!("integrity check failed: {first}")));
+/// Whether opening reads the whole file with `PRAGMA quick_check`. It takes about 5 s per GB,
+/// so it runs only when the file may have been left damaged: its last writer did not stop
+/// cleanly (the clean stop is recorded in `meta`, see `unclean.rs`, and a run's writer removes
+/// that record when it opens the file), or nothing says (a file of an older version, or of
+/// unknown origin). A reader opening a file that a running monitor writes skips it: that monitor
+/// checked the file when it opened it. Damage found otherwise (a header that is not SQLite's, a
+/// file shorter than its header says, SQLite reporting a malformed page while reading the
+/// schema, the migrations or the record) still sets the file aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IntegrityCheck {
+    Full,
+    Skip,
+}
+
+impl IntegrityCheck {
+    async fn decide(
+        conn: &mut SqliteConnection,
+        path: &Path,
+        is_writer: bool,
+    ) -> Result<IntegrityCheck, Failure> {
+        let clean: Result<Option<i64>, sqlx::Error> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = ?1")
+                .bind(crate::unclean::CLEAN_STOP)
+                .fetch_optional(&mut *conn)
+                .await;
+        match clean {
+            Ok(Some(_)) => Ok(IntegrityCheck::Skip),
+            Err(e) if damage(&e).is_some() => Err(classify(e, &path.display().to_string())),
+            // No record of a clean stop, or no `meta` table to hold one (a new file): check,
+            // unless a running monitor did.
+            Ok(None) | Err(_) => {
+                let watched = !is_writer && crate::lock::holder_if_locked(path).is_some();
+                Ok(if watched {
+                    IntegrityCheck::Skip
+                } else {
+                    IntegrityCheck::Full
+                })
+            }
+        }
+    }
+}
+
+/// A database file shorter than the page count its header vouches for: cut off (a partial copy,
+/// a full disk while restoring). Only trusted without a WAL beside it, since a checkpoint in
+/// progress may grow the file after writing its first page.
+fn short_file(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let wal = with_suffix(path, "-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return None;
+    }
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut head = [0u8; 100];
+    file.read_exact(&mut head).ok()?;
+    let be32 = |at: usize| u32::from_be_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+    let page_size = match u16::from_be_bytes([head[16], head[17]]) {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    // The in-header size is valid only while the change counter matches "version valid for".
+    let (pages, counter, valid_for) = (be32(28), be32(24), be32(92));
+    if pages == 0 || counter != valid_for {
+        return None;
+    }
+    let expected = u64::from(pages) * page_size;
+    (len < expected).then(|| {
+        format!("malformed: the file is {len} bytes but its header says {expected}: it was cut off")
+    })
+}
+
+async fn check_and_migrate(
+    conn: &mut SqliteConnection,
+    location: &str,
+    check: IntegrityCheck,
+    is_writer: bool,
+) -> Result<(), Failure> {
+    if check == IntegrityCheck::Full {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| classify(e, location))?;
+        if rows.len() != 1 || rows[0] != "ok" {
+            let first = rows.first().map(String::as_str).unwrap_or("no answer");
+            return Err(Failure::Damaged(format!("integrity check failed: {first}")));
+        }
     }
     // WAL before the schema exists, so the file is created in the mode it will always use.
     sqlx::query("PRAGMA journal_mode = WAL")
@@ -239,7 +343,17 @@ async fn check_and_migrate(conn: &mut SqliteConnection, location: &str) -> Resul
             path: location.to_string(),
             source,
         }),
-    })
+    })?;
+    if is_writer {
+        // From here until this run's writer stops cleanly, the file counts as in use: if the
+        // run ends any other way, the next open checks it.
+        sqlx::query("DELETE FROM meta WHERE key = ?1")
+            .bind(crate::unclean::CLEAN_STOP)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| classify(e, location))?;
+    }
+    Ok(())
 }
 
 fn classify(e: sqlx::Error, location: &str) -> Failure {

@@ -101,9 +101,10 @@ impl Store {
         old.read.close().await;
         old.write.close().await;
         self.relock(&path)?;
-        let (pools, set_aside, _) = open_pools(&path, true).await?;
+        let opened = open_pools(&path, true).await?;
+        let set_aside = opened.set_aside;
         *locked(&self.shared.file) = FileId::of_path(&path);
-        self.set_pools(pools);
+        self.set_pools(opened.pools);
         let carried = match carry {
             Ok(carry) => self.put_back(carry, now).await,
             Err(e) => Err(e),

@@ -4,6 +4,7 @@
 //! answered checks' latencies joined by `group_concat`: sqlx hands rows over one by one through a
 //! channel, and at thousands of rows per query that per-row cost, not SQLite, would dominate.
 
+use crate::maintain::Tier;
 use monitor::{Class, Severity};
 use std::sync::OnceLock;
 
@@ -17,19 +18,26 @@ fn mask(keep: impl Fn(Severity) -> bool) -> u64 {
         .fold(0, |m, c| m | 1 << c.code())
 }
 
+/// Latencies above this (about 24 days) are read as this, so that list entries stay in range.
+const LATENCY_CAP: i64 = 1 << 31;
+
 /// Checks of the targets in the JSON array ?1 in `[?2, ?3)`, one row per target: target, then
-/// two lists in the same order (two aggregates of one query step through the same rows): each
-/// check's bucket (`(ts − ?4) · ?5 / ?6`, see `series::Buckets`), and its latency, or -1 for a
-/// failure (not ok or soft). Grouping by target alone follows the index, so SQLite streams instead
-/// of sorting, and a day of checks costs one row per target, not one per check.
+/// one list with an entry per check, `(latency + 1) · ?7 + bucket`, or just `bucket` for a
+/// failure (not ok or soft): each check's bucket is `(ts − ?4) · ?5 / ?6` (see `series::Buckets`),
+/// below ?7, a power of two. One short number per check, not two: turning numbers into text and
+/// back is most of what a day of raw checks costs. Grouping by target alone follows the index, so
+/// SQLite streams instead of sorting, and a day of checks costs one row per target, not one per
+/// check.
 pub(crate) fn bucket_lists() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
         let answered = mask(|s| s != Severity::Hard);
         format!(
             "SELECT target,
-                    group_concat((ts_ms - ?4) * ?5 / ?6),
-                    group_concat(CASE WHEN ({answered} >> class) & 1 THEN max(latency_ms, 0) ELSE -1 END)
+                    group_concat((ts_ms - ?4) * ?5 / ?6
+                        + CASE WHEN ({answered} >> class) & 1
+                               THEN (min(max(latency_ms, 0), {LATENCY_CAP}) + 1) * ?7
+                               ELSE 0 END)
              FROM checks
              WHERE target IN (SELECT value FROM json_each(?1)) AND ts_ms >= ?2 AND ts_ms < ?3
              GROUP BY target"
@@ -37,55 +45,75 @@ pub(crate) fn bucket_lists() -> &'static str {
     })
 }
 
-/// Calls `f(bucket, latency)` for each check of a [`bucket_lists`] row; `latency` is `None` for
-/// a failure.
-pub(crate) fn each_check(
-    buckets: Option<&str>,
-    latencies: Option<&str>,
-    mut f: impl FnMut(i64, Option<u64>),
-) -> Result<(), String> {
-    let (Some(buckets), Some(latencies)) = (buckets, latencies) else {
-        return match (buckets, latencies) {
-            (None, None) => Ok(()),
-            _ => Err("check lists of different lengths".into()),
-        };
-    };
-    let mut bs = buckets.split(',');
-    let mut ls = latencies.split(',');
-    loop {
-        match (bs.next(), ls.next()) {
-            (Some(b), Some(l)) => {
-                let b: i64 = b
-                    .parse()
-                    .map_err(|_| format!("bucket `{b}` is not a number"))?;
-                let l: i64 = l
-                    .parse()
-                    .map_err(|_| format!("latency `{l}` is not a number"))?;
-                f(b, u64::try_from(l).ok());
-            }
-            (None, None) => return Ok(()),
-            _ => return Err("check lists of different lengths".into()),
-        }
-    }
+/// The ?7 of [`bucket_lists`] for `n` buckets.
+pub(crate) fn bucket_radix(n: u32) -> i64 {
+    i64::from(n.max(1).next_power_of_two())
 }
 
-/// Checks per hour, split by severity, for roll-ups.
-pub(crate) fn hourly_stats() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| {
+/// Calls `f(bucket, latency)` for each check of a [`bucket_lists`] row read with `radix`;
+/// `latency` is `None` for a failure.
+pub(crate) fn each_check(
+    list: Option<&str>,
+    radix: i64,
+    mut f: impl FnMut(i64, Option<u64>),
+) -> Result<(), String> {
+    let Some(list) = list else { return Ok(()) };
+    for item in list.split(',') {
+        let v: i64 = item
+            .parse()
+            .map_err(|_| format!("check `{item}` is not a number"))?;
+        let (bucket, latency) = (v.rem_euclid(radix), v.div_euclid(radix));
+        f(bucket, (latency > 0).then(|| (latency - 1).unsigned_abs()));
+    }
+    Ok(())
+}
+
+/// Checks per slot of `tier` (an hour or 5 minutes), split by severity, for roll-ups: slot start,
+/// checks, ok, soft, latency sum and list of the answered ones.
+pub(crate) fn rollup_stats(tier: Tier) -> &'static str {
+    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    SQL[tier.slot()].get_or_init(|| {
         let ok = mask(|s| s == Severity::Ok);
         let soft = mask(|s| s == Severity::Soft);
         let answered = mask(|s| s != Severity::Hard);
+        let len = tier.ms();
         // Floor division that stays right for negative times, unlike SQLite's truncating `/`.
         format!(
-            "SELECT ts_ms - (((ts_ms % 3600000) + 3600000) % 3600000) AS hour,
+            "SELECT ts_ms - (((ts_ms % {len}) + {len}) % {len}) AS slot,
                     COUNT(*),
                     SUM(({ok} >> class) & 1),
                     SUM(({soft} >> class) & 1),
                     SUM(CASE WHEN ({answered} >> class) & 1 THEN latency_ms ELSE 0 END),
                     group_concat(CASE WHEN ({answered} >> class) & 1 THEN latency_ms END)
              FROM checks WHERE target = ?1 AND ts_ms >= ?2 AND ts_ms < ?3
-             GROUP BY hour"
+             GROUP BY slot"
+        )
+    })
+}
+
+/// One roll-up of `tier` by target ?1 and slot start ?2.
+pub(crate) fn load_rollup(tier: Tier) -> &'static str {
+    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    SQL[tier.slot()].get_or_init(|| {
+        format!(
+            "SELECT checks, ok, soft, hard, latency_sum_ms, hist FROM {}
+             WHERE target = ?1 AND {} = ?2",
+            tier.table(),
+            tier.column()
+        )
+    })
+}
+
+/// Writes (or replaces) one roll-up of `tier`.
+pub(crate) fn store_rollup(tier: Tier) -> &'static str {
+    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    SQL[tier.slot()].get_or_init(|| {
+        format!(
+            "INSERT OR REPLACE INTO {}
+                 (target, {}, checks, ok, soft, hard, latency_sum_ms, hist)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            tier.table(),
+            tier.column()
         )
     })
 }
@@ -103,19 +131,26 @@ pub(crate) fn each_latency(list: Option<&str>, mut f: impl FnMut(u64)) -> Result
     Ok(())
 }
 
-/// Roll-ups of the targets in the JSON array ?1 for hours in `[?2, ?3)`, one row per target:
-/// target; `hour checks answered hist-length` per hour, space separated; and the histograms
-/// concatenated in the same order (two aggregates of one query step through the same rows). A
-/// month of hours costs one row, not hundreds, and the blobs travel as they are stored.
-pub(crate) const ROLLUP_LISTS: &str =
-    "SELECT target,
-            group_concat(hour_ms || ' ' || checks || ' ' || (ok + soft) || ' ' || length(hist), ' '),
-            group_concat(hist, '')
-     FROM rollups
-     WHERE target IN (SELECT value FROM json_each(?1)) AND hour_ms >= ?2 AND hour_ms < ?3
-     GROUP BY target";
+/// Roll-ups of `tier` of the targets in the JSON array ?1 for slots in `[?2, ?3)`, one row per
+/// target: target; `start checks answered hist-length` per slot, space separated; and the
+/// histograms concatenated in the same order (two aggregates of one query step through the same
+/// rows). A month of hours costs one row, not hundreds, and the blobs travel as they are stored.
+pub(crate) fn rollup_lists(tier: Tier) -> &'static str {
+    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    SQL[tier.slot()].get_or_init(|| {
+        let (table, column) = (tier.table(), tier.column());
+        format!(
+            "SELECT target,
+                    group_concat({column} || ' ' || checks || ' ' || (ok + soft) || ' ' || length(hist), ' '),
+                    group_concat(hist, '')
+             FROM {table}
+             WHERE target IN (SELECT value FROM json_each(?1)) AND {column} >= ?2 AND {column} < ?3
+             GROUP BY target"
+        )
+    })
+}
 
-/// Calls `f(hour_ms, checks, answered, hist blob)` for each roll-up of a [`ROLLUP_LISTS`] row.
+/// Calls `f(start_ms, checks, answered, hist blob)` for each roll-up of a [`rollup_lists`] row.
 pub(crate) fn each_rollup(
     list: Option<&str>,
     blobs: &[u8],
@@ -151,16 +186,15 @@ pub(crate) fn each_rollup(
 /// Columns of one `checks` row, in insert order.
 pub(crate) const CHECK_COLUMNS: usize = 10;
 
-/// `INSERT INTO checks … VALUES (…), (…), …` for `rows` rows. SQLite allows 32,766 parameters;
-/// the biggest statement used binds 640.
+/// `INSERT INTO checks … VALUES (…), (…), …` for `rows` rows (one of [`INSERT_SIZES`]). SQLite
+/// allows 32,766 parameters; the biggest statement used binds 2,560.
 pub(crate) fn insert_checks(rows: usize) -> &'static str {
     static SQL: [OnceLock<String>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let slot = match rows {
-        64 => 0,
-        8 => 1,
-        _ => 2,
-    };
-    let rows = [64, 8, 1][slot];
+    let slot = INSERT_SIZES
+        .iter()
+        .position(|&n| n == rows)
+        .unwrap_or(INSERT_SIZES.len() - 1);
+    let rows = INSERT_SIZES[slot];
     SQL[slot].get_or_init(|| {
         let mut s = String::from(
             "INSERT INTO checks (target, ts_ms, class, status, http_status, latency_ms, \
@@ -185,7 +219,7 @@ pub(crate) fn insert_checks(rows: usize) -> &'static str {
 
 /// Statement sizes, biggest first: a batch is cut into as few statements as possible while
 /// every statement text stays one of three, so all of them stay in sqlx's statement cache.
-pub(crate) const INSERT_SIZES: [usize; 3] = [64, 8, 1];
+pub(crate) const INSERT_SIZES: [usize; 3] = [256, 16, 1];
 
 #[cfg(test)]
 mod tests {
@@ -204,14 +238,17 @@ mod tests {
     }
 
     #[test]
-    fn check_lists_parse_in_step() {
+    fn check_lists_parse() {
         let mut v = Vec::new();
-        each_check(Some("0,0,3"), Some("12,-1,7"), |b, l| v.push((b, l))).unwrap();
+        let radix = bucket_radix(5);
+        assert_eq!(radix, 8);
+        let list = format!("{},0,{}", 13 * 8, 8 * 8 + 3);
+        each_check(Some(&list), radix, |b, l| v.push((b, l))).unwrap();
         assert_eq!(v, [(0, Some(12)), (0, None), (3, Some(7))]);
-        each_check(None, None, |_, _| panic!("no checks")).unwrap();
-        assert!(each_check(Some("0,1"), Some("5"), |_, _| {}).is_err());
-        assert!(each_check(Some("0"), None, |_, _| {}).is_err());
-        assert!(each_check(Some("x"), Some("5"), |_, _| {}).is_err());
+        each_check(None, radix, |_, _| panic!("no checks")).unwrap();
+        assert!(each_check(Some("0,x"), radix, |_, _| {}).is_err());
+        assert_eq!(bucket_radix(1000), 1024);
+        assert_eq!(bucket_radix(0), 1);
     }
 
     #[test]

@@ -9,7 +9,38 @@ use monitor::{Event, Status, Transition};
 /// Why the status ended, as the timeline shows it.
 pub const UNCLEAN_REASON: &str = "monitoring stopped without a clean shutdown";
 
+/// `meta` key: when a run's writer last stopped cleanly, everything written. Removed when a run
+/// opens the file (`open.rs`), so its absence means the last run ended some other way, or is still
+/// going, and the next open reads the whole file with `quick_check`.
+pub(crate) const CLEAN_STOP: &str = "clean_stop_ms";
+
 impl Store {
+    /// Records that this run's writer stopped cleanly (see [`CLEAN_STOP`]). Only the holder of
+    /// the writer lock does: a reader's stop says nothing about the file.
+    pub(crate) async fn record_clean_stop(&self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        if !self.is_writer() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        crate::maintain::set_meta(&mut tx, CLEAN_STOP, at.timestamp_millis())
+            .await
+            .map_err(self.db_err("record the clean stop"))?;
+        tx.commit().await.map_err(self.db_err("commit"))
+    }
+
+    /// Undoes [`Store::record_clean_stop`] when a writer starts again on a store already open.
+    pub(crate) async fn record_running(&self) -> Result<(), StoreError> {
+        if !self.is_writer() {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM meta WHERE key = ?1")
+            .bind(CLEAN_STOP)
+            .execute(&self.pools().write)
+            .await
+            .map_err(self.db_err("record the run"))?;
+        Ok(())
+    }
+
     /// Ends what an unclean stop left open: each target whose status is still known goes to
     /// unknown at the end of its last check, and its open incident closes there. Call it before
     /// a new run starts writing. Returns the targets it ended.

@@ -101,9 +101,10 @@ fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Er
 }
 
 /// One bucket of the latency series: checks in `[from, to)`, failures among them (hard
-/// severity, as in [`History`]), and percentiles of the answered ones. Buckets narrower than an
-/// hour are read from raw checks (exact); wider ones, and stretches whose raw checks retention
-/// removed, from hourly roll-ups (within 2 %; an hour counts in the bucket holding its middle).
+/// severity, as in [`History`]), and percentiles of the answered ones. Buckets narrower than
+/// 5 minutes are read from raw checks (exact); wider ones from 5-minute roll-ups, buckets an hour
+/// wide or more from hourly ones, and stretches whose raw checks retention removed from hourly
+/// roll-ups (within 2 %; a rolled-up slot counts in the bucket holding its middle).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LatencyPoint {
     #[serde(serialize_with = "rfc3339")]
@@ -170,10 +171,11 @@ impl Store {
     /// One target's history over `[from, to)`: status timeline and uptime, check counts, latency
     /// percentiles and incidents. See [`History`] and [`Segment`] for the exact semantics.
     ///
-    /// Whole hours already rolled up are read from the hourly roll-ups, the rest (the partial
-    /// hours at the edges and hours not rolled up yet) from raw checks. Where raw checks are gone
-    /// (older than raw retention), a partial edge hour is left out: only hours wholly inside the
-    /// range count there.
+    /// Up to an hour, read from raw checks (exact percentiles). Longer: whole hours already rolled
+    /// up are read from the hourly roll-ups, whole 5 minutes of the rest from the 5-minute ones,
+    /// and only the partial 5 minutes at the edges and what is not rolled up yet from raw checks.
+    /// Where raw checks are gone (older than raw retention), a partial edge hour is left out:
+    /// only hours wholly inside the range count there.
     pub async fn history(
         &self,
         target: &str,
@@ -257,8 +259,9 @@ impl Store {
     }
 
     /// Histories and, with `buckets`, latency series of `ids`, from one transaction. When the
-    /// series reads the checks the totals need (buckets an hour wide or more, or a range kept all
-    /// raw, like the dashboard's day), the totals are summed from it instead of being read again.
+    /// series reads the checks the totals need (see [`Plan::can_total`]: nearly always, unless the
+    /// totals are exact and the series is not), the totals are summed from it instead of being
+    /// read again.
     async fn read_histories(
         &self,
         ids: &[&str],
@@ -291,7 +294,7 @@ impl Store {
         };
         let totals = if series
             .as_ref()
-            .is_some_and(|(_, plan, _)| plan.reads_same_as(&totals_plan))
+            .is_some_and(|(_, plan, _)| plan.can_total(&totals_plan))
         {
             None
         } else {

@@ -1,9 +1,9 @@
 //! Writing events: one transaction per batch.
 
-use crate::maintain::{self, Rollup};
+use crate::maintain::{self, Rollup, Tier};
 use crate::sql::{self, INSERT_SIZES};
-use crate::{floor_hour, to_i64, Store, StoreError, TargetInfo};
-use monitor::{Event, Status};
+use crate::{to_i64, Store, StoreError, TargetInfo};
+use monitor::{Event, Outcome, Status};
 use sqlx::{Sqlite, Transaction};
 use std::collections::HashMap;
 
@@ -23,7 +23,7 @@ struct CheckValues<'a> {
 
 /// What a batch leaves as a target's latest state.
 #[derive(Default)]
-struct Latest {
+struct Latest<'a> {
     status: Option<Status>,
     since_ms: Option<i64>,
     /// `since_ms` came from the batch's first check, which cannot know whether the status was
@@ -31,7 +31,8 @@ struct Latest {
     since_tentative: bool,
     score: Option<f64>,
     last_ts_ms: Option<i64>,
-    last_outcome: Option<String>,
+    /// Encoded once per batch, not once per check.
+    last_outcome: Option<&'a Outcome>,
 }
 
 impl Store {
@@ -55,19 +56,26 @@ impl Store {
     }
 
     /// Writes events in one transaction, in order. Unknown target ids get a row (without kind or
-    /// name) automatically. A check older than the roll-up horizon — it arrived after its hour was
-    /// rolled up — is added to that hour's roll-up too, so roll-ups always agree with raw rows.
+    /// name) automatically. A check older than a roll-up horizon — it arrived after its hour or
+    /// 5 minutes were rolled up — is added to that roll-up too, so roll-ups always agree with raw
+    /// rows.
     pub async fn write(&self, events: &[Event]) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        let rolled_until = maintain::meta(&mut tx, maintain::ROLLED_UNTIL)
-            .await
-            .map_err(self.db_err("read roll-up horizon"))?;
+        let horizons: (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT value FROM meta WHERE key = ?1), (SELECT value FROM meta WHERE key = ?2)",
+        )
+        .bind(Tier::Hour.horizon())
+        .bind(Tier::Fine.horizon())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db_err("read roll-up horizons"))?;
+        let rolled_until = [(Tier::Hour, horizons.0), (Tier::Fine, horizons.1)];
         let mut rids: HashMap<&str, i64> = HashMap::new();
         let mut latest: HashMap<i64, Latest> = HashMap::new();
-        let mut late: HashMap<(i64, i64), Vec<(monitor::Class, u64)>> = HashMap::new();
+        let mut late: HashMap<(Tier, i64, i64), Vec<(monitor::Class, u64)>> = HashMap::new();
         let mut rows: Vec<CheckValues> = Vec::with_capacity(events.len());
 
         for event in events {
@@ -89,10 +97,12 @@ impl Store {
                         tokens_in: tokens.map(|t| to_i64(t.input)),
                         tokens_out: tokens.map(|t| to_i64(t.output)),
                     });
-                    if rolled_until.is_some_and(|r| ts < r) {
-                        late.entry((rid, floor_hour(ts)))
-                            .or_default()
-                            .push((o.class, o.latency_ms));
+                    for (tier, until) in rolled_until {
+                        if until.is_some_and(|r| ts < r) {
+                            late.entry((tier, rid, tier.floor(ts)))
+                                .or_default()
+                                .push((o.class, o.latency_ms));
+                        }
                     }
 
                     let l = latest.entry(rid).or_default();
@@ -103,9 +113,7 @@ impl Store {
                     }
                     l.score = Some(c.score);
                     l.last_ts_ms = Some(ts);
-                    l.last_outcome = Some(serde_json::to_string(o).map_err(|e| {
-                        self.corrupt(format!("cannot encode the outcome as JSON: {e}"))
-                    })?);
+                    l.last_outcome = Some(o);
                 }
                 Event::Transition(t) => {
                     let rid = self.rid(&mut tx, &mut rids, &t.target).await?;
@@ -161,42 +169,91 @@ impl Store {
 
         self.insert_checks(&mut tx, &rows).await?;
 
-        for ((rid, hour), checks) in late {
-            let mut r = maintain::load_rollup(self, &mut tx, rid, hour)
+        for ((tier, rid, slot), checks) in late {
+            let mut r = maintain::load_rollup(self, &mut tx, tier, rid, slot)
                 .await?
-                .unwrap_or_else(|| Rollup::empty(hour));
+                .unwrap_or_else(|| Rollup::empty(slot));
             for (class, latency) in checks {
                 r.add(class, latency);
             }
-            maintain::store_rollup(self, &mut tx, rid, &r).await?;
+            maintain::store_rollup(self, &mut tx, tier, rid, &r).await?;
         }
 
+        self.update_states(&mut tx, latest).await?;
+
+        tx.commit().await.map_err(self.db_err("commit"))?;
+        // Only now are new targets' rows there for good.
+        let mut known = crate::locked(&self.shared.rids);
+        for (id, rid) in rids {
+            if !known.contains_key(id) {
+                known.insert(id.to_string(), rid);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every target's latest state in one statement: per statement, sqlx's round trip to its
+    /// connection thread costs more than SQLite's update itself.
+    async fn update_states(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        latest: HashMap<i64, Latest<'_>>,
+    ) -> Result<(), StoreError> {
+        let mut rows = Vec::with_capacity(latest.len());
+        let mut tentative = Vec::new();
         for (rid, l) in latest {
             let Some(status) = l.status else { continue };
-            sqlx::query(
-                "INSERT INTO target_state (target, status, since_ms, score, last_ts_ms, last_outcome)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(target) DO UPDATE SET
-                     since_ms = CASE WHEN ?7 AND target_state.status = excluded.status
-                                     THEN target_state.since_ms ELSE excluded.since_ms END,
-                     status = excluded.status,
-                     score = COALESCE(excluded.score, target_state.score),
-                     last_ts_ms = COALESCE(excluded.last_ts_ms, target_state.last_ts_ms),
-                     last_outcome = COALESCE(excluded.last_outcome, target_state.last_outcome)",
-            )
-            .bind(rid)
-            .bind(i64::from(status.code()))
-            .bind(l.since_ms)
-            .bind(l.score)
-            .bind(l.last_ts_ms)
-            .bind(l.last_outcome)
-            .bind(l.since_tentative)
-            .execute(&mut *tx)
+            let last_outcome = l
+                .last_outcome
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| self.corrupt(format!("cannot encode the outcome as JSON: {e}")))?;
+            if l.since_tentative {
+                tentative.push(rid.to_string());
+            }
+            rows.push((rid, status, l.since_ms, l.score, l.last_ts_ms, last_outcome));
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut sql = String::with_capacity(600 + rows.len() * 16);
+        sql.push_str(
+            "INSERT INTO target_state (target, status, since_ms, score, last_ts_ms, last_outcome) VALUES ",
+        );
+        for i in 0..rows.len() {
+            sql.push_str(if i == 0 {
+                "(?,?,?,?,?,?)"
+            } else {
+                ",(?,?,?,?,?,?)"
+            });
+        }
+        // A tentative `since` (from the batch's first check) yields to the stored one when the
+        // status did not change.
+        sql.push_str(
+            " ON CONFLICT(target) DO UPDATE SET
+                 since_ms = CASE WHEN excluded.target IN (SELECT value FROM json_each(?))
+                                      AND target_state.status = excluded.status
+                                 THEN target_state.since_ms ELSE excluded.since_ms END,
+                 status = excluded.status,
+                 score = COALESCE(excluded.score, target_state.score),
+                 last_ts_ms = COALESCE(excluded.last_ts_ms, target_state.last_ts_ms),
+                 last_outcome = COALESCE(excluded.last_outcome, target_state.last_outcome)",
+        );
+        let mut q = sqlx::query(&sql);
+        for (rid, status, since, score, last_ts, last_outcome) in rows {
+            q = q
+                .bind(rid)
+                .bind(i64::from(status.code()))
+                .bind(since)
+                .bind(score)
+                .bind(last_ts)
+                .bind(last_outcome);
+        }
+        q.bind(format!("[{}]", tentative.join(",")))
+            .execute(&mut **tx)
             .await
             .map_err(self.db_err("update target state"))?;
-        }
-
-        tx.commit().await.map_err(self.db_err("commit"))
+        Ok(())
     }
 
     /// Multi-row inserts: per statement, sqlx's round trip to its connection thread costs more than
@@ -240,6 +297,10 @@ impl Store {
         target: &'a str,
     ) -> Result<i64, StoreError> {
         if let Some(&rid) = cache.get(target) {
+            return Ok(rid);
+        }
+        if let Some(&rid) = crate::locked(&self.shared.rids).get(target) {
+            cache.insert(target, rid);
             return Ok(rid);
         }
         // DO UPDATE (a no-op) rather than DO NOTHING so RETURNING yields the existing row too.

@@ -175,6 +175,9 @@ async fn run(
     config: WriterConfig,
     wall: Arc<dyn WallClock>,
 ) -> WriterStats {
+    if let Err(e) = store.record_running().await {
+        tracing::warn!(error = %e, "cannot record that the history is being written");
+    }
     let seed = match store.trusted_seed().await {
         Ok(seed) => seed,
         Err(e) => {
@@ -225,6 +228,10 @@ async fn run(
         }
     }
     st.drain_on_close().await;
+    // Everything received is written (or counted as lost): the next open can trust the file.
+    if let Err(e) = st.store.record_clean_stop(st.wall.now()).await {
+        tracing::warn!(error = %e, "cannot record the clean stop; the next start checks the whole file");
+    }
     st.stats
 }
 

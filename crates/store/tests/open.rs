@@ -194,3 +194,108 @@ async fn scribbled_pages_are_caught_by_the_integrity_check() {
     assert_eq!(std::fs::read(&aside).unwrap(), bytes);
     assert_works(&opened.store).await;
 }
+
+/// Ends a run the way every front end does: the recorder's writer drains and stops.
+async fn clean_run(path: &Path) -> bool {
+    let (store, _notes) = Store::open_for_run(path).await.unwrap();
+    let checked = store.integrity_checked_at_open();
+    store
+        .write(&[check("a", T0, Class::Ok, 12, Status::Healthy)])
+        .await
+        .unwrap();
+    let recorder = store::Recorder::new(store.clone());
+    recorder.finish().await.unwrap();
+    store.close().await;
+    checked
+}
+
+#[tokio::test]
+async fn after_a_clean_stop_opening_skips_the_integrity_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    // A new file: nothing says how it was left, so it is checked (instantly).
+    assert!(clean_run(&path).await);
+    // Its last run stopped cleanly: no full read, for a run or for a reader.
+    assert!(!clean_run(&path).await);
+    let reader = Store::open(&path).await.unwrap();
+    assert!(!reader.integrity_checked);
+    assert!(!reader.store.integrity_checked_at_open());
+    assert_eq!(reader.set_aside, None);
+    reader.store.close().await;
+    drop(reader);
+    // A reader's open leaves the record alone.
+    assert!(!clean_run(&path).await);
+}
+
+#[tokio::test]
+async fn after_an_unclean_stop_the_integrity_check_runs_and_catches_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    clean_run(&path).await;
+    // A run that never stops its writer (killed, crashed): the record of the clean stop is gone
+    // as soon as it opened the file.
+    {
+        let (store, _) = Store::open_for_run(&path).await.unwrap();
+        assert!(!store.integrity_checked_at_open());
+        let d = generate(5, 3, 1);
+        write_all(&store, &d.events).await;
+        store.close().await;
+    }
+    let reader = Store::open(&path).await.unwrap();
+    assert!(
+        reader.integrity_checked,
+        "a file left by an unclean stop is checked"
+    );
+    reader.store.close().await;
+    drop(reader);
+
+    // The same, with pages scribbled over after the crash: set aside, and said so.
+    let mut bytes = std::fs::read(&path).unwrap();
+    for (i, b) in bytes.iter_mut().enumerate().skip(3 * 4096) {
+        *b = (i * 31 % 256) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let (store, notes) = Store::open_for_run(&path).await.unwrap();
+    let damage = notes.damage.expect("damage reported");
+    assert!(damage.contains("damaged"), "{damage}");
+    assert_works(&store).await;
+}
+
+#[tokio::test]
+async fn a_file_cut_short_is_set_aside_even_after_a_clean_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    {
+        let (store, _) = Store::open_for_run(&path).await.unwrap();
+        let d = generate(3, 3, 2);
+        write_all(&store, &d.events).await;
+        store::Recorder::new(store.clone()).finish().await.unwrap();
+        store.close().await;
+    }
+    // The pools' connections close on their own threads: make sure everything is in the main
+    // file before cutting it.
+    {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let wal = std::fs::metadata(side(&path, "-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "everything is in the main file");
+    let len = std::fs::metadata(&path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(len / 2).unwrap();
+    drop(file);
+    let opened = Store::open(&path).await.unwrap();
+    assert!(opened.set_aside.is_some(), "{:?}", opened.reason);
+    let reason = opened.reason.clone().unwrap();
+    assert!(reason.contains("cut off"), "{reason}");
+    assert_works(&opened.store).await;
+}

@@ -16,39 +16,69 @@ struct Horizons {
     raw_from: i64,
     /// Hours before this are rolled up.
     rolled_until: i64,
+    /// 5 minutes before this (from `raw_from` on) are rolled up.
+    fine_until: i64,
 }
 
 const NOTHING_ROLLED: Horizons = Horizons {
     raw_from: i64::MIN,
     rolled_until: i64::MIN,
+    fine_until: i64::MIN,
 };
+
+const FIVE: i64 = 5 * MIN;
+
+/// Where a check counts in a piece `[a, b)` of a window read from 5-minute roll-ups (when
+/// `fine`) and raw rows: at its slot's middle if the slot is whole inside the piece and rolled
+/// up, else at its own time.
+fn in_piece(c: &RawCheck, a: i64, b: i64, fine: bool, h: Horizons) -> Option<(i64, bool)> {
+    let a = a.max(h.raw_from);
+    if c.ts < a || c.ts >= b {
+        return None;
+    }
+    let slot = c.ts.div_euclid(FIVE) * FIVE;
+    let first = (a + FIVE - 1).div_euclid(FIVE) * FIVE;
+    let last = (b.div_euclid(FIVE) * FIVE).min(h.fine_until);
+    if fine && first < last && slot >= first && slot + FIVE <= last {
+        Some((slot + FIVE / 2, true))
+    } else {
+        Some((c.ts, false))
+    }
+}
 
 /// The documented rule, check by check: the time a check counts at in the series, or `None`
 /// when the series leaves it out. Buckets an hour wide or more read like `history` (ranges up to
-/// 24 h with all raw checks kept: raw; otherwise whole rolled-up hours from roll-ups, counted at
-/// the middle of their hour, and raw checks for the rest, where kept); narrower buckets read raw
-/// checks wherever they are kept and roll-ups only for whole hours before the raw horizon.
+/// an hour with all raw checks kept: raw; otherwise whole rolled-up hours from hourly roll-ups,
+/// counted at the middle of their hour, whole rolled-up 5 minutes of the rest from 5-minute
+/// roll-ups, at their middle, and raw checks for the rest, where kept); narrower buckets read,
+/// wherever raw checks are kept, 5-minute roll-ups (buckets at least 5 minutes wide) with raw
+/// checks at the edges or only raw checks, and hourly roll-ups only for whole hours before the
+/// raw horizon.
 fn counts_at(c: &RawCheck, f: i64, t: i64, n: u32, h: Horizons) -> Option<(i64, bool)> {
     if c.ts < f || c.ts >= t {
         return None;
     }
     let hour = floor_hour(c.ts);
-    let fine = (t - f) < HOUR * i64::from(n);
-    let rolled_end = if fine {
-        floor_hour(f.max(h.raw_from).min(t))
-            .min(h.rolled_until)
-            .min(floor_hour(t))
-    } else if t - f <= DAY && f >= h.raw_from {
-        i64::MIN
+    let fine_buckets = (t - f) < HOUR * i64::from(n);
+    if fine_buckets {
+        let raw_start = f.max(h.raw_from).min(t);
+        let rolled_end = floor_hour(raw_start).min(h.rolled_until).min(floor_hour(t));
+        if hour >= ceil_hour(f) && hour < rolled_end {
+            return Some((hour + HOUR / 2, true));
+        }
+        return in_piece(c, raw_start, t, (t - f) >= FIVE * i64::from(n), h);
+    }
+    if t - f <= HOUR && f >= h.raw_from {
+        return Some((c.ts, false));
+    }
+    let (first_whole, rolled_end) = (ceil_hour(f), floor_hour(t).min(h.rolled_until));
+    if first_whole < rolled_end {
+        if hour >= first_whole && hour < rolled_end {
+            return Some((hour + HOUR / 2, true));
+        }
+        in_piece(c, f, first_whole, true, h).or_else(|| in_piece(c, rolled_end, t, true, h))
     } else {
-        floor_hour(t).min(h.rolled_until)
-    };
-    if hour >= ceil_hour(f) && hour < rolled_end {
-        Some((hour + HOUR / 2, true))
-    } else if c.ts >= h.raw_from {
-        Some((c.ts, false))
-    } else {
-        None
+        in_piece(c, f, t, true, h)
     }
 }
 
@@ -116,12 +146,15 @@ fn assert_series(got: &[LatencyPoint], want: &[NaivePoint], what: &str) {
 fn windows(seed: u64, d: &Data) -> Vec<(i64, i64, u32)> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0xb0c);
     let mut v = vec![
-        (T0, d.end, 120),                        // everything, wide buckets
-        (T0 + 7 * MIN, T0 + DAY - 3 * MIN, 120), // a day, 12-minute buckets
-        (T0 + 10 * MIN, T0 + 10 * MIN + 7, 3),   // shorter than the bucket count
-        (T0 + 30 * MIN, T0 + 30 * MIN, 5),       // empty
-        (T0 - DAY, d.end + DAY, 7),              // beyond the data on both sides
-        (T0 + 90 * MIN, T0 + 3 * DAY / 2, 1),    // one bucket
+        (T0, d.end, 120),                               // everything, wide buckets
+        (T0 + 7 * MIN, T0 + DAY - 3 * MIN, 120),        // a day, 12-minute buckets
+        (T0 + 7 * MIN + 1, T0 + DAY + 7 * MIN + 1, 48), // the dashboard's day
+        (T0 + 3 * HOUR + 7, T0 + 9 * HOUR + 7, 120),    // 6 h in 3-minute buckets: raw
+        (T0 + 40 * MIN + 3, T0 + 100 * MIN + 3, 120),   // an hour in 30-second buckets
+        (T0 + 10 * MIN, T0 + 10 * MIN + 7, 3),          // shorter than the bucket count
+        (T0 + 30 * MIN, T0 + 30 * MIN, 5),              // empty
+        (T0 - DAY, d.end + DAY, 7),                     // beyond the data on both sides
+        (T0 + 90 * MIN, T0 + 3 * DAY / 2, 1),           // one bucket
     ];
     for _ in 0..6 {
         let a = T0 - HOUR + rng.gen_range(0..(d.end - T0));
@@ -182,6 +215,7 @@ async fn latency_matches_naive_raw_rolled_and_across_the_raw_horizon() {
         let rolled = Horizons {
             raw_from: i64::MIN,
             rolled_until: d.end,
+            fine_until: d.end + 25 * MIN,
         };
         check_series(&store, &d, seed, rolled, "rolled").await;
 
@@ -194,6 +228,7 @@ async fn latency_matches_naive_raw_rolled_and_across_the_raw_horizon() {
         let thinned = Horizons {
             raw_from: floor_hour(now - 36 * HOUR),
             rolled_until: d.end,
+            fine_until: d.end + 25 * MIN,
         };
         check_series(&store, &d, seed, thinned, "thinned").await;
     }

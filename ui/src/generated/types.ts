@@ -186,8 +186,8 @@ failures: number,
 error_rate: number | null, 
 /**
  * Nearest-rank latency percentiles of the checks that got an answer (severity ok or soft).
- * Exact for ranges up to 24 h whose raw checks are still kept; otherwise read from merged
- * log-bucket histograms, within 2 % of the exact value.
+ * Exact for ranges up to 1 h whose raw checks are still kept; otherwise read from merged
+ * log-bucket histograms (5-minute and hourly roll-ups), within 2 % of the exact value.
  */
 p50_ms: number | null, p90_ms: number | null, p99_ms: number | null, 
 /**
@@ -261,9 +261,10 @@ export type Kind = "ollama" | "lmstudio" | "openai" | "anthropic" | "gemini" | "
 
 /**
  * One bucket of the latency series: checks in `[from, to)`, failures among them (hard
- * severity, as in [`History`]), and percentiles of the answered ones. Buckets narrower than an
- * hour are read from raw checks (exact); wider ones, and stretches whose raw checks retention
- * removed, from hourly roll-ups (within 2 %; an hour counts in the bucket holding its middle).
+ * severity, as in [`History`]), and percentiles of the answered ones. Buckets narrower than
+ * 5 minutes are read from raw checks (exact); wider ones from 5-minute roll-ups, buckets an hour
+ * wide or more from hourly ones, and stretches whose raw checks retention removed from hourly
+ * roll-ups (within 2 %; a rolled-up slot counts in the bucket holding its middle).
  */
 export type LatencyPoint = { from: string, to: string, checks: number, failures: number, p50_ms: number | null, p90_ms: number | null, };
 
