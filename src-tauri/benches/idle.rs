@@ -1,9 +1,12 @@
 //! What the tray app costs while nobody looks at it: CPU and memory of the real release binary
 //! watching 10 endpoints (fake servers in this process, so their cost is not counted) at the
-//! default 30 s interval, with the window hidden, then with the dashboard open for comparison.
+//! default 30 s interval: started hidden; with the dashboard open; after it was closed; and
+//! after 10 more open/close cycles and a long hidden spell. Opening is timed from the tray
+//! click to the dashboard's rows painted with data (read off screenshots of the window).
 //! Runs in the same private desktop session as the end-to-end test.
 //!
-//! `cargo bench -p llm-health-desktop --bench idle` (prints a table; figures go to BENCHMARKS.md)
+//! `cargo bench -p llm-health-desktop --bench idle` (prints a table; figures go to BENCHMARKS.md).
+//! `IDLE_BENCH_SOAK_SECS` sets the hidden spell after the cycles (default 3600).
 
 // The end-to-end test's session and tray reader, of which the benchmark needs only a part.
 #[allow(dead_code)]
@@ -16,13 +19,18 @@ mod tray;
 use fake_llm::{FakeServer, Flavor};
 use session::{wait_for, Session};
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tray::TrayItem;
 
 const KEY: &str = "sk-bench-idle-0123456789";
 const HIDDEN_FOR: Duration = Duration::from_secs(120);
 const SHOWN_FOR: Duration = Duration::from_secs(60);
+const TITLE: &str = "LLM Health Monitor";
+/// The light theme's healthy colour (`--ok` in ui/src/style.css): each healthy row shows it.
+const OK: [u8; 3] = [0x1a, 0x7f, 0x37];
+const CYCLES: usize = 10;
 
 /// CPU ticks, resident and proportional memory of one process.
 struct Sample {
@@ -142,7 +150,93 @@ fn measure(phase: &'static str, root: u32, over: Duration) -> Vec<Row> {
         pss_mb: rows.iter().map(|r| r.pss_mb).sum(),
     };
     rows.push(total);
+    // As it comes, so that a run cut short still shows what it measured.
+    for r in &rows {
+        eprintln!(
+            "{phase}: {} {:.3} % {:.1} MB RSS {:.1} MB PSS",
+            r.process, r.cpu_pct, r.rss_mb, r.pss_mb
+        );
+    }
     rows
+}
+
+/// Opens the dashboard from the tray, as a person would, and returns how long it took until
+/// the window showed every row with its data (each of the 10 healthy rows in the healthy
+/// colour). The screenshots make this an upper bound, by one screenshot's time.
+fn open(session: &Session, item: &TrayItem, dir: &Path) -> Duration {
+    let shot = dir.join("opening.png");
+    let start = Instant::now();
+    item.click(session, "Open dashboard");
+    wait_for("the rows painted", Duration::from_secs(30), || {
+        if !session.window_shown(TITLE) {
+            return false;
+        }
+        let taken = session
+            .command("import")
+            .args(["-window", TITLE])
+            .arg(&shot)
+            .status()
+            .is_ok_and(|s| s.success());
+        taken && ok_pixels(&shot) >= 10 * 20
+    });
+    start.elapsed()
+}
+
+/// Closes the window with Ctrl+W, as a person would (there is no window manager to ask).
+fn close(session: &Session) {
+    // Focus first, then a real key press (XTEST) to the focused window: GTK ignores the
+    // synthetic events xdotool sends to a window it names.
+    let run = |args: &[&str]| {
+        session
+            .command("xdotool")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(
+        run(&[
+            "search",
+            "--onlyvisible",
+            "--name",
+            TITLE,
+            "windowfocus",
+            "--sync"
+        ]),
+        "xdotool could not focus the window"
+    );
+    assert!(run(&["key", "ctrl+w"]), "xdotool could not press Ctrl+W");
+    wait_for("the window closed", Duration::from_secs(10), || {
+        !session.window_shown(TITLE)
+    });
+}
+
+/// Pixels of the healthy colour in a screenshot.
+fn ok_pixels(path: &Path) -> usize {
+    let Ok(file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let Ok(mut reader) = decoder.read_info() else {
+        return 0;
+    };
+    let Some(size) = reader.output_buffer_size() else {
+        return 0;
+    };
+    let mut buf = vec![0; size];
+    let Ok(info) = reader.next_frame(&mut buf) else {
+        return 0;
+    };
+    let step = info.color_type.samples();
+    buf[..info.buffer_size()]
+        .chunks_exact(step)
+        .filter(|px| {
+            px.iter()
+                .take(3)
+                .zip(OK)
+                .all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= 24)
+        })
+        .count()
 }
 
 fn main() {
@@ -200,31 +294,56 @@ fn main() {
             == 10
     });
     std::thread::sleep(Duration::from_secs(10));
+    let soak = std::env::var("IDLE_BENCH_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(Duration::from_secs(3600), Duration::from_secs);
 
-    let mut rows = measure("window hidden", app.id(), HIDDEN_FOR);
-    item.click(&session, "Open dashboard");
-    std::thread::sleep(Duration::from_secs(5));
+    let mut rows = measure("started hidden", app.id(), HIDDEN_FOR);
+    let mut openings = vec![open(&session, &item, temp.path())];
+    eprintln!("first opening: {:?}", openings[0]);
     rows.extend(measure("dashboard open", app.id(), SHOWN_FOR));
+    close(&session);
+    std::thread::sleep(Duration::from_secs(10));
+    rows.extend(measure("opened, closed", app.id(), HIDDEN_FOR));
+    for _ in 0..CYCLES {
+        openings.push(open(&session, &item, temp.path()));
+        std::thread::sleep(Duration::from_secs(2));
+        close(&session);
+    }
+    std::thread::sleep(soak);
+    rows.extend(measure("10 more cycles, soak", app.id(), HIDDEN_FOR));
     item.click(&session, "Quit");
     let _ = app.wait();
 
+    let first = openings[0];
+    openings.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "opening, tray click to rows painted with data: first {:.0} ms, median {:.0} ms, max {:.0} ms ({} openings)",
+        ms(first),
+        ms(openings[openings.len() / 2]),
+        ms(openings[openings.len() - 1]),
+        openings.len()
+    );
+    println!("soak after the cycles: {} s hidden", soak.as_secs());
     println!("LLM Health Monitor, 10 targets at the default 30 s interval (release build)");
     println!(
-        "hidden measured over {} s, open over {} s",
+        "hidden phases measured over {} s each, open over {} s",
         HIDDEN_FOR.as_secs(),
         SHOWN_FOR.as_secs()
     );
     println!(
-        "| {:<15} | {:<22} | {:>12} | {:>8} | {:>8} |",
+        "| {:<20} | {:<22} | {:>12} | {:>8} | {:>8} |",
         "phase", "process", "CPU (% core)", "RSS MB", "PSS MB"
     );
     println!(
-        "|{:-<17}|{:-<24}|{:->14}|{:->10}|{:->10}|",
+        "|{:-<22}|{:-<24}|{:->14}|{:->10}|{:->10}|",
         "", "", "", "", ""
     );
     for r in rows {
         println!(
-            "| {:<15} | {:<22} | {:>12.3} | {:>8.1} | {:>8.1} |",
+            "| {:<20} | {:<22} | {:>12.3} | {:>8.1} | {:>8.1} |",
             r.phase, r.process, r.cpu_pct, r.rss_mb, r.pss_mb
         );
     }

@@ -25,7 +25,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use store::Store;
 use tauri::{Manager, RunEvent};
-use window::WINDOW;
 
 /// LLM Health Monitor: a tray app that watches your LLM endpoints.
 #[derive(Debug, Clone, Parser)]
@@ -124,7 +123,8 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
     let settings_path = data_dir.join("settings.json");
     let file = SettingsStore::open(&handle, &settings_path)?;
-    let (mut settings, window_geometry, unreadable) = file.load();
+    // The window's geometry stays in the store for the window's next opening.
+    let (mut settings, _, unreadable) = file.load();
     let mut warnings: Vec<String> = unreadable.into_iter().collect();
     let config_source = match (&args.config, imported) {
         (Some(path), Some(config)) => {
@@ -151,9 +151,6 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
     };
     let first_run =
         args.config.is_none() && settings.config.targets.is_empty() && !settings.onboarded;
-    if let (Some(window), Some(geometry)) = (app.get_webview_window(WINDOW), window_geometry) {
-        window::restore_geometry(&window, geometry);
-    }
     let look = Look {
         icon: app_icon(&handle),
         desktop_entry: handle.config().identifier.clone(),

@@ -87,6 +87,11 @@ impl SettingsStore {
         }
     }
 
+    /// Where the window was last, for the next time it is created.
+    pub fn window(&self) -> Option<WindowGeometry> {
+        lock(&self.last).window
+    }
+
     pub fn remember_window(&self, geometry: WindowGeometry) {
         lock(&self.last).window = Some(geometry);
     }

@@ -190,17 +190,69 @@ fn start_driver(session: &Session, port: u16, extra_env: &[(&str, String)]) -> C
 
 const APP: &str = env!("CARGO_BIN_EXE_llm-health-monitor");
 
-/// Starts the app through tauri-driver, which is how WebDriver gets its window.
+/// Starts the app through tauri-driver, which is how WebDriver gets its window. The app has no
+/// window until it is opened, and the session is made only once one exists: the session comes
+/// from [`Launched::attach`] after the window was opened.
 fn launch(
     session: &Session,
     rt: &tokio::runtime::Runtime,
     args: &[String],
     extra_env: &[(&str, String)],
-) -> (WebDriver, Child) {
+) -> Launched {
     let port = free_port();
     let driver_process = start_driver(session, port, extra_env);
-    let driver = WebDriver::launch(rt.handle(), &format!("http://127.0.0.1:{port}"), APP, args);
-    (driver, driver_process)
+    let rt = rt.handle().clone();
+    let args = args.to_vec();
+    let pending = std::thread::spawn(move || {
+        WebDriver::launch(&rt, &format!("http://127.0.0.1:{port}"), APP, &args)
+    });
+    Launched {
+        pending,
+        driver_process,
+    }
+}
+
+struct Launched {
+    pending: std::thread::JoinHandle<WebDriver>,
+    driver_process: Child,
+}
+
+impl Launched {
+    /// The WebDriver session on the window just opened.
+    fn attach(self) -> (WebDriver, Child) {
+        let driver = self.pending.join().expect("the WebDriver session");
+        (driver, self.driver_process)
+    }
+}
+
+/// WebKit's web processes the app runs now: one while its window is open, none once closed.
+fn web_processes(driver_process: &Child) -> usize {
+    let mut family = vec![driver_process.id()];
+    let mut web = 0;
+    let mut i = 0;
+    while i < family.len() {
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                continue;
+            };
+            let parent: Option<u32> = stat[close + 2..]
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok());
+            if parent != Some(family[i]) {
+                continue;
+            }
+            if let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() {
+                family.push(pid);
+                web += usize::from(&stat[open + 1..close] == "WebKitWebProces");
+            }
+        }
+        i += 1;
+    }
+    web
 }
 
 /// Quits from the tray menu, as a person would, and waits for the tray item to go.
@@ -267,7 +319,7 @@ api_key_env = "E2E_OPENAI_KEY"
     .expect("config");
     let data_dir = temp.path().join("profile");
 
-    let (driver, driver_process) = launch(
+    let launched = launch(
         &session,
         &rt,
         &[
@@ -302,15 +354,18 @@ api_key_env = "E2E_OPENAI_KEY"
         );
     }
 
-    // The window starts hidden (a tray app) and opens from the tray menu, showing the targets.
+    // A tray app starts with no window at all, and no web process; it opens from the tray
+    // menu, showing the targets.
     assert!(
         !session.window_shown(TITLE),
         "the window should start hidden"
     );
+    assert_eq!(web_processes(&launched.driver_process), 0);
     item.click(&session, "Open dashboard");
     wait_for("the dashboard window", Duration::from_secs(10), || {
         session.window_shown(TITLE)
     });
+    let (driver, driver_process) = launched.attach();
     let shown = driver.wait_until(
         "both targets listed as up",
         Duration::from_secs(15),
@@ -557,6 +612,10 @@ api_key_env = "E2E_OPENAI_KEY"
     wait_for("the window hidden", Duration::from_secs(10), || {
         !session.window_shown(TITLE)
     });
+    // Closed is gone: the web process ends with the window.
+    wait_for("the web process to end", Duration::from_secs(10), || {
+        web_processes(&driver_process) == 0
+    });
     let second = session
         .command(APP)
         .args(["--data-dir", &data_dir.display().to_string()])
@@ -573,6 +632,13 @@ api_key_env = "E2E_OPENAI_KEY"
         "the first instance's window",
         Duration::from_secs(10),
         || session.window_shown(TITLE),
+    );
+    // The window made anew shows the dashboard with its data again.
+    driver.follow_window(Duration::from_secs(10));
+    driver.wait_until(
+        "both targets listed in the reopened window",
+        Duration::from_secs(15),
+        "return document.querySelectorAll('tr[data-target]').length === 2",
     );
 
     // Quit from the tray ends the app cleanly; the key never reached the profile's files.
@@ -609,7 +675,7 @@ fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
         .block_on(FakeServer::start(Flavor::Ollama))
         .expect("fake ollama");
     let data_dir = temp.path().join("fresh-profile");
-    let (driver, driver_process) = launch(
+    let launched = launch(
         &session,
         &rt,
         &["--data-dir".into(), data_dir.display().to_string()],
@@ -635,6 +701,7 @@ fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
     wait_for("the onboarding window", Duration::from_secs(20), || {
         session.window_shown(TITLE)
     });
+    let (driver, driver_process) = launched.attach();
     let offers = driver.wait_until(
         "the detected endpoints offered",
         Duration::from_secs(15),

@@ -69,6 +69,32 @@ impl WebDriver {
         value["value"].clone()
     }
 
+    /// Switches to the app's window of the moment: the app creates its window each time it is
+    /// opened (and destroys it when closed), so after a reopening the session has a new one.
+    pub fn follow_window(&self, timeout: Duration) {
+        let start = Instant::now();
+        loop {
+            if let Some(handle) = self
+                .call(reqwest::Method::GET, "/window/handles", None)
+                .as_array()
+                .and_then(|handles| handles.last())
+                .and_then(Value::as_str)
+            {
+                self.call(
+                    reqwest::Method::POST,
+                    "/window",
+                    Some(json!({ "handle": handle })),
+                );
+                return;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "no window to attach to within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Runs a script in the page and returns its result.
     pub fn execute(&self, script: &str) -> Value {
         self.call(

@@ -45,6 +45,8 @@ export interface Backend {
   testAlertChannel(id: string): Promise<Reply<"test_alert_channel">>;
   /** Minutes, 0 = until tomorrow morning, null = end the snooze. */
   snoozeTarget(id: string, minutes: number | null): Promise<Reply<"snooze_target">>;
+  /** Closes the app's window to the tray (the app only). */
+  hideWindow(): Promise<Reply<"hide_window">>;
   onMonitor(f: (e: MonitorEvent) => void): Off;
   onState(f: (s: StateView) => void): Off;
   /** Whether anyone can see the page; `route` is where the app asked to open ("settings", …). */
@@ -102,6 +104,7 @@ function over(t: Transport): Backend {
     setChannelUrl: (id, url) => call("set_channel_url", { id, url }),
     testAlertChannel: (id) => call("test_alert_channel", { id }),
     snoozeTarget: (id, minutes) => call("snooze_target", { id, minutes }),
+    hideWindow: () => call("hide_window", {}),
     onMonitor: t.onMonitor,
     onState: t.onState,
     onVisibility: t.onVisibility,

@@ -1,6 +1,6 @@
 // The page: wires the backend, the held state and the views together. Reads the state once, then follows
 // events; the one-second tick runs only while someone can see the page.
-import type { Backend } from "./api";
+import { canRun, type Backend } from "./api";
 import { tickAgo } from "./format";
 import { fromAppRoute, navigate, parseRoute, type Route } from "./router";
 import { SeriesRefresh, Store } from "./store";
@@ -126,6 +126,15 @@ export function start(api: Backend): void {
     e.preventDefault();
     byId("main").focus();
   });
+  // Ctrl+W closes the app's window to the tray, as it closes a window in most desktop apps.
+  if (canRun(api, "hide_window")) {
+    window.addEventListener("keydown", (e) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "w") {
+        e.preventDefault();
+        run(api.hideWindow());
+      }
+    });
+  }
   window.addEventListener("hashchange", () => {
     // A page of its own, as after a real navigation: the keyboard starts at its content, and the
     // badge or link that led here lets go of its focus (and of a tooltip over the new page).

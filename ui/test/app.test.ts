@@ -32,6 +32,20 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 describe("the page", () => {
+  it("closes the app's window to the tray on Ctrl+W, and leaves a browser tab alone", async () => {
+    const press = () => window.dispatchEvent(new KeyboardEvent("keydown", { key: "w", ctrlKey: true, cancelable: true }));
+    const tab = boot(false);
+    await vi.advanceTimersByTimeAsync(0);
+    press();
+    expect(tab.api.hideWindow).not.toHaveBeenCalled();
+    const app = boot(true);
+    await vi.advanceTimersByTimeAsync(0);
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "w" }));
+    expect(app.api.hideWindow).not.toHaveBeenCalled();
+    press();
+    expect(app.api.hideWindow).toHaveBeenCalledTimes(1);
+  });
+
   it("reads the state once and keeps 'checked … ago' current while visible", async () => {
     const fake = boot();
     await vi.advanceTimersByTimeAsync(0);

@@ -56,6 +56,7 @@ export function fakeBackend(inApp: boolean, replies: Replies = {}) {
     setChannelUrl: reply("setChannelUrl"),
     testAlertChannel: reply("testAlertChannel"),
     snoozeTarget: reply("snoozeTarget"),
+    hideWindow: reply("hideWindow"),
     onMonitor: (f: (e: MonitorEvent) => void) => (on.monitor.push(f), () => {}),
     onState: (f: (s: StateView) => void) => (on.state.push(f), () => {}),
     onVisibility: (f: (v: boolean, r: string | null) => void) => (on.visibility.push(f), () => {}),
