@@ -142,6 +142,22 @@ impl FakeServer {
         self.state.clear_requests();
     }
 
+    /// How many requests for `path` (e.g. `/v1/models`) arrived, faulted ones included.
+    /// Counted even with recording off, and not reset by `clear_requests`.
+    pub fn hits(&self, path: &str) -> u64 {
+        self.state.hits(path)
+    }
+
+    /// How many requests arrived in all, counted as `hits` is.
+    pub fn hits_total(&self) -> u64 {
+        self.state.hits_total()
+    }
+
+    /// How many TCP connections were accepted: with keep-alive, requests share them.
+    pub fn connections(&self) -> u64 {
+        self.state.connections()
+    }
+
     /// Recording is on by default; a long-running benchmark server turns it
     /// off so that memory stays flat (`requests()` then stays empty).
     pub fn set_recording(&self, on: bool) {

@@ -37,6 +37,7 @@ pub(crate) struct Dropped;
 pub(crate) async fn run(listener: TcpListener, app: Arc<AppState>) {
     let router = app.flavor.provider().routes().with_state(Arc::clone(&app));
     serve_connections(listener, move |stream| {
+        app.connected();
         let app = Arc::clone(&app);
         let router = router.clone();
         let svc = service_fn(move |req| handle(Arc::clone(&app), router.clone(), req));

@@ -16,6 +16,7 @@ pub(crate) struct AppState {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     seq: AtomicU64,
+    connections: AtomicU64,
 }
 
 struct Inner {
@@ -26,6 +27,8 @@ struct Inner {
     resident: Vec<Resident>,
     requests: Vec<RecordedRequest>,
     recording: bool,
+    /// Requests per path, counted whether or not recording is on.
+    hits: BTreeMap<String, u64>,
     model_loads: Vec<String>,
 }
 
@@ -105,12 +108,30 @@ impl AppState {
                 resident: Vec::new(),
                 requests: Vec::new(),
                 recording: true,
+                hits: BTreeMap::new(),
                 model_loads: Vec::new(),
             }),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             seq: AtomicU64::new(1),
+            connections: AtomicU64::new(0),
         }
+    }
+
+    pub fn connected(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    pub fn hits(&self, path: &str) -> u64 {
+        self.lock().hits.get(path).copied().unwrap_or(0)
+    }
+
+    pub fn hits_total(&self) -> u64 {
+        self.lock().hits.values().sum()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -170,6 +191,12 @@ impl AppState {
 
     pub fn record(&self, req: RecordedRequest) {
         let mut inner = self.lock();
+        match inner.hits.get_mut(&req.path) {
+            Some(n) => *n += 1,
+            None => {
+                inner.hits.insert(req.path.clone(), 1);
+            }
+        }
         if inner.recording {
             inner.requests.push(req);
         }

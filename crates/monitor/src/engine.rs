@@ -418,6 +418,10 @@ impl Scheduler {
         for (_, mut slot) in before {
             self.end_status(&mut slot, at, "removed from the configuration");
         }
+        // What the prober kept of targets no longer watched (model lists, loaded models) goes.
+        let watched: std::collections::HashSet<&str> =
+            self.slots.iter().map(|s| s.target.id.as_str()).collect();
+        self.prober.retain(|id| watched.contains(id));
         self.reindex();
         // Heap entries name slots by position, and positions moved.
         self.heap.clear();
@@ -463,6 +467,8 @@ impl Scheduler {
                         for i in 0..self.slots.len() { self.schedule(i, Instant::now()); }
                     }
                     Some(Command::CheckNow(Some(id))) => {
+                        // Asked for by a person: the model list is read afresh too.
+                        self.prober.refresh_models(&id);
                         if let Some(&i) = self.index.get(&id) { self.schedule(i, Instant::now()); }
                     }
                     Some(Command::Pause) => { self.paused = true; self.publish_all(); }

@@ -12,6 +12,15 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
+    cloud_probe(
+        ctx,
+        || list(ctx),
+        |model| async move { canary(ctx, &model).await },
+    )
+    .await
+}
+
+async fn list(ctx: &Ctx<'_>) -> Result<Listing, Failure> {
     let reply = ctx
         .http
         .send_ok(ctx.kind(), ctx.get("v1/models?limit=1000"))
@@ -20,17 +29,11 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         http_status: Some(reply.status),
         ..Failure::bad_response(message)
     })?;
-    let listing = Listing {
+    Ok(Listing {
         reply,
         models,
         complete,
-    };
-    cloud_probe(
-        ctx,
-        listing,
-        |model| async move { canary(ctx, &model).await },
-    )
-    .await
+    })
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -66,6 +66,9 @@ pub fn http_failure(
             Class::Quota
         }
         400 if kind == Kind::Lmstudio && detail.contains("No models loaded") => Class::NotFound,
+        // OpenAI's code for a model that does not exist; some compatible servers send it
+        // with a 400 rather than a 404.
+        400 if has("model_not_found") => Class::NotFound,
         401 | 403 => Class::Auth,
         402 => Class::Quota,
         404 => Class::NotFound,
@@ -368,6 +371,39 @@ pub fn retry_after_ms(headers: &HeaderMap, now: DateTime<Utc>) -> Option<u64> {
 /// Rate-limit headroom: OpenAI/Groq `x-ratelimit-*` (resets as durations like `6m0s`) and
 /// Anthropic `anthropic-ratelimit-*` (resets as RFC 3339 instants).
 pub fn rate_limit(headers: &HeaderMap, now: DateTime<Utc>) -> Option<RateLimit> {
+    // One pass over the headers instead of a lookup (name parsed, hashed) per name: this
+    // runs on every successful probe.
+    const NAMES: [&str; 12] = [
+        "x-ratelimit-limit-requests",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-limit-tokens",
+        "x-ratelimit-remaining-tokens",
+        "x-ratelimit-reset-tokens",
+        "anthropic-ratelimit-requests-limit",
+        "anthropic-ratelimit-requests-remaining",
+        "anthropic-ratelimit-requests-reset",
+        "anthropic-ratelimit-tokens-limit",
+        "anthropic-ratelimit-tokens-remaining",
+        "anthropic-ratelimit-tokens-reset",
+    ];
+    let mut found: [Option<Option<&str>>; 12] = [None; 12];
+    for (name, value) in headers {
+        let name = name.as_str();
+        if !(name.starts_with("x-ratelimit-") || name.starts_with("anthropic-ratelimit-")) {
+            continue;
+        }
+        // The first value of a name counts, as `HeaderMap::get` reads it.
+        if let Some(slot) = NAMES.iter().position(|n| *n == name).map(|i| &mut found[i]) {
+            slot.get_or_insert_with(|| value.to_str().ok().map(str::trim));
+        }
+    }
+    let header = |_: &HeaderMap, name: &str| {
+        NAMES
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| found[i].flatten())
+    };
     let num = |name: &str| header(headers, name).and_then(|v| v.parse::<u64>().ok());
     let mut rl = RateLimit {
         requests_limit: num("x-ratelimit-limit-requests"),
@@ -482,6 +518,15 @@ mod tests {
             class(Kind::Ollama, 404, r#"{"error":"model not found"}"#),
             Class::NotFound
         );
+        let no_model = r#"{"error":{"message":"The model `x` does not exist","type":"invalid_request_error","code":"model_not_found"}}"#;
+        assert_eq!(class(Kind::Openai, 404, no_model), Class::NotFound);
+        assert_eq!(
+            class(Kind::OpenaiCompatible, 400, no_model),
+            Class::NotFound
+        );
+        let anthropic =
+            r#"{"type":"error","error":{"type":"not_found_error","message":"model: x"}}"#;
+        assert_eq!(class(Kind::Anthropic, 404, anthropic), Class::NotFound);
         assert_eq!(class(Kind::Openai, 500, ""), Class::ServerError);
         assert_eq!(class(Kind::Openai, 502, ""), Class::ServerError);
         assert_eq!(class(Kind::Openai, 504, ""), Class::Timeout);

@@ -98,12 +98,25 @@ impl Http {
     pub async fn send(&self, request: RequestBuilder) -> Result<Reply, Failure> {
         let mut response = self.response(request).await?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        if response
-            .content_length()
-            .is_some_and(|len| len as usize > self.body_cap)
-        {
-            return Err(self.too_big(status));
+        // Taken, not cloned: the response needs its headers no more.
+        let headers = std::mem::take(response.headers_mut());
+        match response.content_length() {
+            Some(len) if len > self.body_cap as u64 => return Err(self.too_big(status)),
+            // A body of announced size within the cap is taken as it came (hyper then hands
+            // over the bytes it read, usually without a copy). Sending more than announced is
+            // a broken body, which hyper refuses.
+            Some(_) => {
+                let body = response.bytes().await.map_err(|e| Failure {
+                    http_status: Some(status),
+                    ..transport_failure(&e)
+                })?;
+                return Ok(Reply {
+                    status,
+                    headers,
+                    body,
+                });
+            }
+            None => {}
         }
         let mut body = BytesMut::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| Failure {
@@ -149,7 +162,7 @@ impl Http {
         let started = Instant::now();
         let mut response = self.response(request).await?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         if !(200..300).contains(&status) {
             let mut body = BytesMut::new();
             while let Ok(Some(chunk)) = response.chunk().await {

@@ -4,7 +4,7 @@
 use super::classify::{http_failure, Failure};
 use super::http::Reply;
 use super::ollama::pick_loaded;
-use super::openai::{chat_canary, model_ids};
+use super::openai::{chat_canary, model_ids, TokenField};
 use super::wire::{self, Num, Obj, Objects, Present, Text};
 use super::{require_listed, Ctx, Success};
 use crate::domain::{Details, LoadedModel, ProbeLevel};
@@ -29,7 +29,7 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         };
         match pick {
             Ok(model) => {
-                chat_canary(ctx, "v1/chat/completions", &model, "max_tokens")
+                chat_canary(ctx, "v1/chat/completions", &model, TokenField::MaxTokens)
                     .await?
                     .merge_into(&mut success);
             }

@@ -24,11 +24,13 @@ use crate::redact::{Redactor, FIELD_MAX, MESSAGE_MAX};
 use chrono::Utc;
 pub use classify::Failure;
 use http::Http;
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::RequestBuilder;
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// Where probes get API keys. The CLI reads environment variables; the desktop app reads the OS
 /// keyring first.
@@ -71,6 +73,13 @@ impl KeySource for EnvKeys {
 /// as much as the environment): trimmed, `None` when nothing is left, and an error saying what
 /// is wrong (never what the key is) when it still cannot be a header value.
 pub fn usable_key(raw: &str) -> Result<Option<String>, &'static str> {
+    // A header may carry non-ASCII bytes, but no provider issues such keys: they are pasted
+    // typographic quotes or dashes, and the server would only say the key is wrong.
+    usable_key_str(raw).map(|k| k.map(str::to_string))
+}
+
+/// [`usable_key`] without the copy: the key as a part of `raw`.
+fn usable_key_str(raw: &str) -> Result<Option<&str>, &'static str> {
     let key = raw.trim();
     if key.is_empty() {
         return Ok(None);
@@ -78,12 +87,10 @@ pub fn usable_key(raw: &str) -> Result<Option<String>, &'static str> {
     if key.chars().any(char::is_control) {
         return Err("contains a control character");
     }
-    // A header may carry such bytes, but no provider issues such keys: they are pasted
-    // typographic quotes or dashes, and the server would only say the key is wrong.
     if !key.is_ascii() {
         return Err("contains a character outside ASCII");
     }
-    Ok(Some(key.to_string()))
+    Ok(Some(key))
 }
 
 /// Where a key that cannot be used came from, in words for the outcome's message.
@@ -143,11 +150,18 @@ pub(crate) struct Success {
     pub note: Option<String>,
 }
 
-/// Runs probes. Cheap to clone; shares one HTTP client and the per-server locks.
+/// Runs probes. Cheap to clone; shares one HTTP client (and so its pool of kept-alive
+/// connections), the per-server locks and what is kept per target between probes.
 #[derive(Clone)]
 pub struct Prober {
     http: Http,
     keys: Arc<dyn KeySource>,
+    /// Per target: what every probe of it reuses (see [`Kept`]), made again when the target's
+    /// config or key changes.
+    kept: Arc<Mutex<HashMap<crate::domain::TargetId, Arc<Kept>>>>,
+    /// Keys are compared by a hash with per-process random keys: a key never sits in `Kept`
+    /// twice, and the hash is no stable fingerprint of it.
+    key_hasher: RandomState,
     /// One lock per local server: a local server serves one model at a time, and parallel probes
     /// would queue behind each other or, worse, make it swap models.
     server_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
@@ -161,6 +175,8 @@ impl Prober {
         Ok(Prober {
             http: Http::new()?,
             keys,
+            kept: Arc::default(),
+            key_hasher: RandomState::new(),
             server_locks: Arc::default(),
             disturbed: Arc::default(),
         })
@@ -168,6 +184,41 @@ impl Prober {
 
     pub fn with_env_keys() -> Result<Prober, reqwest::Error> {
         Prober::new(Arc::new(EnvKeys))
+    }
+
+    /// Drops what is kept for a target (its parsed URLs, headers and model list). A target
+    /// whose config changed needs no call: every probe compares the target with the one its
+    /// kept state was made for and starts afresh (model list included) when they differ. Call
+    /// it when a target is removed, so that its state does not stay behind.
+    pub fn forget(&self, target: &str) {
+        lock(&self.kept).remove(target);
+    }
+
+    /// Keeps only the targets `keep` accepts (for a reconfiguration that removes several).
+    pub fn retain(&self, mut keep: impl FnMut(&str) -> bool) {
+        lock(&self.kept).retain(|id, _| keep(id));
+    }
+
+    /// Makes the next inference probe of `target` fetch the model list again before its
+    /// canary, as a changed config does; e.g. when the user asks for a check now.
+    pub fn refresh_models(&self, target: &str) {
+        if let Some(kept) = lock(&self.kept).get(target) {
+            *lock(&kept.inventory) = None;
+        }
+    }
+
+    /// What is kept for `target` with this key: the same as last time if neither changed.
+    fn kept_for(&self, target: &Target, key: Option<&str>, redact: Option<&str>) -> Arc<Kept> {
+        let key_hash = self.key_hasher.hash_one((key, redact));
+        let mut map = lock(&self.kept);
+        if let Some(kept) = map.get(target.id.as_str()) {
+            if kept.key_hash == key_hash && kept.target == *target {
+                return Arc::clone(kept);
+            }
+        }
+        let kept = Arc::new(Kept::new(target, key, key_hash, redact));
+        map.insert(target.id.clone(), Arc::clone(&kept));
+        kept
     }
 
     /// Probes a target once. The target's timeout bounds the whole exchange, bodies included;
@@ -195,7 +246,16 @@ impl Prober {
         on_start: impl FnOnce(),
     ) -> Outcome {
         let waiting_since = (Utc::now(), tokio::time::Instant::now());
-        let _server = match self.server_lock(target) {
+        let raw = self.keys.key_for(target);
+        let (key, key_problem) = match raw.as_deref().map(usable_key_str) {
+            None => (None, None),
+            Some(Ok(key)) => (key, None),
+            Some(Err(why)) => (None, Some(why)),
+        };
+        // The raw key too: it is what a server would echo, were it ever sent.
+        let redact = key.or(raw.as_deref().map(str::trim));
+        let kept = self.kept_for(target, key, redact);
+        let _server = match self.server_lock(target, &kept) {
             Some(lock) => {
                 match tokio::time::timeout(target.timing.timeout, lock.lock_owned()).await {
                     Ok(guard) => Some(guard),
@@ -230,14 +290,6 @@ impl Prober {
         on_start();
         let at = Utc::now();
         let started = Instant::now();
-        let raw = self.keys.key_for(target);
-        let (key, key_problem) = match raw.as_deref().map(usable_key) {
-            None => (None, None),
-            Some(Ok(key)) => (key, None),
-            Some(Err(why)) => (None, Some(why)),
-        };
-        // The raw key too: it is what a server would echo, were it ever sent.
-        let redactor = Redactor::new(key.as_deref().or(raw.as_deref().map(str::trim)));
         let result = if let (Some(why), Some(raw)) = (key_problem, raw.as_deref()) {
             Err(Failure::new(
                 Class::Auth,
@@ -258,7 +310,7 @@ impl Prober {
             let ctx = Ctx {
                 http: &self.http,
                 target,
-                key: key.as_deref(),
+                kept: &kept,
                 disturbed: &self.disturbed,
             };
             match tokio::time::timeout(target.timing.timeout, run(&ctx)).await {
@@ -273,19 +325,168 @@ impl Prober {
             }
         };
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        outcome(target, at, latency_ms, result, &redactor)
+        outcome_kept(target, at, latency_ms, result, &kept.redactor, Some(&kept))
     }
 
-    fn server_lock(&self, target: &Target) -> Option<Arc<tokio::sync::Mutex<()>>> {
+    fn server_lock(&self, target: &Target, kept: &Kept) -> Option<Arc<tokio::sync::Mutex<()>>> {
         if !is_local_server(target) {
             return None;
         }
-        let mut locks = match self.server_locks.lock() {
-            Ok(l) => l,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        Some(locks.entry(target.server_key()).or_default().clone())
+        let mut locks = lock(&self.server_locks);
+        if let Some(lock) = locks.get(kept.server_key.as_str()) {
+            return Some(Arc::clone(lock));
+        }
+        Some(locks.entry(kept.server_key.clone()).or_default().clone())
     }
+}
+
+/// A std mutex's guard, also after a panic elsewhere poisoned it: what it guards is a cache
+/// or a set of locks, valid whatever the panicking thread was doing.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How long a canary goes without the model list: its own answer says whether the model is
+/// there (a 404 is `not_found`), and the list only feeds the inventory shown beside it.
+pub const MODEL_LIST_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// Most request URLs kept per target: a probe uses two to four, all fixed by the config.
+const URLS_KEPT: usize = 8;
+
+/// What the prober keeps per target between probes, made again whenever the target's config
+/// or key changes: the parsed URLs and auth headers every request reuses (parsing a URL and
+/// building a header map per request was a tenth of a probe's CPU), the redactor, the scrubbed
+/// model summary of the last outcome, and the model list a canary goes without.
+pub(crate) struct Kept {
+    /// The target this was made for: a probe of a changed target starts afresh.
+    target: Target,
+    key_hash: u64,
+    server_key: String,
+    /// Auth headers, values marked sensitive. Built once: cloning a `HeaderValue` shares it.
+    auth: Vec<(HeaderName, HeaderValue)>,
+    urls: Mutex<Vec<(String, url::Url)>>,
+    pub redactor: Redactor,
+    /// The last model summary as listed and as scrubbed: lists rarely change, and scrubbing
+    /// every id of every probe again was most of an outcome's allocations.
+    scrubbed: Mutex<Option<(Vec<String>, Vec<String>)>>,
+    /// The last model list of a cloud target whose canary goes without it.
+    inventory: Mutex<Option<Arc<Inventory>>>,
+}
+
+/// A model list as the inventory summary shows it, and when it was fetched.
+#[derive(Debug)]
+pub(crate) struct Inventory {
+    at: tokio::time::Instant,
+    status: u16,
+    models: Vec<String>,
+    models_total: Option<u64>,
+    rate_limit: Option<crate::domain::RateLimit>,
+}
+
+impl Kept {
+    fn new(target: &Target, key: Option<&str>, key_hash: u64, redact: Option<&str>) -> Kept {
+        Kept {
+            target: target.clone(),
+            key_hash,
+            server_key: target.server_key(),
+            auth: auth_headers(target, key),
+            urls: Mutex::new(Vec::new()),
+            redactor: Redactor::new(redact),
+            scrubbed: Mutex::new(None),
+            inventory: Mutex::new(None),
+        }
+    }
+
+    /// `base_url` + `path`, without doubling or losing the slash between them; parsed once per
+    /// target. `Err` holds the text when it is no URL, for reqwest to refuse as it always did.
+    fn url(&self, path: &str) -> Result<url::Url, String> {
+        let mut urls = lock(&self.urls);
+        if let Some((_, url)) = urls.iter().find(|(p, _)| p == path) {
+            return Ok(url.clone());
+        }
+        let text = format!(
+            "{}/{}",
+            self.target.base_url.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        let url = url::Url::parse(&text).map_err(|_| text)?;
+        if urls.len() < URLS_KEPT {
+            urls.push((path.to_string(), url.clone()));
+        }
+        Ok(url)
+    }
+
+    /// The kept model list, if it is young enough to stand in for a fetch.
+    fn fresh_inventory(&self) -> Option<Arc<Inventory>> {
+        let inventory = lock(&self.inventory);
+        inventory
+            .as_ref()
+            .filter(|i| i.at.elapsed() < MODEL_LIST_MAX_AGE)
+            .cloned()
+    }
+
+    fn keep_inventory(&self, success: &Success) {
+        let d = &success.details;
+        *lock(&self.inventory) = Some(Arc::new(Inventory {
+            at: tokio::time::Instant::now(),
+            status: success.http_status.unwrap_or(200),
+            models: d.models.clone(),
+            models_total: d.models_total,
+            rate_limit: d.rate_limit.clone(),
+        }));
+    }
+
+    fn drop_inventory(&self) {
+        *lock(&self.inventory) = None;
+    }
+
+    /// `models` scrubbed, reusing the last result when the list is the same.
+    fn scrub_models(&self, models: Vec<String>) -> Vec<String> {
+        let mut memo = lock(&self.scrubbed);
+        if let Some((raw, clean)) = memo.as_ref() {
+            if *raw == models {
+                return clean.clone();
+            }
+        }
+        let clean: Vec<String> = models
+            .iter()
+            .map(|m| self.redactor.scrub(m, FIELD_MAX))
+            .collect();
+        *memo = Some((models, clean.clone()));
+        clean
+    }
+}
+
+/// The headers that carry `key` (marked sensitive) the way `target`'s API expects it.
+fn auth_headers(target: &Target, key: Option<&str>) -> Vec<(HeaderName, HeaderValue)> {
+    use crate::config::AuthStyle;
+    const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-version");
+    let version = || (ANTHROPIC_VERSION, HeaderValue::from_static("2023-06-01"));
+    let mut h = Vec::new();
+    let Some(key) = key else {
+        if target.kind == Kind::Anthropic {
+            h.push(version());
+        }
+        return h;
+    };
+    // `Prober::probe_limited` lets only keys that `usable_key` accepts get here, and says
+    // which key is wrong otherwise; a value refused anyway is not sent rather than panic.
+    let mut insert = |name: HeaderName, v: String| {
+        if let Ok(mut v) = HeaderValue::from_str(&v) {
+            v.set_sensitive(true);
+            h.push((name, v));
+        }
+    };
+    match target.auth_style() {
+        AuthStyle::Bearer => insert(AUTHORIZATION, format!("Bearer {key}")),
+        AuthStyle::AnthropicKey => {
+            insert(HeaderName::from_static("x-api-key"), key.to_string());
+            h.push(version());
+        }
+        AuthStyle::GoogleKey => insert(HeaderName::from_static("x-goog-api-key"), key.to_string()),
+        AuthStyle::AzureKey => insert(HeaderName::from_static("api-key"), key.to_string()),
+    }
+    h
 }
 
 /// Local model servers: the two local kinds, and any OpenAI-compatible server on this machine
@@ -319,12 +520,26 @@ async fn run(ctx: &Ctx<'_>) -> Result<Success, Failure> {
 /// Every outcome is born here, so this is where everything a server controlled (the message
 /// and every string in `Details`) is redacted, made printable and bounded: events, SSE,
 /// `get_state`, the database and its WAL then only ever see the scrubbed form.
+#[cfg_attr(not(test), allow(dead_code))]
 fn outcome(
     target: &Target,
     at: chrono::DateTime<Utc>,
     latency_ms: u64,
     result: Result<Success, Failure>,
     redactor: &Redactor,
+) -> Outcome {
+    outcome_kept(target, at, latency_ms, result, redactor, None)
+}
+
+/// [`outcome`], with the model summary's scrubbing memoized in `kept` (whose redactor is
+/// `redactor`).
+fn outcome_kept(
+    target: &Target,
+    at: chrono::DateTime<Utc>,
+    latency_ms: u64,
+    result: Result<Success, Failure>,
+    redactor: &Redactor,
+    kept: Option<&Kept>,
 ) -> Outcome {
     match result {
         Ok(success) => {
@@ -345,8 +560,12 @@ fn outcome(
                 class,
                 http_status: success.http_status,
                 latency_ms,
-                message: redactor.scrub(&parts.join("; "), MESSAGE_MAX),
-                details: scrub_details(success.details, target, redactor),
+                message: if parts.is_empty() {
+                    String::new()
+                } else {
+                    redactor.scrub(&parts.join("; "), MESSAGE_MAX)
+                },
+                details: scrub_details(success.details, target, redactor, kept),
             }
         }
         Err(failure) => Outcome {
@@ -366,7 +585,12 @@ fn outcome(
 
 /// `details` with every string scrubbed and the lists cut to a summary. Destructured field by
 /// field so that a new field cannot be added without deciding here what it needs.
-fn scrub_details(details: Details, target: &Target, redactor: &Redactor) -> Details {
+fn scrub_details(
+    details: Details,
+    target: &Target,
+    redactor: &Redactor,
+    kept: Option<&Kept>,
+) -> Details {
     let Details {
         server_version,
         models,
@@ -391,12 +615,14 @@ fn scrub_details(details: Details, target: &Target, redactor: &Redactor) -> Deta
             ..m
         })
         .collect();
+    let models = keep_models(models, target.model.as_deref().or(probed_model.as_deref()));
+    let models = match kept {
+        Some(kept) if !models.is_empty() => kept.scrub_models(models),
+        _ => models.into_iter().map(field).collect(),
+    };
     Details {
         server_version: server_version.map(field),
-        models: keep_models(models, target.model.as_deref().or(probed_model.as_deref()))
-            .into_iter()
-            .map(field)
-            .collect(),
+        models,
         models_total: models_total.or((listed > MODELS_KEPT as u64).then_some(listed)),
         loaded_models,
         rate_limit,
@@ -427,7 +653,7 @@ fn keep_models(mut models: Vec<String>, wanted: Option<&str>) -> Vec<String> {
 pub(crate) struct Ctx<'a> {
     pub http: &'a Http,
     pub target: &'a Target,
-    pub key: Option<&'a str>,
+    pub kept: &'a Kept,
     pub disturbed: &'a Mutex<HashSet<(String, String)>>,
 }
 
@@ -440,65 +666,36 @@ impl Ctx<'_> {
         self.target.probe
     }
 
-    /// `base_url` + `path`, without doubling or losing the slash between them.
-    pub fn url(&self, path: &str) -> String {
-        format!(
-            "{}/{}",
-            self.target.base_url.as_str().trim_end_matches('/'),
-            path.trim_start_matches('/')
-        )
+    /// A request to `base_url` + `path` with the target's auth headers (URL and headers
+    /// built once per target, see [`Kept`]).
+    fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        let client = self.http.client();
+        let mut request = match self.kept.url(path) {
+            Ok(url) => client.request(method, url),
+            Err(text) => client.request(method, text),
+        };
+        for (name, value) in &self.kept.auth {
+            request = request.header(name.clone(), value.clone());
+        }
+        request
     }
 
     pub fn get(&self, path: &str) -> RequestBuilder {
-        self.http
-            .client()
-            .get(self.url(path))
-            .headers(self.auth_headers())
-            .header(ACCEPT, "application/json")
+        self.request(reqwest::Method::GET, path)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
     }
 
-    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> RequestBuilder {
-        self.http
-            .client()
-            .post(self.url(path))
-            .headers(self.auth_headers())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json, text/event-stream")
-            .body(body.to_string())
-    }
-
-    fn auth_headers(&self) -> HeaderMap {
-        use crate::config::AuthStyle;
-        let mut h = HeaderMap::new();
-        let Some(key) = self.key else {
-            if self.target.kind == Kind::Anthropic {
-                h.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
-            }
-            return h;
-        };
-        let value = |v: String| {
-            HeaderValue::from_str(&v).map(|mut v| {
-                v.set_sensitive(true);
-                v
-            })
-        };
-        // `Prober::probe_limited` lets only keys that `usable_key` accepts get here, and says
-        // which key is wrong otherwise; a value refused anyway is not sent rather than panic.
-        let insert = |h: &mut HeaderMap, name: &'static str, v: String| {
-            if let Ok(v) = value(v) {
-                h.insert(name, v);
-            }
-        };
-        match self.target.auth_style() {
-            AuthStyle::Bearer => insert(&mut h, AUTHORIZATION.as_str(), format!("Bearer {key}")),
-            AuthStyle::AnthropicKey => {
-                insert(&mut h, "x-api-key", key.to_string());
-                h.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
-            }
-            AuthStyle::GoogleKey => insert(&mut h, "x-goog-api-key", key.to_string()),
-            AuthStyle::AzureKey => insert(&mut h, "api-key", key.to_string()),
-        }
-        h
+    /// A POST of `body` as JSON (typed bodies serialize straight to bytes).
+    pub fn post_json(&self, path: &str, body: &impl serde::Serialize) -> RequestBuilder {
+        // Serializing the probes' own bodies cannot fail; an empty body would be refused.
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        self.request(reqwest::Method::POST, path)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(
+                ACCEPT,
+                HeaderValue::from_static("application/json, text/event-stream"),
+            )
+            .body(body)
     }
 }
 
@@ -540,40 +737,125 @@ pub(crate) struct Listing {
     pub complete: bool,
 }
 
-/// What every cloud probe does with its model list: the configured model must be on it (when
-/// the list can tell), inventory and rate-limit headroom are kept, and the canary runs only when
-/// the target asks for one.
-pub(crate) async fn cloud_probe<F, Fut>(
+/// Whether a canary of `target` may go without a fresh model list. Cloud APIs answer a
+/// request naming a model they do not have with a 404 (OpenAI `model_not_found`, Anthropic
+/// `not_found_error`, Gemini `NOT_FOUND`, Azure `DeploymentNotFound`) and load nothing, so the
+/// canary's own answer says whether the model is there. A self-hosted OpenAI-compatible server
+/// (no preset) may load a model a request names (LocalAI, llama-swap, Ollama's `/v1`): there
+/// the fresh list before every canary stays, so that no canary names a model it does not serve.
+/// (Ollama and LM Studio have their own probes, which read the loaded set before every canary.)
+fn canary_without_list(target: &Target) -> bool {
+    match target.kind {
+        Kind::Openai | Kind::Anthropic | Kind::Gemini => true,
+        Kind::OpenaiCompatible => target.preset.is_some(),
+        Kind::Ollama | Kind::Lmstudio => false,
+    }
+}
+
+/// What every cloud probe does with its model list and canary.
+///
+/// A `reachable` probe is the model list: the configured model must be on it (when the list
+/// can tell), inventory and rate-limit headroom are kept.
+///
+/// An `inference` probe is the canary, and the model list is fetched only when the kept one
+/// is missing or older than [`MODEL_LIST_MAX_AGE`] (a changed target or key starts with none):
+/// then the probe lists first, as a reachable one, and keeps the list for the next hour's
+/// canaries, whose outcomes show its inventory. A canary answered `not_found` names the model,
+/// and the list is fetched again at once: a list that can prove the model absent says so; in
+/// any case the kept list is dropped, so the next probe lists before its canary.
+pub(crate) async fn cloud_probe<L, LF, C, CF>(
     ctx: &Ctx<'_>,
-    listing: Listing,
-    canary: F,
+    list: L,
+    canary: C,
 ) -> Result<Success, Failure>
 where
-    F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = Result<Canary, Failure>>,
+    L: Fn() -> LF,
+    LF: std::future::Future<Output = Result<Listing, Failure>>,
+    C: FnOnce(String) -> CF,
+    CF: std::future::Future<Output = Result<Canary, Failure>>,
 {
+    if ctx.level() != ProbeLevel::Inference {
+        return listed(ctx, list().await?);
+    }
+    let model = ctx.target.model.clone().ok_or_else(|| {
+        Failure::new(
+            Class::NotFound,
+            "inference probe needs `model` in the config",
+        )
+    })?;
+    let without_list = canary_without_list(ctx.target);
+    let kept = if without_list {
+        ctx.kept.fresh_inventory()
+    } else {
+        None
+    };
+    let (mut success, listed_now) = match kept {
+        Some(inventory) => (
+            Success {
+                http_status: Some(inventory.status),
+                details: Details {
+                    models: inventory.models.clone(),
+                    models_total: inventory.models_total,
+                    rate_limit: inventory.rate_limit.clone(),
+                    ..Details::default()
+                },
+                note: None,
+            },
+            false,
+        ),
+        None => {
+            let success = listed(ctx, list().await?)?;
+            if without_list {
+                ctx.kept.keep_inventory(&success);
+            }
+            (success, true)
+        }
+    };
+    match canary(model).await {
+        Ok(canary) => {
+            canary.merge_into(&mut success);
+            Ok(success)
+        }
+        Err(failure) if failure.class == Class::NotFound => {
+            let model = ctx.target.model.as_deref().unwrap_or_default();
+            let failure = Failure {
+                message: format!("model {model:?}: {}", failure.message),
+                ..failure
+            };
+            ctx.kept.drop_inventory();
+            if listed_now {
+                return Err(failure);
+            }
+            // A list that proves the model gone says so; any other answer leaves the canary's.
+            match list().await {
+                Ok(listing) => match listed(ctx, listing) {
+                    Err(gone) if gone.class == Class::NotFound => Err(gone),
+                    _ => Err(failure),
+                },
+                Err(_) => Err(failure),
+            }
+        }
+        Err(failure) => Err(failure),
+    }
+}
+
+/// A model list as a probe's success: the configured model must be on it when the list can
+/// tell; the summary is cut to what outcomes keep.
+fn listed(ctx: &Ctx<'_>, listing: Listing) -> Result<Success, Failure> {
     if listing.complete {
         require_listed(ctx.target, &listing.models)?;
     }
-    let mut success = Success {
+    let listed = listing.models.len() as u64;
+    Ok(Success {
         http_status: Some(listing.reply.status),
         details: Details {
-            models: listing.models,
+            models: keep_models(listing.models, ctx.target.model.as_deref()),
+            models_total: (listed > MODELS_KEPT as u64).then_some(listed),
             rate_limit: classify::rate_limit(&listing.reply.headers, Utc::now()),
             ..Details::default()
         },
         note: None,
-    };
-    if ctx.level() == ProbeLevel::Inference {
-        let model = ctx.target.model.clone().ok_or_else(|| {
-            Failure::new(
-                Class::NotFound,
-                "inference probe needs `model` in the config",
-            )
-        })?;
-        canary(model).await?.merge_into(&mut success);
-    }
-    Ok(success)
+    })
 }
 
 /// Whether a listed model is the configured one: names match exactly, or up to Ollama's implicit

@@ -3,15 +3,34 @@
 
 use super::classify::{self, Failure};
 use super::http::Line;
-use super::wire::{self, Objects, Text};
+use super::wire::{self, Filled, First, Num, Obj, Objects, Present, Text};
 use super::{cloud_probe, Canary, Ctx, Listing, Success};
 use crate::config::Preset;
 use crate::domain::{Kind, TokenUse};
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::Value;
+use std::borrow::Cow;
 
 pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
     let routes = Routes::of(ctx);
+    let routes = &routes;
+    cloud_probe(
+        ctx,
+        || list(ctx, routes),
+        |model| async move {
+            // OpenAI's newer models reject `max_tokens`; compatible servers mostly know only it.
+            let token_field = if ctx.kind() == Kind::Openai {
+                TokenField::MaxCompletionTokens
+            } else {
+                TokenField::MaxTokens
+            };
+            chat_canary(ctx, &routes.chat(&model), &model, token_field).await
+        },
+    )
+    .await
+}
+
+async fn list(ctx: &Ctx<'_>, routes: &Routes) -> Result<Listing, Failure> {
     let reply = ctx
         .http
         .send_ok(ctx.kind(), ctx.get(&routes.models))
@@ -25,28 +44,18 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
             http_status: Some(reply.status),
             ..Failure::bad_response("model list has no `data` array")
         })?;
-    let listing = Listing {
+    Ok(Listing {
         reply,
         models,
         // Azure lists base models, not the deployments that requests name.
         complete: !routes.azure,
-    };
-    cloud_probe(ctx, listing, |model| async move {
-        // OpenAI's newer models reject `max_tokens`; compatible servers mostly know only it.
-        let token_field = if ctx.kind() == Kind::Openai {
-            "max_completion_tokens"
-        } else {
-            "max_tokens"
-        };
-        chat_canary(ctx, &routes.chat(&model), &model, token_field).await
     })
-    .await
 }
 
 /// Where the list and chat endpoints are. Azure's classic routes name the deployment in the
 /// path and need `api-version`; its `/openai/v1` routes look like OpenAI's.
 struct Routes {
-    models: String,
+    models: Cow<'static, str>,
     azure_classic: Option<String>,
     azure: bool,
 }
@@ -63,26 +72,27 @@ impl Routes {
         if azure && !v1_style {
             let version = ctx.target.api_version.clone().unwrap_or_default();
             Routes {
-                models: format!("openai/models?api-version={version}"),
+                models: format!("openai/models?api-version={version}").into(),
                 azure_classic: Some(version),
                 azure,
             }
         } else {
             Routes {
-                models: "models".into(),
+                models: Cow::Borrowed("models"),
                 azure_classic: None,
                 azure,
             }
         }
     }
 
-    fn chat(&self, model: &str) -> String {
+    fn chat(&self, model: &str) -> Cow<'static, str> {
         match &self.azure_classic {
             Some(version) => format!(
                 "openai/deployments/{}/chat/completions?api-version={version}",
                 url_segment(model)
-            ),
-            None => "chat/completions".into(),
+            )
+            .into(),
+            None => Cow::Borrowed("chat/completions"),
         }
     }
 }
@@ -116,20 +126,58 @@ pub(crate) fn model_ids(body: &[u8]) -> Result<Option<Vec<String>>, String> {
         .map(|ids| ids.into_iter().filter_map(|m| m.id.0).collect()))
 }
 
+/// Which field asks for one token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenField {
+    MaxTokens,
+    MaxCompletionTokens,
+}
+
+#[derive(serde::Serialize)]
+struct Message {
+    role: &'static str,
+    content: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// The canary's request, serialized straight to bytes.
+#[derive(serde::Serialize)]
+struct ChatBody<'a> {
+    model: &'a str,
+    messages: [Message; 1],
+    stream: bool,
+    stream_options: StreamOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+}
+
 /// A streamed chat completion asking for one token, with usage reported at the end.
 pub(crate) async fn chat_canary(
     ctx: &Ctx<'_>,
     path: &str,
     model: &str,
-    token_field: &str,
+    token_field: TokenField,
 ) -> Result<Canary, Failure> {
-    let mut body = json!({
-        "model": model,
-        "messages": [{"role": "user", "content": "Reply with OK."}],
-        "stream": true,
-        "stream_options": {"include_usage": true},
-    });
-    body[token_field] = json!(1);
+    let one = |field| (token_field == field).then_some(1);
+    let body = ChatBody {
+        model,
+        messages: [Message {
+            role: "user",
+            content: "Reply with OK.",
+        }],
+        stream: true,
+        stream_options: StreamOptions {
+            include_usage: true,
+        },
+        max_tokens: one(TokenField::MaxTokens),
+        max_completion_tokens: one(TokenField::MaxCompletionTokens),
+    };
     let mut tokens = None;
     let kind = ctx.kind();
     let streamed = ctx
@@ -168,28 +216,58 @@ pub(crate) fn stream_line(
     if data == "[DONE]" {
         return Ok(Line::Done);
     }
-    let chunk: Value = serde_json::from_str(data)
+    let Obj(chunk) = serde_json::from_str::<Obj<Chunk>>(data)
         .map_err(|e| Failure::bad_response(format!("stream chunk is not JSON ({e})")))?;
-    if chunk.get("error").is_some() {
+    // Not an object: no field of a chunk, as `Value::get` saw it.
+    let Some(chunk) = chunk else {
+        return Ok(Line::Nothing);
+    };
+    if chunk.error.0 {
+        // The rare error chunk is read whole, for every field its classification looks at.
+        let chunk: Value = serde_json::from_str(data)
+            .map_err(|e| Failure::bad_response(format!("stream chunk is not JSON ({e})")))?;
         return Err(classify::stream_error(kind, &chunk));
     }
-    if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
-        let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+    if let Some(usage) = chunk.usage.0 {
         *tokens = Some(TokenUse {
-            input: n("prompt_tokens"),
-            output: n("completion_tokens"),
+            input: usage.prompt_tokens.0.unwrap_or(0),
+            output: usage.completion_tokens.0.unwrap_or(0),
         });
     }
-    let delta = chunk.pointer("/choices/0/delta");
-    let has_text = |k: &str| {
-        delta
-            .and_then(|d| d.get(k))
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.is_empty())
-    };
-    if has_text("content") || has_text("reasoning_content") || has_text("reasoning") {
-        Ok(Line::Token)
-    } else {
-        Ok(Line::Nothing)
+    let delta = chunk.choices.0.and_then(|c| c.0).and_then(|c| c.delta.0);
+    match delta {
+        Some(d) if d.content.0 || d.reasoning_content.0 || d.reasoning.0 => Ok(Line::Token),
+        _ => Ok(Line::Nothing),
     }
+}
+
+/// One chunk of a streamed chat completion: only what `stream_line` reads.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Chunk {
+    error: Present,
+    usage: Obj<Usage>,
+    /// Only the first choice counts (`/choices/0`).
+    choices: First<Obj<Choice>>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Choice {
+    delta: Obj<Delta>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Delta {
+    content: Filled,
+    reasoning_content: Filled,
+    reasoning: Filled,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Usage {
+    prompt_tokens: Num,
+    completion_tokens: Num,
 }

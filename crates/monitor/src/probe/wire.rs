@@ -146,6 +146,66 @@ impl<'de> Deserialize<'de> for Flag {
     }
 }
 
+/// Whether a field holds a non-empty string (anything else reads as `false`), without keeping
+/// the string: a streamed token's text is only ever tested for being there.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub(crate) struct Filled(pub bool);
+
+impl<'de> Deserialize<'de> for Filled {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Filled;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Filled, E> {
+                Ok(Filled(!s.is_empty()))
+            }
+            refuse!(Filled(false); visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64));
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Filled, A::Error> {
+                skip_seq(seq).map(|()| Filled(false))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Filled, A::Error> {
+                skip_map(map).map(|()| Filled(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The first element of an array read as `T` (the rest skipped), or absent when the value is
+/// not an array or the array is empty: what `Value::pointer("/list/0")` saw.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct First<T>(pub Option<T>);
+
+impl<T> Default for First<T> {
+    fn default() -> Self {
+        First(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for First<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = First<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<First<T>, A::Error> {
+                let first = seq.next_element::<T>()?;
+                skip_seq(seq).map(|()| First(first))
+            }
+            refuse!(First(None); visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_str(&str));
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<First<T>, A::Error> {
+                skip_map(map).map(|()| First(None))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
 /// Whether a field is there at all, whatever it holds (`null` included: `"error": null` is
 /// still an error field, as `Value::get` saw it).
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
