@@ -526,32 +526,40 @@ impl Store {
         let keep_cutoff = floor_hour(now_ms.saturating_sub(retention.rollups.num_milliseconds()));
         let mut tx = self.begin_write().await?;
         let rids = self.rids(&mut tx).await?;
+        // Raw checks and 5-minute roll-ups go together; hourly roll-ups are kept longer.
+        let deletes = [
+            (
+                "DELETE FROM checks WHERE target = ?1 AND ts_ms < ?2",
+                raw_cutoff,
+                "delete old checks",
+            ),
+            (
+                "DELETE FROM rollups_5m WHERE target = ?1 AND start_ms < ?2",
+                raw_cutoff,
+                "delete old 5-minute roll-ups",
+            ),
+            (
+                "DELETE FROM rollups WHERE target = ?1 AND hour_ms < ?2",
+                keep_cutoff,
+                "delete old roll-ups",
+            ),
+        ];
+        let mut deleted = [0u64; 3];
         for &rid in &rids {
-            report.checks_deleted +=
-                sqlx::query("DELETE FROM checks WHERE target = ?1 AND ts_ms < ?2")
+            for ((sql, cutoff, what), count) in deletes.iter().zip(&mut deleted) {
+                *count += sqlx::query(sql)
                     .bind(rid)
-                    .bind(raw_cutoff)
+                    .bind(*cutoff)
                     .execute(&mut *tx)
                     .await
-                    .map_err(self.db_err("delete old checks"))?
+                    .map_err(self.db_err(what))?
                     .rows_affected();
-            report.fine_rollups_deleted +=
-                sqlx::query("DELETE FROM rollups_5m WHERE target = ?1 AND start_ms < ?2")
-                    .bind(rid)
-                    .bind(raw_cutoff)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(self.db_err("delete old 5-minute roll-ups"))?
-                    .rows_affected();
-            report.rollups_deleted +=
-                sqlx::query("DELETE FROM rollups WHERE target = ?1 AND hour_ms < ?2")
-                    .bind(rid)
-                    .bind(keep_cutoff)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(self.db_err("delete old roll-ups"))?
-                    .rows_affected();
+            }
         }
+        let [checks, fine, hourly] = deleted;
+        report.checks_deleted += checks;
+        report.fine_rollups_deleted += fine;
+        report.rollups_deleted += hourly;
         let kept_from = meta(&mut tx, RAW_KEPT_FROM)
             .await
             .map_err(self.db_err("read raw horizon"))?;

@@ -520,7 +520,6 @@ async fn run(ctx: &Ctx<'_>) -> Result<Success, Failure> {
 /// Every outcome is born here, so this is where everything a server controlled (the message
 /// and every string in `Details`) is redacted, made printable and bounded: events, SSE,
 /// `get_state`, the database and its WAL then only ever see the scrubbed form.
-#[cfg_attr(not(test), allow(dead_code))]
 fn outcome(
     target: &Target,
     at: chrono::DateTime<Utc>,
