@@ -2,6 +2,7 @@
 //! window, start at login. The tray is a pure model (`desktop_core::tray`) recomputed on each
 //! call; only the parts that differ are pushed to the platform.
 
+use crate::autostart::Launch;
 use crate::{tray, window};
 use chrono::{DateTime, Utc};
 use desktop_core::tray::{tray_model, TrayModel};
@@ -13,13 +14,17 @@ use tauri::{AppHandle, Manager};
 pub struct DesktopShell {
     app: AppHandle,
     shown: Mutex<Option<TrayModel>>,
+    /// What starts at login.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    launch: Launch,
 }
 
 impl DesktopShell {
-    pub fn new(app: AppHandle) -> DesktopShell {
+    pub fn new(app: AppHandle, launch: Launch) -> DesktopShell {
         DesktopShell {
             app,
             shown: Mutex::new(None),
+            launch,
         }
     }
 }
@@ -73,12 +78,18 @@ impl controller::Desktop for DesktopShell {
     }
 
     fn set_start_at_login(&self, enabled: bool) {
-        use tauri_plugin_autostart::ManagerExt;
-        let launcher = self.app.autolaunch();
-        let result = if enabled {
-            launcher.enable()
-        } else {
-            launcher.disable()
+        #[cfg(target_os = "linux")]
+        let result = crate::autostart::set(enabled, &self.launch).map_err(|e| e.to_string());
+        #[cfg(not(target_os = "linux"))]
+        let result = {
+            use tauri_plugin_autostart::ManagerExt;
+            let launcher = self.app.autolaunch();
+            if enabled {
+                launcher.enable()
+            } else {
+                launcher.disable()
+            }
+            .map_err(|e| e.to_string())
         };
         if let Err(err) = result {
             tracing::warn!("start at login not changed: {err}");

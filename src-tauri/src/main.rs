@@ -1,14 +1,17 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod autostart;
 #[cfg(test)]
 mod conformance;
 mod desktop;
 mod ipc;
 mod keys;
 mod notifier;
+mod profile;
 mod settings;
 mod tray;
+mod tray_host;
 mod window;
 
 use anyhow::Context;
@@ -20,22 +23,25 @@ use desktop_core::notice::Notice;
 use keys::{Keyring, KeyringKeys};
 use monitor::config::ConfigFile;
 use notifier::{DesktopNotices, Look, Outgoing};
+use profile::Profile;
 use settings::SettingsStore;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use store::Store;
 use tauri::{Manager, RunEvent};
 
 /// LLM Health Monitor: a tray app that watches your LLM endpoints.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "llm-health-monitor", version)]
+#[command(name = "llm-health-monitor", version = build_info::VERSION)]
 struct Args {
     /// Watch the targets of this TOML file (the format `llm-health` reads). They replace the
     /// profile's targets at every start; notification settings stay.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Keep settings, history and keyring entries in a separate profile rooted at DIR
-    /// (a throwaway profile for trying a config or for tests).
+    /// Keep settings, history, logs and keyring entries in a separate profile rooted at DIR
+    /// (a throwaway profile for trying a config or for tests). Without it, settings are in
+    /// ~/.config/llm-health/ and history and logs in ~/.local/share/llm-health/, where the
+    /// llm-health command line finds them.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 }
@@ -43,14 +49,15 @@ struct Args {
 const KEYRING_SERVICE: &str = "dev.llmhealth.monitor";
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LLM_HEALTH_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    let profile = match Profile::resolve(args.data_dir.as_deref()) {
+        Ok(profile) => profile,
+        Err(err) => {
+            eprintln!("llm-health-monitor: {err:#}");
+            std::process::exit(1);
+        }
+    };
+    init_logging(&profile.log_dir);
     // A malformed --config is the user's to fix: name line and key, exit before any window.
     let imported = match &args.config {
         Some(path) => match std::fs::read_to_string(path)
@@ -67,29 +74,74 @@ fn main() {
         },
         None => None,
     };
-    if let Err(err) = run(args, imported) {
+    if let Err(err) = run(args, profile, imported) {
+        tracing::error!("{err:#}");
         eprintln!("llm-health-monitor: {err:#}");
         std::process::exit(1);
     }
 }
 
-fn run(args: Args, imported: Option<ConfigFile>) -> anyhow::Result<()> {
-    let app = tauri::Builder::default()
+/// `LLM_HEALTH_LOG` sets the level (default `info`). Lines go to stderr, with colors only on a
+/// terminal (the journal shows escape codes as they are), and to a log under the data
+/// directory, a file a day, the last week kept.
+fn init_logging(log_dir: &Path) {
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LLM_HEALTH_LOG")
+        .unwrap_or_else(|_| "info".into());
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let file = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("llm-health-monitor")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(log_dir);
+    let (file, unwritable) = match file {
+        Ok(appender) => (
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(appender)
+                    .with_ansi(false),
+            ),
+            None,
+        ),
+        Err(err) => (None, Some(err)),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file)
+        .init();
+    if let Some(err) = unwritable {
+        tracing::warn!("no log file in {}: {err}", log_dir.display());
+    }
+}
+
+fn run(args: Args, profile: Profile, imported: Option<ConfigFile>) -> anyhow::Result<()> {
+    let builder = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             window::show(app, None);
         }))
-        .plugin(tauri_plugin_store::Builder::default().build())
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
-        ))
+        .plugin(tauri_plugin_store::Builder::default().build());
+    // On Linux the app writes its autostart entry itself (autostart.rs).
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(
+        tauri_plugin_autostart::Builder::new()
+            .args(
+                autostart::Launch::for_this_run(args.config.as_deref(), args.data_dir.as_deref())
+                    .args,
+            )
+            .build(),
+    );
+    let app = builder
         .manage(window::Visibility::default())
         .invoke_handler(ipc::handle)
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
         .on_window_event(window::on_window_event)
         .setup(move |app| {
-            setup(app, &args, imported.clone())?;
+            setup(app, &args, &profile, imported.clone())?;
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"))
@@ -112,20 +164,35 @@ fn run(args: Args, imported: Option<ConfigFile>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> anyhow::Result<()> {
+fn setup(
+    app: &mut tauri::App,
+    args: &Args,
+    profile: &Profile,
+    imported: Option<ConfigFile>,
+) -> anyhow::Result<()> {
     let handle = app.handle().clone();
-    let data_dir = match &args.data_dir {
-        Some(dir) => dir.clone(),
-        None => handle.path().app_data_dir()?,
-    };
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
-    let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
-    let settings_path = data_dir.join("settings.json");
-    let file = SettingsStore::open(&handle, &settings_path)?;
+    let mut warnings: Vec<String> = Vec::new();
+    if profile.shared {
+        // Earlier versions' profile, in the platform's app data folder.
+        if let Some(moved) = handle
+            .path()
+            .app_data_dir()
+            .ok()
+            .and_then(|old| profile::move_old_profile(&old, profile))
+        {
+            tracing::info!("{moved}");
+            warnings.push(moved);
+        }
+    }
+    let data_dir = profile
+        .data_dir
+        .canonicalize()
+        .unwrap_or(profile.data_dir.clone());
+    let settings_path = &profile.settings_path;
+    let file = SettingsStore::open(&handle, settings_path)?;
     // The window's geometry stays in the store for the window's next opening.
     let (mut settings, _, unreadable) = file.load();
-    let mut warnings: Vec<String> = unreadable.into_iter().collect();
+    warnings.extend(unreadable);
     let config_source = match (&args.config, imported) {
         (Some(path), Some(config)) => {
             settings.config = config;
@@ -137,8 +204,8 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
     controller::SettingsFile::save(&file, &settings)?;
     app.manage(file.clone());
 
-    let db_path = data_dir.join("history.db");
-    let (store, notes) = tauri::async_runtime::block_on(Store::open_for_run(&db_path))
+    let db_path = &profile.db_path;
+    let (store, notes) = tauri::async_runtime::block_on(Store::open_for_run(db_path))
         .with_context(|| format!("opening the history database {}", db_path.display()))?;
     warnings.extend(notes.damage);
     if let Some(report) = notes.unclean {
@@ -149,6 +216,14 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
         None => KEYRING_SERVICE.to_string(),
         Some(_) => format!("{KEYRING_SERVICE}:{}", data_dir.display()),
     };
+    let launch = autostart::Launch::for_this_run(args.config.as_deref(), args.data_dir.as_deref());
+    // The entry follows the app: after an install or a move it starts this program again.
+    #[cfg(target_os = "linux")]
+    if settings.start_at_login {
+        if let Err(err) = autostart::set(true, &launch) {
+            tracing::warn!("start at login not refreshed: {err}");
+        }
+    }
     let first_run =
         args.config.is_none() && settings.config.targets.is_empty() && !settings.onboarded;
     let look = Look {
@@ -164,7 +239,7 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
         settings_file: Box::new(file),
         keys: Some(Arc::new(Keyring(Arc::new(KeyringKeys::new(service))))),
         notifier: Some(Arc::new(DesktopNotices(notices.clone()))),
-        desktop: Some(Arc::new(DesktopShell::new(handle.clone()))),
+        desktop: Some(Arc::new(DesktopShell::new(handle.clone(), launch))),
     };
     let options = Options {
         store,
@@ -187,6 +262,7 @@ fn setup(app: &mut tauri::App, args: &Args, imported: Option<ConfigFile>) -> any
         }));
     }
     forward_to_window(&handle, started.handle);
+    show_window_without_tray(&handle, notices);
     stop_on_signals(&handle);
     Ok(())
 }
@@ -210,6 +286,30 @@ fn app_icon(app: &tauri::AppHandle) -> String {
         }
     }
     path.display().to_string()
+}
+
+/// Without a tray host the app would be invisible: the window opens instead, and a notice says
+/// why and what to install.
+fn show_window_without_tray(app: &tauri::AppHandle, notices: std::sync::mpsc::Sender<Outgoing>) {
+    let app = app.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tray-host".into())
+        .spawn(move || {
+            if tray_host::wait_for_host() {
+                return;
+            }
+            tracing::warn!("{}", tray_host::NO_TRAY);
+            window::show(&app, None);
+            let _ = notices.send(Outgoing::plain(Notice {
+                summary: desktop_core::APP_NAME.into(),
+                body: tray_host::NO_TRAY.into(),
+                urgency: alerts::Urgency::Normal,
+                targets: Vec::new(),
+            }));
+        });
+    if let Err(err) = spawned {
+        tracing::warn!("cannot look for a tray host: {err}");
+    }
 }
 
 /// Engine events and state changes reach the window while it is visible, as the core

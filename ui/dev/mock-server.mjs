@@ -87,7 +87,7 @@ function history(t, a) {
 }
 
 const state = () => ({ snapshot: { paused: false, overall: "degraded", targets: targets.map(view) },
-  notifications_paused_until: null, data_dir: "/tmp", config_source: "mock", offers: null, history_problem: null });
+  notifications_paused_until: null, data_dir: "/tmp", config_source: "mock", version: "0.1.0 (mock)", offers: null, history_problem: null });
 
 const commands = {
   get_state: state,

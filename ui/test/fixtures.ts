@@ -51,6 +51,7 @@ export function stateView(targets: TargetView[], over: Partial<StateView> = {}):
     notifications_paused_until: null,
     data_dir: "/tmp/llm-health",
     config_source: "settings.json",
+    version: "0.1.0 (commit 1a2b3c4, built 2026-12-02)",
     offers: null,
     history_problem: null,
     snoozed_until: {},

@@ -3,7 +3,7 @@ import { Store } from "../src/store";
 import { settings } from "../src/views/settings";
 import type { TestResult } from "../src/generated/types";
 import { ctx, fakeBackend, settle } from "./fake-backend";
-import { outcome, settingsView } from "./fixtures";
+import { outcome, settingsView, stateView } from "./fixtures";
 
 async function mount(inApp: boolean, replies: Parameters<typeof fakeBackend>[1] = {}) {
   const fake = fakeBackend(inApp, { getSettings: settingsView(inApp), ...replies });
@@ -192,5 +192,24 @@ describe("settings: general and TOML", () => {
     root.querySelector<HTMLButtonElement>("#toml-export")!.click();
     await settle();
     expect((root.querySelector("#toml") as HTMLTextAreaElement).value).toBe("[[targets]]\nid = \"ollama\"\n");
+  });
+});
+
+describe("settings: about", () => {
+  it("shows the version, the configuration's source and the profile folder, and follows the state", async () => {
+    const fake = fakeBackend(true, { getSettings: settingsView(true) });
+    const store = new Store();
+    store.setState(stateView([]));
+    const root = document.createElement("div");
+    document.body.replaceChildren(root);
+    const view = settings(root, ctx(fake.api, store));
+    await settle();
+    const about = root.querySelector("#about")!;
+    expect(about.textContent).toContain("0.1.0 (commit 1a2b3c4, built 2026-12-02)");
+    expect(about.textContent).toContain("settings.json");
+    expect(about.textContent).toContain("/tmp/llm-health");
+    store.setState({ ...stateView([]), config_source: "/home/u/.config/llm-health/settings.json" });
+    view.update?.({ kind: "state" });
+    expect(about.textContent).toContain("/home/u/.config/llm-health/settings.json");
   });
 });

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "llm-health",
-    version,
+    version = build_info::VERSION,
     about = "Watches local and cloud LLM endpoints and tells whether they work",
     after_help = "Without --config, reads $LLM_HEALTH_CONFIG or ~/.config/llm-health/config.toml, \
                   and with neither auto-detects: Ollama, LM Studio, and every cloud provider whose key variable is set."
@@ -68,7 +68,8 @@ enum Command {
         /// Another name the server may be reached by (e.g. for Prometheus); repeatable.
         #[arg(long = "allow-host", value_name = "NAME")]
         allow_host: Vec<String>,
-        /// The built web UI (default: $LLM_HEALTH_UI_DIR, then the installed or source copy).
+        /// Serve the built UI in DIR instead of the one inside this binary, for UI development
+        /// (also $LLM_HEALTH_UI_DIR).
         #[arg(long, value_name = "DIR")]
         ui: Option<PathBuf>,
     },

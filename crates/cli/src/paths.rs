@@ -1,5 +1,6 @@
 //! Where things live by default, and how a command gets its configuration.
 
+pub use controller::paths::{default_config_path, default_db_path};
 use monitor::config::{Config, ConfigError, ConfigFile};
 use monitor::detect;
 use monitor::probe::Prober;
@@ -9,36 +10,6 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
-
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-}
-
-fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| home().map(|h| h.join(fallback)))
-}
-
-pub fn default_config_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("LLM_HEALTH_CONFIG").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("llm-health").join("config.toml"))
-}
-
-pub fn default_db_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("LLM_HEALTH_DB").filter(|v| !v.is_empty()) {
-        return PathBuf::from(p);
-    }
-    xdg("XDG_DATA_HOME", ".local/share")
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("llm-health")
-        .join("history.db")
-}
 
 /// Where the configuration came from, for the user to see.
 pub enum Source {

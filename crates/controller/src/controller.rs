@@ -595,6 +595,7 @@ impl Owner {
             notifications_paused_until: self.paused_until(),
             data_dir: self.data_dir.clone(),
             config_source: self.config_source.clone(),
+            version: build_info::VERSION.to_string(),
             offers: self.offers.clone(),
             history_problem: self.history_problem.clone(),
             snoozed_until: self.policy.snoozes(Utc::now()).into_iter().collect(),

@@ -12,6 +12,7 @@ pub mod command;
 pub mod controller;
 pub mod error;
 pub mod openapi;
+pub mod paths;
 pub mod settings;
 pub mod shell;
 pub mod toml_file;

@@ -48,6 +48,9 @@ pub struct StateView {
     #[schema(value_type = String)]
     pub data_dir: PathBuf,
     pub config_source: String,
+    /// The program's version, git commit and build date, for the About section:
+    /// `0.1.0 (commit 1a2b3c4, built 2026-12-02)`.
+    pub version: String,
     /// First run: what was detected, until the user adds or declines it.
     pub offers: Option<Vec<Offer>>,
     /// Why the history is not written as it should be (a full disk, a file deleted under the

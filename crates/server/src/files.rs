@@ -1,65 +1,69 @@
-//! The built UI (`ui/dist`), served as static files. Only files inside the UI directory are ever
-//! read: `..`, hidden names and links that lead outside are refused.
+//! The built UI (`ui/dist`), served as static files: the copy built into the binary, or a
+//! directory named by `--ui DIR` / `$LLM_HEALTH_UI_DIR` (for UI development). From a directory
+//! only files inside it are ever read: `..`, hidden names and links that lead outside are
+//! refused.
 
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The environment variable naming the UI directory.
 pub const UI_DIR_ENV: &str = "LLM_HEALTH_UI_DIR";
 
-/// Where the UI is looked for, first match wins: `--ui DIR`, `$LLM_HEALTH_UI_DIR`,
-/// `<exe dir>/../share/llm-health/ui` (an installed layout), and the source tree's `ui/dist`.
-pub fn candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = explicit.map(Path::to_path_buf).into_iter().collect();
-    if let Some(dir) = std::env::var_os(UI_DIR_ENV).filter(|v| !v.is_empty()) {
-        out.push(PathBuf::from(dir));
-    }
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
-        out.push(exe_dir.join("../share/llm-health/ui"));
-    }
-    out.push(PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../ui/dist"
-    )));
-    out
+/// `ui/dist`, which the build script builds when it is missing or stale. Release builds carry
+/// the files; debug builds read them from the source tree, so a rebuilt UI shows at a reload.
+#[derive(rust_embed::Embed)]
+#[folder = "../../ui/dist"]
+struct Embedded;
+
+/// Where the pages come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Ui {
+    Dir(Arc<Path>),
+    Embedded,
 }
 
-/// The first candidate holding an `index.html`, made absolute; `None` when there is no built UI
-/// anywhere (the API works without it).
-pub fn find_ui(explicit: Option<&Path>) -> Option<PathBuf> {
-    let found = candidates(explicit)
-        .into_iter()
-        .find(|dir| dir.join("index.html").is_file())?;
-    if let Some(dir) = explicit.filter(|dir| !dir.join("index.html").is_file()) {
+/// `--ui DIR`, else `$LLM_HEALTH_UI_DIR`, else the built-in copy; `None` when none of them has
+/// an `index.html` (the API works without it).
+pub(crate) fn find_ui(explicit: Option<&Path>) -> Option<Ui> {
+    let dirs = explicit.map(Path::to_path_buf).into_iter().chain(
+        std::env::var_os(UI_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+    );
+    for dir in dirs {
+        if dir.join("index.html").is_file() {
+            let dir = dir.canonicalize().unwrap_or(dir);
+            return Some(Ui::Dir(Arc::from(dir)));
+        }
         tracing::warn!(
-            "{} has no index.html; looking elsewhere for the UI",
+            "{} has no index.html; serving the built-in UI instead",
             dir.display()
         );
     }
-    Some(found.canonicalize().unwrap_or(found))
+    Embedded::get("index.html").map(|_| Ui::Embedded)
 }
 
 const NO_UI: &str = "<!doctype html><meta charset=utf-8><title>LLM Health Monitor</title>
 <h1>LLM Health Monitor</h1>
-<p>The web UI is not built. Build it with <code>npm ci &amp;&amp; npm run build</code> in
-<code>ui/</code>, or point <code>llm-health serve --ui DIR</code> (or <code>LLM_HEALTH_UI_DIR</code>)
-at a built copy, then reload this page.</p>
+<p>This build has no web UI. Build it with <code>npm ci &amp;&amp; npm run build</code> in
+<code>ui/</code> (<code>cargo build</code> does that by itself when Node.js is installed), or
+point <code>llm-health serve --ui DIR</code> (or <code>LLM_HEALTH_UI_DIR</code>) at a built copy,
+then reload this page.</p>
 <p>The API works without it: <a href=\"/api/openapi.json\">/api/openapi.json</a> describes
 it, <a href=\"/metrics\">/metrics</a>.</p>";
 
 pub async fn serve_file(State(app): State<AppState>, uri: Uri) -> Response {
-    respond(app.ui_dir.as_deref(), uri.path()).await
+    respond(app.ui.as_ref(), uri.path()).await
 }
 
-async fn respond(root: Option<&Path>, uri_path: &str) -> Response {
-    let Some(root) = root else {
+async fn respond(ui: Option<&Ui>, uri_path: &str) -> Response {
+    let Some(ui) = ui else {
         return if uri_path == "/" {
             Html(NO_UI).into_response()
         } else {
@@ -69,30 +73,37 @@ async fn respond(root: Option<&Path>, uri_path: &str) -> Response {
     let Some(relative) = safe_relative(uri_path) else {
         return not_found();
     };
-    let path = root.join(&relative);
-    // A link inside the directory may point anywhere: only what resolves inside is served.
-    let Ok(real) = tokio::fs::canonicalize(&path).await else {
+    let bytes = match ui {
+        Ui::Dir(root) => read_inside(root, &relative).await.map(Cow::Owned),
+        Ui::Embedded => Embedded::get(&relative).map(|file| file.data),
+    };
+    let Some(bytes) = bytes else {
         return not_found();
     };
+    let cache = if relative.starts_with("assets/") {
+        // Vite puts a content hash in every asset name.
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    (
+        [
+            (CONTENT_TYPE, content_type(Path::new(&relative))),
+            (CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The file at `relative` under `root`, if it resolves inside `root`: a link inside the
+/// directory may point anywhere.
+async fn read_inside(root: &Path, relative: &str) -> Option<Vec<u8>> {
+    let real = tokio::fs::canonicalize(root.join(relative)).await.ok()?;
     if !real.starts_with(root) {
-        return not_found();
+        return None;
     }
-    match tokio::fs::read(&real).await {
-        Ok(bytes) => {
-            let cache = if relative.starts_with("assets/") {
-                // Vite puts a content hash in every asset name.
-                "public, max-age=31536000, immutable"
-            } else {
-                "no-cache"
-            };
-            (
-                [(CONTENT_TYPE, content_type(&real)), (CACHE_CONTROL, cache)],
-                bytes,
-            )
-                .into_response()
-        }
-        Err(_) => not_found(),
-    }
+    tokio::fs::read(&real).await.ok()
 }
 
 fn not_found() -> Response {

@@ -52,7 +52,7 @@ pub struct ServerOptions {
     pub token: String,
     /// More names the server may be reached by (`Host`), e.g. for a Prometheus on another host.
     pub allow_hosts: Vec<String>,
-    /// The built UI; see [`files`] for where it is looked for otherwise.
+    /// A built UI to serve instead of the one inside the binary (for UI development).
     pub ui_dir: Option<PathBuf>,
     /// The configuration, in the engine's TOML format; saving settings writes it.
     pub config_path: PathBuf,
@@ -69,7 +69,7 @@ pub(crate) struct AppState {
     /// `GET /api/openapi.json`, generated once.
     pub openapi: Arc<str>,
     pub metrics: Arc<MetricsCache>,
-    pub ui_dir: Option<Arc<std::path::Path>>,
+    pub ui: Option<files::Ui>,
     /// Flips to `true` when the server stops, ending the live streams.
     pub stopping: watch::Receiver<bool>,
     /// One permit per live event stream ([`Limits::max_event_streams`]).
@@ -109,8 +109,8 @@ impl Server {
             addr: options.listen,
             source,
         })?;
-        let ui_dir = files::find_ui(options.ui_dir.as_deref());
-        if ui_dir.is_none() {
+        let ui = files::find_ui(options.ui_dir.as_deref());
+        if ui.is_none() {
             tracing::warn!("no built UI found; / explains how to build it (the API works)");
         }
         let (stop, stopping) = watch::channel(false);
@@ -124,7 +124,7 @@ impl Server {
             guard: guard.clone(),
             openapi: controller::openapi::document().to_string().into(),
             metrics: Arc::new(MetricsCache::start(&core)),
-            ui_dir: ui_dir.map(Arc::from),
+            ui,
             stopping,
             streams: Arc::new(tokio::sync::Semaphore::new(
                 options.limits.max_event_streams,

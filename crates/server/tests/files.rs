@@ -82,3 +82,26 @@ async fn a_ui_dir_without_index_is_passed_over_and_the_api_still_works() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn without_a_ui_dir_the_built_in_ui_is_served() {
+    let server = TestServer::start_with(Some(&quick_config("")), |o| o.ui_dir = None).await;
+    let r = server.get("/").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("LLM Health Monitor"), "{page}");
+    // The page's own script, by the hashed name Vite gave it.
+    let script = page
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a script in the built page")
+        .trim_start_matches('.');
+    let r = server.get(script).await;
+    assert_eq!(r.status(), 200, "{script}");
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    server.stop().await;
+}

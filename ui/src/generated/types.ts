@@ -569,6 +569,11 @@ export type StateView = { snapshot: Snapshot,
  */
 notifications_paused_until: string | null, data_dir: string, config_source: string, 
 /**
+ * The program's version, git commit and build date, for the About section:
+ * `0.1.0 (commit 1a2b3c4, built 2026-12-02)`.
+ */
+version: string, 
+/**
  * First run: what was detected, until the user adds or declines it.
  */
 offers: Array<Offer> | null, 

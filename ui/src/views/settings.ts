@@ -1,5 +1,6 @@
 // Settings: targets (add, edit, remove, watch, mute, key), alert channels (channels.ts), engine
-// defaults, notifications and start at login (app only), and the config as TOML. Every change goes to the backend, which
+// defaults, notifications and start at login (app only), the config as TOML, and About (version
+// and where the files are). Every change goes to the backend, which
 // validates it; its sentence (naming line and key) is shown next to what caused it.
 import { h, report } from "../dom";
 import { keyEnvOf, KINDS, PRESETS } from "../domain";
@@ -36,7 +37,7 @@ function kindLabel(t: TargetFile): string {
   return preset ? preset.label : (KINDS.find((k) => k.kind === t.kind)?.label ?? t.kind);
 }
 
-export function settings(root: HTMLElement, { api }: Ctx): View {
+export function settings(root: HTMLElement, { api, store }: Ctx): View {
   let view: SettingsView | null = null;
   const list = h("ul", { id: "target-settings", class: "target-settings" });
   const listMessage = h("p", { id: "targets-message", role: "alert" });
@@ -49,6 +50,7 @@ export function settings(root: HTMLElement, { api }: Ctx): View {
   const add = h("button", { type: "button", id: "add-target" }, "Add target");
   const channels = channelsSection(api, () => reload());
   add.addEventListener("click", () => form.edit(null));
+  const about = h("dl", { id: "about", class: "about" });
 
   const exportBtn = h("button", { type: "button", id: "toml-export" }, "Show current");
   exportBtn.addEventListener("click", () =>
@@ -77,7 +79,19 @@ export function settings(root: HTMLElement, { api }: Ctx): View {
       h("div", { class: "buttons" }, exportBtn, " ", importBtn),
       tomlMessage,
     ),
+    h("section", { "aria-labelledby": "about-title" }, h("h3", { id: "about-title" }, "About"), about),
   );
+
+  function drawAbout() {
+    const s = store.state;
+    if (!s) return;
+    const rows: [string, string][] = [
+      ["Version", s.version],
+      ["Configuration", s.config_source],
+      ["Profile and history", s.data_dir],
+    ];
+    about.replaceChildren(...rows.flatMap(([term, value]) => [h("dt", null, term), h("dd", null, value)]));
+  }
 
   function act(p: Promise<unknown>, done = "Saved.") {
     void report(listMessage, p, done).then((ok) => ok && reload(done));
@@ -215,5 +229,6 @@ export function settings(root: HTMLElement, { api }: Ctx): View {
   }
 
   reload();
-  return {};
+  drawAbout();
+  return { update: drawAbout };
 }
