@@ -3,6 +3,7 @@
 mod check;
 mod demo;
 mod detect;
+mod doctor;
 mod history;
 mod paths;
 mod render;
@@ -113,6 +114,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Probe every target once (zero tokens) and say what was found, why something was not,
+    /// and how to fix it.
+    #[command(
+        long_about = "Probe every target once (zero tokens: version and model lists, never a \
+                      generation) and say what was found, why something was not, and how to fix \
+                      it: port closed, not that API, needs a key, key rejected, base_url of the \
+                      wrong shape (such as a missing /v1), and the rest. With an auto-detected \
+                      config it also says why each default (Ollama on 11434, LM Studio on 1234, \
+                      the cloud providers) was not found.",
+        after_help = "Findings (`finding` in --json): ok, slow, disabled, port_closed, dns_failed, \
+                      unreachable, connect_timeout, connection_dropped, timeout, not_that_api, \
+                      base_url_shape, needs_key, key_rejected, key_unusable, model_not_found, \
+                      redirect, tls, quota, rate_limited, overloaded, server_error, not_found, \
+                      bad_response.\n\nExit status: 0 when every watched target is ok, 1 when one \
+                      has a problem (or nothing is watched), 2 for a usage or config error. \
+                      Keys are never printed."
+    )]
+    Doctor {
+        /// The config file (default: $LLM_HEALTH_CONFIG or ~/.config/llm-health/config.toml,
+        /// and with neither, auto-detection).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print a JSON array, one object per target: target, kind, base_url, ok, finding,
+        /// message, fix (null when there is nothing to fix), watched.
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -211,6 +239,7 @@ fn main() -> ExitCode {
                 range,
             } => history::export(db, format, target.as_deref(), &range).await,
             Command::Detect { write, json } => detect::run(write, json).await,
+            Command::Doctor { config, json } => doctor::run(config, json).await,
             Command::Config {
                 command: ConfigCommand::Validate { config },
             } => check::validate(config),
