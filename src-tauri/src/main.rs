@@ -203,6 +203,7 @@ fn setup(
     };
     controller::SettingsFile::save(&file, &settings)?;
     app.manage(file.clone());
+    app.manage(window::WebviewData(profile.data_dir.join("webview")));
 
     let db_path = &profile.db_path;
     let (store, notes) = tauri::async_runtime::block_on(Store::open_for_run(db_path))

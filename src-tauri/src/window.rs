@@ -15,6 +15,10 @@ use tauri::{
 pub const WINDOW: &str = "main";
 const TITLE: &str = "LLM Health Monitor";
 
+/// Where the web view keeps its storage and caches: in the profile, where WebKit would otherwise
+/// make a folder of its own in the platform's app data folder.
+pub struct WebviewData(pub std::path::PathBuf);
+
 /// Whether anyone can see the window: events are pushed to it only then.
 #[derive(Default)]
 pub struct Visibility(AtomicBool);
@@ -52,6 +56,9 @@ fn create(app: &AppHandle, route: Option<&str>) -> tauri::Result<WebviewWindow> 
         .inner_size(960.0, 680.0)
         .min_inner_size(480.0, 360.0)
         .visible(false);
+    if let Some(dir) = app.try_state::<WebviewData>() {
+        builder = builder.data_directory(dir.0.clone());
+    }
     let geometry = app.try_state::<SettingsStore>().and_then(|s| s.window());
     if geometry.is_none() {
         builder = builder.center();

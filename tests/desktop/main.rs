@@ -225,10 +225,10 @@ impl Launched {
     }
 }
 
-/// WebKit's web processes the app runs now: one while its window is open, none once closed.
-fn web_processes(driver_process: &Child) -> usize {
-    let mut family = vec![driver_process.id()];
-    let mut web = 0;
+/// Every process below `driver_process` (tauri-driver, WebKitWebDriver, the app and its web
+/// processes), as pid and command name (which the kernel cuts at 15 characters).
+fn descendants(driver_process: &Child) -> Vec<(u32, String)> {
+    let mut family = vec![(driver_process.id(), String::new())];
     let mut i = 0;
     while i < family.len() {
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -242,17 +242,24 @@ fn web_processes(driver_process: &Child) -> usize {
                 .split_whitespace()
                 .nth(1)
                 .and_then(|p| p.parse().ok());
-            if parent != Some(family[i]) {
+            if parent != Some(family[i].0) {
                 continue;
             }
             if let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() {
-                family.push(pid);
-                web += usize::from(&stat[open + 1..close] == "WebKitWebProces");
+                family.push((pid, stat[open + 1..close].to_string()));
             }
         }
         i += 1;
     }
-    web
+    family.split_off(1)
+}
+
+/// WebKit's web processes the app runs now: one while its window is open, none once closed.
+fn web_processes(driver_process: &Child) -> usize {
+    descendants(driver_process)
+        .iter()
+        .filter(|(_, name)| name == "WebKitWebProces")
+        .count()
 }
 
 /// Quits from the tray menu, as a person would, and waits for the tray item to go.
@@ -740,4 +747,138 @@ fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
     assert_eq!(saved["settings"]["onboarded"], true, "{settings}");
 
     quit(&session, &item, driver, driver_process);
+}
+
+#[test]
+#[ignore = "needs Xvfb, dunst and tauri-driver: run by scripts/test"]
+fn without_a_tray_host_the_window_opens_and_the_old_profile_moves_home() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let temp = tempfile::tempdir().expect("tempdir");
+    let session = Session::start_without_tray(temp.path());
+    let ollama = rt
+        .block_on(FakeServer::start(Flavor::Ollama))
+        .expect("fake ollama");
+    // What an earlier version left: its profile in the platform's app data folder, and the
+    // autostart plugin's entry named after the product.
+    let config_home = temp.path().join("config");
+    let data_home = temp.path().join("data");
+    let old = data_home.join("dev.llmhealth.monitor");
+    std::fs::create_dir_all(&old).expect("old profile");
+    let settings = serde_json::json!({ "settings": {
+        "config": { "targets": [{ "id": "old-ollama", "kind": "ollama",
+                                  "base_url": format!("http://{}", ollama.addr()) }] },
+        "start_at_login": true,
+        "onboarded": true,
+    }});
+    std::fs::write(old.join("settings.json"), settings.to_string()).expect("old settings");
+    let autostart = config_home.join("autostart");
+    std::fs::create_dir_all(&autostart).expect("autostart folder");
+    std::fs::write(
+        autostart.join("LLM Health Monitor.desktop"),
+        "[Desktop Entry]\nType=Application\nName=LLM Health Monitor\nExec=/old/build/llm-health-monitor\n",
+    )
+    .expect("old autostart entry");
+
+    // No --data-dir: the user's own profile.
+    let launched = launch(&session, &rt, &[], &[]);
+    wait_for(
+        "the window, opened because nothing shows a tray icon",
+        Duration::from_secs(40),
+        || session.window_shown(TITLE),
+    );
+    let (driver, driver_process) = launched.attach();
+    session.wait_notification(0, Duration::from_secs(15), |n| {
+        n.body.contains("No system tray is running")
+            && n.body.contains("gnome-shell-extension-appindicator")
+    });
+    let moved = session.wait_notification(0, Duration::from_secs(15), |n| {
+        n.body.contains("Your profile moved")
+    });
+    assert!(
+        moved.body.contains("dev.llmhealth.monitor"),
+        "{}",
+        moved.body
+    );
+    driver.wait_until(
+        "the moved target on the dashboard, checked",
+        Duration::from_secs(30),
+        "const row = document.querySelector('tr[data-target=old-ollama]');\
+         return row && row.dataset.status === 'healthy' ? row.innerText : null",
+    );
+    session.screenshot(&shots_dir().join("20-no-tray-window.png"));
+
+    // One home with the command line: settings in ~/.config/llm-health, history and logs in
+    // ~/.local/share/llm-health; the old folder is gone.
+    let settings_path = config_home.join("llm-health/settings.json");
+    let settings = std::fs::read_to_string(&settings_path).expect("settings moved");
+    assert!(settings.contains("old-ollama"), "{settings}");
+    assert!(!old.exists(), "the old profile folder is left behind");
+    let db = data_home.join("llm-health/history.db");
+    assert!(db.is_file(), "no history at {}", db.display());
+    let logs: Vec<PathBuf> = std::fs::read_dir(data_home.join("llm-health/logs"))
+        .expect("log folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    let log = logs
+        .iter()
+        .find(|p| p.to_string_lossy().contains("llm-health-monitor"))
+        .unwrap_or_else(|| panic!("no log file among {logs:?}"));
+    let text = std::fs::read_to_string(log).expect("log");
+    assert!(text.contains("No system tray is running"), "{text}");
+    assert!(!text.contains('\u{1b}'), "escape codes in the log file");
+
+    // Start at login was on: the entry is the app's own, starting the program that runs now
+    // (or the installed one), and the plugin's old entry is gone.
+    let entry = std::fs::read_to_string(autostart.join("llm-health-monitor.desktop"))
+        .expect("the autostart entry");
+    let exec = entry
+        .lines()
+        .find_map(|l| l.strip_prefix("Exec="))
+        .expect("an Exec line");
+    let installed = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("llm-health-monitor"))
+        .find(|p| p.is_file());
+    let expected = installed.unwrap_or_else(|| PathBuf::from(APP));
+    assert_eq!(exec, expected.display().to_string(), "{entry}");
+    assert!(!autostart.join("LLM Health Monitor.desktop").exists());
+
+    // The command line reads what the app recorded, from the same default place, while the app
+    // runs.
+    let cli = Path::new(APP).with_file_name("llm-health");
+    assert!(
+        cli.is_file(),
+        "{} is built by the workspace's test run",
+        cli.display()
+    );
+    let status = session
+        .command(cli.to_str().expect("utf-8 path"))
+        .args(["status", "--json"])
+        .output()
+        .expect("llm-health status");
+    let out = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success() && out.contains("old-ollama"),
+        "{out}{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+
+    // No tray to quit from: SIGTERM, as a session's end sends it.
+    let app = descendants(&driver_process)
+        .into_iter()
+        .find(|(_, name)| name == "llm-health-moni")
+        .map(|(pid, _)| pid)
+        .expect("the app's process");
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &app.to_string()])
+        .status();
+    wait_for("the app to exit", Duration::from_secs(15), || {
+        !Path::new(&format!("/proc/{app}")).exists()
+            || std::fs::read_to_string(format!("/proc/{app}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
+    });
+    driver.end();
+    let mut driver_process = driver_process;
+    let _ = driver_process.kill();
+    let _ = driver_process.wait();
 }

@@ -39,6 +39,16 @@ pub struct Session {
 
 impl Session {
     pub fn start(dir: &Path) -> Session {
+        Session::start_with(dir, true)
+    }
+
+    /// A desktop with no StatusNotifierItem host, as stock GNOME without the AppIndicator
+    /// extension: nothing would show a tray icon.
+    pub fn start_without_tray(dir: &Path) -> Session {
+        Session::start_with(dir, false)
+    }
+
+    fn start_with(dir: &Path, tray_host: bool) -> Session {
         for tool in [
             "Xvfb",
             "dbus-daemon",
@@ -98,28 +108,30 @@ impl Session {
         wait_for("session bus", Duration::from_secs(10), || {
             dir.join("bus").exists()
         });
-        session.spawn(
-            "status-notifier-watcher",
-            &mut Command::new("status-notifier-watcher"),
-        );
-        wait_for("StatusNotifierWatcher", Duration::from_secs(15), || {
-            session.name_has_owner("org.kde.StatusNotifierWatcher")
-        });
-        session.spawn(
-            "gtk-sni-tray-standalone",
-            Command::new("gtk-sni-tray-standalone").arg("--bottom"),
-        );
-        wait_for("tray host", Duration::from_secs(15), || {
-            session
-                .get_property(
-                    "org.kde.StatusNotifierWatcher",
-                    "/StatusNotifierWatcher",
-                    "org.kde.StatusNotifierWatcher",
-                    "IsStatusNotifierHostRegistered",
-                )
-                .and_then(|v| v["data"].as_bool())
-                .unwrap_or(false)
-        });
+        if tray_host {
+            session.spawn(
+                "status-notifier-watcher",
+                &mut Command::new("status-notifier-watcher"),
+            );
+            wait_for("StatusNotifierWatcher", Duration::from_secs(15), || {
+                session.name_has_owner("org.kde.StatusNotifierWatcher")
+            });
+            session.spawn(
+                "gtk-sni-tray-standalone",
+                Command::new("gtk-sni-tray-standalone").arg("--bottom"),
+            );
+            wait_for("tray host", Duration::from_secs(15), || {
+                session
+                    .get_property(
+                        "org.kde.StatusNotifierWatcher",
+                        "/StatusNotifierWatcher",
+                        "org.kde.StatusNotifierWatcher",
+                        "IsStatusNotifierHostRegistered",
+                    )
+                    .and_then(|v| v["data"].as_bool())
+                    .unwrap_or(false)
+            });
+        }
         // A real Secret Service for the API keys, its login keyring created unlocked.
         let keyring = session
             .command("gnome-keyring-daemon")

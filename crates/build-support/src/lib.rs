@@ -202,12 +202,9 @@ fn parse_version(text: &str) -> Option<Vec<u64>> {
 fn satisfies(version: &[u64], range: &str) -> bool {
     range.split("||").any(|alternative| {
         let alternative = alternative.trim();
-        if let Some(min) = alternative.strip_prefix('^').and_then(|v| parse_version(v)) {
+        if let Some(min) = alternative.strip_prefix('^').and_then(parse_version) {
             version.first() == min.first() && version >= min.as_slice()
-        } else if let Some(min) = alternative
-            .strip_prefix(">=")
-            .and_then(|v| parse_version(v))
-        {
+        } else if let Some(min) = alternative.strip_prefix(">=").and_then(parse_version) {
             version >= min.as_slice()
         } else {
             false

@@ -517,6 +517,8 @@ async fn serve_answers_on_the_printed_address_and_stops_on_sigterm() {
     let (openai, dir, config) = one_openai_target().await;
     let db = dir.path().join("h.db");
     let mut child = llm_health(dir.path())
+        // Anywhere: the binary carries its UI.
+        .current_dir(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
         .arg("--db")
@@ -557,6 +559,24 @@ async fn serve_answers_on_the_printed_address_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(state["snapshot"]["targets"][0]["id"], "openai", "{state}");
+    assert!(
+        state["version"]
+            .as_str()
+            .is_some_and(|v| v.contains("commit") && v.contains("built")),
+        "{state}"
+    );
+    let page = client
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<script") && !page.contains("no web UI"),
+        "{page}"
+    );
     while openai.requests().len() < 2 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
@@ -590,4 +610,62 @@ async fn serve_answers_on_the_printed_address_and_stops_on_sigterm() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stdout.contains("\"unknown\""), "{stdout}");
+}
+
+#[tokio::test]
+async fn version_names_the_commit_and_the_build_date() {
+    let dir = TempDir::new().unwrap();
+    let out = llm_health(dir.path())
+        .arg("--version")
+        .output()
+        .await
+        .unwrap();
+    let (stdout, _) = text(&out);
+    let version = stdout
+        .trim()
+        .strip_prefix(concat!(
+            "llm-health ",
+            env!("CARGO_PKG_VERSION"),
+            " (commit "
+        ))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let (commit, date) = version
+        .strip_suffix(')')
+        .and_then(|v| v.split_once(", built "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        commit == "unknown" || (commit.len() == 7 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{stdout}"
+    );
+    assert_eq!(date.len(), 10, "{stdout}");
+    assert!(
+        date.starts_with("20") && date.as_bytes()[4] == b'-',
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn without_options_every_command_shares_one_home() {
+    let (_openai, dir, config) = one_openai_target().await;
+    let home = dir.path();
+    let config_dir = home.join(".config/llm-health");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::rename(&config, config_dir.join("config.toml")).unwrap();
+    let out = llm_health(home)
+        .args(["watch", "--plain", "--duration", "2s"])
+        .env("K", OPENAI_KEY)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    // The history goes where the tray app keeps its own.
+    assert!(home.join(".local/share/llm-health/history.db").is_file());
+    let out = llm_health(home)
+        .args(["status", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("\"openai\""), "{stdout}");
 }
