@@ -199,7 +199,16 @@ fn setup(
             settings.onboarded = true;
             path.display().to_string()
         }
-        _ => settings_path.display().to_string(),
+        _ => {
+            if let Some(told) = controller::paths::default_config_path()
+                .filter(|_| profile.shared)
+                .and_then(|path| profile::import_cli_config(&mut settings, &path))
+            {
+                tracing::info!("{told}");
+                warnings.push(told);
+            }
+            settings_path.display().to_string()
+        }
     };
     controller::SettingsFile::save(&file, &settings)?;
     app.manage(file.clone());

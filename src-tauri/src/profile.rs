@@ -132,6 +132,32 @@ pub fn move_old_profile(old: &Path, profile: &Profile) -> Option<String> {
     Some(message)
 }
 
+/// On a first run of the user's own profile, the targets of the command line's config file
+/// (`~/.config/llm-health/config.toml`), if there is one: a user of `llm-health watch` finds the
+/// same targets in the tray. Returns what the user is told, also when the file is malformed
+/// (then nothing is imported and the first run goes on as usual).
+pub fn import_cli_config(settings: &mut controller::Settings, path: &Path) -> Option<String> {
+    if !settings.config.targets.is_empty() || settings.onboarded {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    match monitor::config::ConfigFile::parse_checked(&text, &path.display().to_string()) {
+        Ok((file, _)) if !file.targets.is_empty() => {
+            let count = file.targets.len();
+            settings.config = file;
+            settings.onboarded = true;
+            Some(format!(
+                "Watching the {count} target{} of {}, the llm-health command line's config. \
+                 Changes made in the app are kept in the app's settings.",
+                if count == 1 { "" } else { "s" },
+                path.display()
+            ))
+        }
+        Ok(_) => None,
+        Err(err) => Some(format!("{err}. Its targets were not imported.")),
+    }
+}
+
 /// A rename, or a copy and delete when the two folders are on different file systems.
 fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
     match std::fs::rename(from, to) {
@@ -217,6 +243,45 @@ mod tests {
         // Told once: the note in the old folder says it was dealt with.
         assert!(old.join(MOVED_NOTE).exists());
         assert_eq!(move_old_profile(&old, &profile), None);
+    }
+
+    #[test]
+    fn a_first_run_takes_the_command_lines_targets_once() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[[targets]]\nid = \"ollama\"\nkind = \"ollama\"\n\n[[targets]]\nid = \"openai\"\nkind = \"openai\"\n",
+        )
+        .unwrap();
+        let mut settings = controller::Settings::default();
+        let told = import_cli_config(&mut settings, &path).expect("told");
+        assert!(told.contains("2 targets"), "{told}");
+        assert_eq!(settings.config.targets.len(), 2);
+        assert!(settings.onboarded);
+        // Not again: the app's own targets win from now on.
+        settings.config.targets.pop();
+        assert_eq!(import_cli_config(&mut settings, &path), None);
+        assert_eq!(settings.config.targets.len(), 1);
+    }
+
+    #[test]
+    fn a_malformed_cli_config_is_reported_and_nothing_imported() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("config.toml");
+        std::fs::write(&path, "[[targets]]\nid = \"x\"\nkind = \"olama\"\n").unwrap();
+        let mut settings = controller::Settings::default();
+        let told = import_cli_config(&mut settings, &path).expect("told");
+        assert!(
+            told.contains("config.toml:3") && told.contains("kind"),
+            "{told}"
+        );
+        assert!(settings.config.targets.is_empty() && !settings.onboarded);
+        // No file: nothing to say.
+        assert_eq!(
+            import_cli_config(&mut settings, &root.path().join("absent.toml")),
+            None
+        );
     }
 
     #[test]
