@@ -6,6 +6,7 @@ mod conformance;
 mod desktop;
 mod ipc;
 mod keys;
+mod manpage;
 mod notifier;
 mod settings;
 mod tray;
@@ -38,6 +39,9 @@ struct Args {
     /// (a throwaway profile for trying a config or for tests).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Write the man page into DIR and exit (for packaging).
+    #[arg(long, value_name = "DIR", hide = true)]
+    generate_man: Option<PathBuf>,
 }
 
 const KEYRING_SERVICE: &str = "dev.llmhealth.monitor";
@@ -51,6 +55,9 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(dir) = &args.generate_man {
+        std::process::exit(manpage::generate(dir));
+    }
     // A malformed --config is the user's to fix: name line and key, exit before any window.
     let imported = match &args.config {
         Some(path) => match std::fs::read_to_string(path)
