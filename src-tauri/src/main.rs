@@ -7,6 +7,7 @@ mod conformance;
 mod desktop;
 mod ipc;
 mod keys;
+mod manpage;
 mod notifier;
 mod profile;
 mod settings;
@@ -44,12 +45,19 @@ struct Args {
     /// llm-health command line finds them.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Write the man page into DIR and exit (for packaging).
+    #[arg(long, value_name = "DIR", hide = true)]
+    generate_man: Option<PathBuf>,
 }
 
 const KEYRING_SERVICE: &str = "dev.llmhealth.monitor";
 
 fn main() {
     let args = Args::parse();
+    // Before anything else: writing man pages needs no profile, display or bus.
+    if let Some(dir) = &args.generate_man {
+        std::process::exit(manpage::generate(dir));
+    }
     let profile = match Profile::resolve(args.data_dir.as_deref()) {
         Ok(profile) => profile,
         Err(err) => {

@@ -4,6 +4,7 @@ mod check;
 mod demo;
 mod detect;
 mod doctor;
+mod generate;
 mod history;
 mod paths;
 mod render;
@@ -157,6 +158,14 @@ enum Command {
         #[arg(long)]
         plain: bool,
     },
+    /// Print the completion script for a shell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages into DIR (for packaging).
+    #[command(hide = true)]
+    GenerateMan { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -248,6 +257,8 @@ fn main() -> ExitCode {
                 db,
                 plain,
             } => demo::run(duration, db, plain).await,
+            Command::Completions { shell } => generate::completions(shell),
+            Command::GenerateMan { dir } => generate::man_pages(&dir),
         }
     });
     match result {
