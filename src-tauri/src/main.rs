@@ -83,10 +83,25 @@ fn main() {
         None => None,
     };
     if let Err(err) = run(args, profile, imported) {
-        tracing::error!("{err:#}");
-        eprintln!("llm-health-monitor: {err:#}");
-        std::process::exit(1);
+        fail_to_start(&err);
     }
+}
+
+/// Ends a start that failed (a history another monitor writes, a folder that cannot be made):
+/// in the log, on stderr, and, since nobody reads stderr of an app started from a menu or at
+/// login, in a notice.
+fn fail_to_start(err: &anyhow::Error) -> ! {
+    tracing::error!("{err:#}");
+    eprintln!("llm-health-monitor: {err:#}");
+    let shown = notify_rust::Notification::new()
+        .appname(desktop_core::APP_NAME)
+        .summary(&format!("{} could not start", desktop_core::APP_NAME))
+        .body(&format!("{err:#}"))
+        .show();
+    if let Err(notice) = shown {
+        tracing::warn!("the failure could not be shown as a notice: {notice}");
+    }
+    std::process::exit(1);
 }
 
 /// `LLM_HEALTH_LOG` sets the level (default `info`). Lines go to stderr, with colors only on a
@@ -149,7 +164,10 @@ fn run(args: Args, profile: Profile, imported: Option<ConfigFile>) -> anyhow::Re
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
         .on_window_event(window::on_window_event)
         .setup(move |app| {
-            setup(app, &args, &profile, imported.clone())?;
+            // Tauri would panic on an error here, and without its causes.
+            if let Err(err) = setup(app, &args, &profile, imported.clone()) {
+                fail_to_start(&err);
+            }
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"))

@@ -651,9 +651,28 @@ api_key_env = "E2E_OPENAI_KEY"
     // Quit from the tray ends the app cleanly; the key never reached the profile's files.
     quit(&session, &item, driver, driver_process);
     let mut checked = 0;
-    for entry in std::fs::read_dir(&data_dir).expect("profile") {
-        let path = entry.expect("entry").path();
-        let bytes = std::fs::read(&path).expect("readable");
+    // Every file of the profile, the logs and the web view's storage included.
+    let mut folders = vec![data_dir.clone()];
+    let mut files = Vec::new();
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("profile") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(
+        files.iter().any(|f| f.starts_with(data_dir.join("logs"))),
+        "no log in the profile: {files:?}"
+    );
+    for path in files {
+        let Ok(bytes) = std::fs::read(&path) else {
+            // A socket or a file gone meanwhile (the web view's caches) holds nothing to read.
+            continue;
+        };
         for key in [KEY, ROTATED] {
             assert!(
                 !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
@@ -881,4 +900,38 @@ fn without_a_tray_host_the_window_opens_and_the_old_profile_moves_home() {
     let mut driver_process = driver_process;
     let _ = driver_process.kill();
     let _ = driver_process.wait();
+}
+
+#[test]
+#[ignore = "needs Xvfb and dunst: run by scripts/test"]
+fn an_app_that_cannot_start_says_why_in_a_notice() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let temp = tempfile::tempdir().expect("tempdir");
+    let session = Session::start_without_tray(temp.path());
+    let data_dir = temp.path().join("profile");
+    // Another monitor (`llm-health serve`, say) writes this history.
+    let (holder, _) = rt
+        .block_on(store::Store::open_for_run(&data_dir.join("history.db")))
+        .expect("the other monitor's store");
+    let out = session
+        .command(APP)
+        .args(["--data-dir", &data_dir.display().to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the app");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("being written by another monitor"),
+        "{stderr}"
+    );
+    let told = session.wait_notification(0, Duration::from_secs(10), |n| {
+        n.summary.contains("could not start")
+    });
+    assert!(
+        told.body.contains("being written by another monitor"),
+        "{}",
+        told.body
+    );
+    rt.block_on(holder.close());
 }
