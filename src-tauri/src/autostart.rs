@@ -72,15 +72,7 @@ fn is_executable(path: &Path) -> bool {
 /// `~/.config/autostart` (or `$XDG_CONFIG_HOME/autostart`).
 #[cfg(target_os = "linux")]
 fn autostart_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".config"))
-        })
-        .map(|d| d.join("autostart"))
+    controller::paths::config_home().map(|d| d.join("autostart"))
 }
 
 /// Writes or removes the autostart entry; also removes the entry earlier versions wrote

@@ -20,7 +20,6 @@ use clap::Parser;
 use controller::command::{CheckNowArgs, PauseArgs, SnoozeArgs};
 use controller::{Command, Options, Shell, Update};
 use desktop::DesktopShell;
-use desktop_core::notice::Notice;
 use keys::{Keyring, KeyringKeys};
 use monitor::config::ConfigFile;
 use notifier::{DesktopNotices, Look, Outgoing};
@@ -290,12 +289,7 @@ fn setup(
     warnings.extend(started.warnings);
     for warning in warnings {
         tracing::warn!("{warning}");
-        let _ = notices.send(Outgoing::plain(Notice {
-            summary: desktop_core::APP_NAME.into(),
-            body: warning,
-            urgency: alerts::Urgency::Normal,
-            targets: Vec::new(),
-        }));
+        let _ = notices.send(Outgoing::from_app(warning));
     }
     forward_to_window(&handle, started.handle);
     show_window_without_tray(&handle, notices);
@@ -336,12 +330,7 @@ fn show_window_without_tray(app: &tauri::AppHandle, notices: std::sync::mpsc::Se
             }
             tracing::warn!("{}", tray_host::NO_TRAY);
             window::show(&app, None);
-            let _ = notices.send(Outgoing::plain(Notice {
-                summary: desktop_core::APP_NAME.into(),
-                body: tray_host::NO_TRAY.into(),
-                urgency: alerts::Urgency::Normal,
-                targets: Vec::new(),
-            }));
+            let _ = notices.send(Outgoing::from_app(tray_host::NO_TRAY.into()));
         });
     if let Err(err) = spawned {
         tracing::warn!("cannot look for a tray host: {err}");

@@ -32,10 +32,15 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// A notice about no down (a warning at start).
-    pub fn plain(notice: Notice) -> Outgoing {
+    /// A notice from the app itself, about no target (a warning at start).
+    pub fn from_app(body: String) -> Outgoing {
         Outgoing {
-            notice,
+            notice: Notice {
+                summary: desktop_core::APP_NAME.into(),
+                body,
+                urgency: alerts::Urgency::Normal,
+                targets: Vec::new(),
+            },
             down: Vec::new(),
             recovered: Vec::new(),
         }

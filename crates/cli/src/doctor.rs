@@ -405,7 +405,7 @@ impl Doctor {
             Reach::Accepts => Found::new(
                 Finding::Timeout,
                 format!("{at} accepts connections, but {} sent no complete answer within {within} ({})", target.name, outcome.message),
-                Some(if is_local(target) {
+                Some(if target.is_local_server() {
                     format!("the server is hung or busy: look at its log or restart it; if it is just slow, raise `timeout` for this target (now {within})")
                 } else {
                     format!("try again later; if it persists, raise `timeout` for this target (now {within})")
@@ -823,7 +823,7 @@ fn server_side(target: &Target, outcome: &Outcome) -> Found {
     } else {
         Finding::ServerError
     };
-    let fix = if is_local(target) {
+    let fix = if target.is_local_server() {
         "look at the server's log; restart it if it stays this way".to_string()
     } else {
         match status_page(target) {
@@ -991,10 +991,6 @@ fn is_genuine_cloud(target: &Target) -> bool {
     default_base_url(target.kind, target.preset)
         .and_then(|u| url::Url::parse(u).ok())
         .is_some_and(|u| u.host_str() == target.base_url.host_str())
-}
-
-fn is_local(target: &Target) -> bool {
-    target.kind.is_local() || monitor::config::is_loopback_host(&target.base_url)
 }
 
 /// How long a connection check or fingerprint may take for `target`.

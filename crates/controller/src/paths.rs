@@ -20,10 +20,15 @@ fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
         .or_else(|| home().map(|h| h.join(fallback)))
 }
 
+/// `$XDG_CONFIG_HOME` or `~/.config`: where the desktop looks for autostart entries too.
+pub fn config_home() -> Option<PathBuf> {
+    xdg("XDG_CONFIG_HOME", ".config")
+}
+
 /// `$XDG_CONFIG_HOME/llm-health` or `~/.config/llm-health`: the config file and the app's
 /// settings.
 pub fn config_dir() -> Option<PathBuf> {
-    xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join(APP_DIR))
+    config_home().map(|d| d.join(APP_DIR))
 }
 
 /// `$XDG_DATA_HOME/llm-health` or `~/.local/share/llm-health`: history and logs.

@@ -230,6 +230,13 @@ pub struct Target {
 }
 
 impl Target {
+    /// A model server on this machine: the two local kinds, and any OpenAI-compatible server
+    /// on a loopback address (llama.cpp, vLLM, …), which have the same one-model-at-a-time
+    /// nature.
+    pub fn is_local_server(&self) -> bool {
+        self.kind.is_local() || is_loopback_host(&self.base_url)
+    }
+
     pub fn auth_style(&self) -> AuthStyle {
         match (self.kind, self.preset) {
             (Kind::Anthropic, _) => AuthStyle::AnthropicKey,

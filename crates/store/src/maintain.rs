@@ -187,28 +187,6 @@ pub(crate) async fn load_rollup(
     .transpose()
 }
 
-pub(crate) async fn store_rollup(
-    store: &Store,
-    tx: &mut Transaction<'static, Sqlite>,
-    tier: Tier,
-    rid: i64,
-    r: &Rollup,
-) -> Result<(), StoreError> {
-    sqlx::query(sql::store_rollup(tier))
-        .bind(rid)
-        .bind(r.start_ms)
-        .bind(to_i64(r.checks))
-        .bind(to_i64(r.ok))
-        .bind(to_i64(r.soft))
-        .bind(to_i64(r.hard))
-        .bind(to_i64(r.latency_sum_ms))
-        .bind(r.hist.encode())
-        .execute(&mut **tx)
-        .await
-        .map_err(store.db_err("write roll-up"))?;
-    Ok(())
-}
-
 /// Slots of `tier` that ended before this are complete (see `SETTLE_MS`).
 fn limit(tier: Tier, now_ms: i64) -> i64 {
     tier.floor(now_ms - SETTLE_MS)
@@ -220,7 +198,7 @@ const ROLLUPS_PER_STATEMENT: usize = 64;
 /// Writes (or replaces) one target's roll-ups, many per statement: a first roll of a day of
 /// 5-minute slots is 288 rows per target, and one round trip per row would cost more than
 /// SQLite's inserts.
-async fn store_rollups(
+pub(crate) async fn store_rollups(
     store: &Store,
     tx: &mut Transaction<'static, Sqlite>,
     tier: Tier,

@@ -104,20 +104,6 @@ pub(crate) fn load_rollup(tier: Tier) -> &'static str {
     })
 }
 
-/// Writes (or replaces) one roll-up of `tier`.
-pub(crate) fn store_rollup(tier: Tier) -> &'static str {
-    static SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
-    SQL[tier.slot()].get_or_init(|| {
-        format!(
-            "INSERT OR REPLACE INTO {}
-                 (target, {}, checks, ok, soft, hard, latency_sum_ms, hist)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            tier.table(),
-            tier.column()
-        )
-    })
-}
-
 /// Calls `f` with each latency of a `group_concat` list.
 pub(crate) fn each_latency(list: Option<&str>, mut f: impl FnMut(u64)) -> Result<(), String> {
     let Some(list) = list else { return Ok(()) };

@@ -176,7 +176,7 @@ impl Store {
             for (class, latency) in checks {
                 r.add(class, latency);
             }
-            maintain::store_rollup(self, &mut tx, tier, rid, &r).await?;
+            maintain::store_rollups(self, &mut tx, tier, rid, std::slice::from_ref(&r)).await?;
         }
 
         self.update_states(&mut tx, latest).await?;

@@ -329,7 +329,7 @@ impl Prober {
     }
 
     fn server_lock(&self, target: &Target, kept: &Kept) -> Option<Arc<tokio::sync::Mutex<()>>> {
-        if !is_local_server(target) {
+        if !target.is_local_server() {
             return None;
         }
         let mut locks = lock(&self.server_locks);
@@ -487,15 +487,6 @@ fn auth_headers(target: &Target, key: Option<&str>) -> Vec<(HeaderName, HeaderVa
         AuthStyle::AzureKey => insert(HeaderName::from_static("api-key"), key.to_string()),
     }
     h
-}
-
-/// Local model servers: the two local kinds, and any OpenAI-compatible server on this machine
-/// (llama.cpp, vLLM, …), which have the same one-model-at-a-time nature.
-fn is_local_server(target: &Target) -> bool {
-    if target.kind.is_local() {
-        return true;
-    }
-    crate::config::is_loopback_host(&target.base_url)
 }
 
 fn needs_key(target: &Target) -> bool {
