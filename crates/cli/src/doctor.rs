@@ -272,7 +272,10 @@ impl Doctor {
         target.probe = ProbeLevel::Reachable;
         let outcome = self.prober.probe(&target).await;
         let found = match outcome.class {
-            Class::Ok | Class::Slow => answered(&target, &outcome),
+            // It answers: loading its model, or short of credit, is what `answered` reports.
+            Class::Ok | Class::Slow | Class::Loading | Class::CreditsLow => {
+                answered(&target, &outcome)
+            }
             Class::Connect => self.no_connection(&target, &outcome, default).await,
             Class::Timeout => self.timed_out(&target, &outcome).await,
             Class::Auth => auth(&target, &outcome),
@@ -746,7 +749,7 @@ fn answer_words(outcome: &Outcome) -> String {
 /// it refuses or whose budget is spent (the key is then a separate matter).
 fn api_answered(outcome: &Outcome) -> bool {
     match outcome.class {
-        Class::Ok | Class::Slow => true,
+        Class::Ok | Class::Slow | Class::Loading | Class::CreditsLow => true,
         Class::Auth | Class::Quota | Class::RateLimited => outcome.http_status.is_some(),
         _ => false,
     }
@@ -908,6 +911,8 @@ fn api_name(target: &Target) -> String {
             format!("{}'s OpenAI-compatible API", p.display_name())
         }
         (Kind::OpenaiCompatible, None) => "an OpenAI-compatible API".into(),
+        (Kind::Llamacpp, _) => "llama.cpp's server API".into(),
+        (Kind::Vllm, _) => "vLLM's API".into(),
     }
 }
 
@@ -925,6 +930,8 @@ fn usual_port_words(target: &Target) -> &'static str {
     match target.kind {
         Kind::Ollama => " (Ollama listens on 11434 by default)",
         Kind::Lmstudio => " (LM Studio listens on 1234 by default)",
+        Kind::Llamacpp => " (llama-server listens on 8080 by default)",
+        Kind::Vllm => " (vLLM listens on 8000 by default)",
         _ => "",
     }
 }

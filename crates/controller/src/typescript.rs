@@ -148,6 +148,8 @@ fn kind_label(kind: Kind) -> &'static str {
         Kind::Anthropic => "Anthropic",
         Kind::Gemini => "Gemini",
         Kind::OpenaiCompatible => "OpenAI-compatible",
+        Kind::Llamacpp => "llama.cpp",
+        Kind::Vllm => "vLLM",
     }
 }
 
@@ -190,6 +192,7 @@ fn tables() -> String {
                 "label": p.display_name(),
                 "baseUrl": p.default_base_url(),
                 "keyEnv": p.key_env(),
+                "local": p.is_local(),
             })
         })
         .collect();
@@ -256,7 +259,7 @@ fn tables() -> String {
     );
     table(
         "Presets of `openai_compatible` with their defaults (Azure has no shared endpoint).",
-        "PRESETS: readonly { preset: Preset; label: string; baseUrl: string | null; keyEnv: string }[]",
+        "PRESETS: readonly { preset: Preset; label: string; baseUrl: string | null; keyEnv: string | null; local: boolean }[]",
         json!(presets),
     );
     table(

@@ -139,17 +139,42 @@ pub enum Preset {
     Deepseek,
     Together,
     Azure,
+    /// Jan's local API server.
+    Jan,
+    #[serde(rename = "localai")]
+    LocalAi,
+    Koboldcpp,
+    /// oobabooga's text-generation-webui with its OpenAI-compatible API.
+    #[serde(
+        alias = "textgen",
+        alias = "text-generation-webui",
+        alias = "oobabooga"
+    )]
+    TextGenerationWebui,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 6] = [
+    pub const ALL: [Preset; 10] = [
         Preset::Groq,
         Preset::Mistral,
         Preset::Openrouter,
         Preset::Deepseek,
         Preset::Together,
         Preset::Azure,
+        Preset::Jan,
+        Preset::LocalAi,
+        Preset::Koboldcpp,
+        Preset::TextGenerationWebui,
     ];
+
+    /// A desktop server on this machine rather than a cloud service: it needs no key unless
+    /// one is configured, has no status page, and may load a model a request names.
+    pub fn is_local(self) -> bool {
+        matches!(
+            self,
+            Preset::Jan | Preset::LocalAi | Preset::Koboldcpp | Preset::TextGenerationWebui
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -159,6 +184,10 @@ impl Preset {
             Preset::Deepseek => "deepseek",
             Preset::Together => "together",
             Preset::Azure => "azure",
+            Preset::Jan => "jan",
+            Preset::LocalAi => "localai",
+            Preset::Koboldcpp => "koboldcpp",
+            Preset::TextGenerationWebui => "text_generation_webui",
         }
     }
 
@@ -170,6 +199,10 @@ impl Preset {
             Preset::Deepseek => "DeepSeek",
             Preset::Together => "Together",
             Preset::Azure => "Azure OpenAI",
+            Preset::Jan => "Jan",
+            Preset::LocalAi => "LocalAI",
+            Preset::Koboldcpp => "KoboldCpp",
+            Preset::TextGenerationWebui => "text-generation-webui",
         }
     }
 
@@ -182,18 +215,54 @@ impl Preset {
             Preset::Deepseek => Some("https://api.deepseek.com"),
             Preset::Together => Some("https://api.together.xyz/v1"),
             Preset::Azure => None,
+            Preset::Jan => Some("http://127.0.0.1:1337/v1"),
+            Preset::LocalAi => Some("http://127.0.0.1:8080/v1"),
+            Preset::Koboldcpp => Some("http://127.0.0.1:5001/v1"),
+            Preset::TextGenerationWebui => Some("http://127.0.0.1:5000/v1"),
         }
     }
 
-    pub fn key_env(self) -> &'static str {
+    /// The variable a cloud preset's key is read from; local servers take none by default.
+    pub fn key_env(self) -> Option<&'static str> {
         match self {
-            Preset::Groq => "GROQ_API_KEY",
-            Preset::Mistral => "MISTRAL_API_KEY",
-            Preset::Openrouter => "OPENROUTER_API_KEY",
-            Preset::Deepseek => "DEEPSEEK_API_KEY",
-            Preset::Together => "TOGETHER_API_KEY",
-            Preset::Azure => "AZURE_OPENAI_API_KEY",
+            Preset::Groq => Some("GROQ_API_KEY"),
+            Preset::Mistral => Some("MISTRAL_API_KEY"),
+            Preset::Openrouter => Some("OPENROUTER_API_KEY"),
+            Preset::Deepseek => Some("DEEPSEEK_API_KEY"),
+            Preset::Together => Some("TOGETHER_API_KEY"),
+            Preset::Azure => Some("AZURE_OPENAI_API_KEY"),
+            Preset::Jan | Preset::LocalAi | Preset::Koboldcpp | Preset::TextGenerationWebui => None,
         }
+    }
+
+    /// The provider's official status page. DeepSeek, Mistral, Together and OpenRouter moved
+    /// off Statuspage: their pages are kept, and say "unknown" while they answer no known
+    /// shape.
+    pub fn status_page(self) -> Option<&'static str> {
+        match self {
+            Preset::Groq => Some("https://groqstatus.com"),
+            Preset::Mistral => Some("https://status.mistral.ai"),
+            Preset::Openrouter => Some("https://status.openrouter.ai"),
+            Preset::Deepseek => Some("https://status.deepseek.com"),
+            Preset::Together => Some("https://status.together.ai"),
+            // Azure's status is per region and not in Statuspage's shape.
+            Preset::Azure => None,
+            Preset::Jan | Preset::LocalAi | Preset::Koboldcpp | Preset::TextGenerationWebui => None,
+        }
+    }
+}
+
+/// The status page a kind's official API reports on, and the component its probes exercise.
+pub fn default_status_page(
+    kind: Kind,
+    preset: Option<Preset>,
+) -> Option<(&'static str, Option<&'static str>)> {
+    match kind {
+        Kind::Openai => Some(("https://status.openai.com", Some("Chat Completions"))),
+        Kind::Anthropic => Some(("https://status.claude.com", Some("Claude API"))),
+        Kind::OpenaiCompatible => preset.and_then(Preset::status_page).map(|p| (p, None)),
+        // Google's AI Studio status page is no Statuspage; local servers have none.
+        Kind::Gemini | Kind::Ollama | Kind::Lmstudio | Kind::Llamacpp | Kind::Vllm => None,
     }
 }
 
@@ -223,10 +292,18 @@ pub struct Target {
     pub api_key_env: Option<String>,
     pub probe: ProbeLevel,
     pub model: Option<String>,
+    /// Every model the target watches (`models`, with `model` first when both are written):
+    /// each must stay listed; canaries take them in turn. `model` is the first of them.
+    pub models: Vec<String>,
     /// Azure OpenAI's `api-version` query parameter.
     pub api_version: Option<String>,
     pub enabled: bool,
     pub timing: Timing,
+    /// The provider's status page root (`None`: off), and the component to follow on it.
+    pub status_page: Option<Url>,
+    pub status_component: Option<String>,
+    /// Degraded below this much credit left.
+    pub min_credits: Option<f64>,
 }
 
 impl Target {
@@ -250,7 +327,12 @@ impl Target {
     /// a key variable (LM Studio's optional token). The one rule for what a key is looked up
     /// for and what a settings form offers a key field for.
     pub fn takes_key(&self) -> bool {
-        self.api_key_env.is_some() || !self.kind.is_local()
+        self.api_key_env.is_some() || !self.is_self_hosted()
+    }
+
+    /// A server the user runs: a local kind, or a local preset (Jan, LocalAI, …).
+    pub fn is_self_hosted(&self) -> bool {
+        self.kind.is_local() || self.preset.is_some_and(Preset::is_local)
     }
 
     /// The key of the server this target runs on: probes of targets sharing a local server are
@@ -404,10 +486,22 @@ pub struct TargetFile {
     pub probe: Option<ProbeLevel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    // Several models, each of which must stay listed (`model` still works for one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    // The provider's status page; presets fill it in, `""` switches it off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_page: Option<String>,
+    // The status page's component for this target, by id or name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_component: Option<String>,
+    // Degraded when the account's credits fall below this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_credits: Option<f64>,
     #[serde(
         default,
         with = "opt_human_duration",
@@ -674,7 +768,8 @@ impl ConfigFile {
                     ));
                 }
             }
-            if t.probe == Some(ProbeLevel::Inference) && !t.kind.is_local() && t.model.is_none() {
+            let models = target_models(t).map_err(|m| invalid(table, "models", m))?;
+            if t.probe == Some(ProbeLevel::Inference) && !t.kind.is_local() && models.is_empty() {
                 return Err(invalid(
                     table,
                     "probe",
@@ -689,6 +784,36 @@ impl ConfigFile {
                 (Some(Preset::Azure), None) => Some(AZURE_API_VERSION.to_string()),
                 (_, None) => None,
             };
+            let status_page = match &t.status_page {
+                Some(page) if page.trim().is_empty() => None,
+                Some(page) => {
+                    Some(parse_base_url(page).map_err(|m| invalid(table, "status_page", m))?)
+                }
+                None => default_status_page(t.kind, t.preset)
+                    .and_then(|(page, _)| Url::parse(page).ok()),
+            };
+            let status_component = t
+                .status_component
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .or_else(|| {
+                    // A preset's component belongs to the preset's page only.
+                    t.status_page.is_none().then(|| {
+                        default_status_page(t.kind, t.preset)
+                            .and_then(|(_, c)| c.map(str::to_string))
+                    })?
+                });
+            if let Some(min) = t.min_credits {
+                if !min.is_finite() || min < 0.0 {
+                    return Err(invalid(
+                        table,
+                        "min_credits",
+                        format!("must be a number of at least 0, not {min}"),
+                    ));
+                }
+            }
             targets.push(Target {
                 name: t
                     .name
@@ -703,10 +828,14 @@ impl ConfigFile {
                     .clone()
                     .or_else(|| default_key_env(t.kind, t.preset).map(str::to_string)),
                 probe: t.probe.unwrap_or_default(),
-                model: t.model.clone().filter(|m| !m.trim().is_empty()),
+                model: models.first().cloned(),
+                models,
                 api_version,
                 enabled: t.enabled.unwrap_or(true),
                 timing,
+                status_page,
+                status_component,
+                min_credits: t.min_credits,
             });
         }
         let engine = self.engine.clone().unwrap_or_default();
@@ -754,7 +883,23 @@ impl From<&Target> for TargetFile {
             api_key_env: t.api_key_env.clone(),
             probe: Some(t.probe),
             model: t.model.clone(),
+            models: (t.models.len() > 1).then(|| t.models.clone()),
             api_version: t.api_version.clone(),
+            // Only what differs from the kind's defaults is written.
+            status_page: match (&t.status_page, default_status_page(t.kind, t.preset)) {
+                (Some(page), Some((default, _)))
+                    if Url::parse(default).ok().as_ref() == Some(page) =>
+                {
+                    None
+                }
+                (Some(page), _) => Some(page.to_string()),
+                (None, Some(_)) => Some(String::new()),
+                (None, None) => None,
+            },
+            status_component: t.status_component.clone().filter(|c| {
+                default_status_page(t.kind, t.preset).and_then(|(_, d)| d) != Some(c.as_str())
+            }),
+            min_credits: t.min_credits,
             enabled: Some(t.enabled),
             interval: Some(t.timing.interval),
             timeout: Some(t.timing.timeout),
@@ -809,7 +954,27 @@ pub fn default_base_url(kind: Kind, preset: Option<Preset>) -> Option<&'static s
         Kind::Anthropic => Some("https://api.anthropic.com"),
         Kind::Gemini => Some("https://generativelanguage.googleapis.com"),
         Kind::OpenaiCompatible => preset.and_then(Preset::default_base_url),
+        Kind::Llamacpp => Some("http://127.0.0.1:8080"),
+        Kind::Vllm => Some("http://127.0.0.1:8000"),
     }
+}
+
+/// The models a target watches: `model` first, then `models`, each once, blanks refused.
+fn target_models(t: &TargetFile) -> Result<Vec<String>, String> {
+    let mut models: Vec<String> = Vec::new();
+    if let Some(m) = t.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        models.push(m.to_string());
+    }
+    for m in t.models.iter().flatten() {
+        let m = m.trim();
+        if m.is_empty() {
+            return Err("model names must not be empty".into());
+        }
+        if !models.iter().any(|seen| seen == m) {
+            models.push(m.to_string());
+        }
+    }
+    Ok(models)
 }
 
 pub fn default_key_env(kind: Kind, preset: Option<Preset>) -> Option<&'static str> {
@@ -819,11 +984,12 @@ pub fn default_key_env(kind: Kind, preset: Option<Preset>) -> Option<&'static st
         Kind::Openai => Some("OPENAI_API_KEY"),
         Kind::Anthropic => Some("ANTHROPIC_API_KEY"),
         Kind::Gemini => Some("GEMINI_API_KEY"),
-        Kind::OpenaiCompatible => preset.map(Preset::key_env),
+        Kind::OpenaiCompatible => preset.and_then(Preset::key_env),
+        Kind::Llamacpp | Kind::Vllm => None,
     }
 }
 
-fn default_name(kind: Kind, preset: Option<Preset>, id: &str) -> String {
+pub(crate) fn default_name(kind: Kind, preset: Option<Preset>, id: &str) -> String {
     match (kind, preset) {
         (_, Some(p)) => p.display_name().to_string(),
         (Kind::Ollama, _) => "Ollama".into(),
@@ -831,6 +997,8 @@ fn default_name(kind: Kind, preset: Option<Preset>, id: &str) -> String {
         (Kind::Openai, _) => "OpenAI".into(),
         (Kind::Anthropic, _) => "Anthropic".into(),
         (Kind::Gemini, _) => "Gemini".into(),
+        (Kind::Llamacpp, _) => "llama.cpp".into(),
+        (Kind::Vllm, _) => "vLLM".into(),
         (Kind::OpenaiCompatible, None) => id.to_string(),
     }
 }
@@ -1550,7 +1718,9 @@ base_url = "localhost:8000/v1"
             target,
             "type TargetFile = { id: string, name?: string, kind: Kind, preset?: Preset, \
              base_url?: string, api_key_env?: string, probe?: ProbeLevel, model?: string, \
-             api_version?: string, enabled?: boolean, interval?: string, timeout?: string, \
+             models?: Array<string>, api_version?: string, enabled?: boolean, \
+             status_page?: string, status_component?: string, min_credits?: number, \
+             interval?: string, timeout?: string, \
              slow_ms?: number, failure_threshold?: number, success_threshold?: number, \
              backoff_max?: string, confirm_interval?: string, degraded_after?: number, };"
         );
@@ -1574,7 +1744,7 @@ base_url = "localhost:8000/v1"
         );
         assert_eq!(
             <Preset as ts_rs::TS>::decl(&cfg),
-            r#"type Preset = "groq" | "mistral" | "openrouter" | "deepseek" | "together" | "azure";"#
+            r#"type Preset = "groq" | "mistral" | "openrouter" | "deepseek" | "together" | "azure" | "jan" | "localai" | "koboldcpp" | "text_generation_webui";"#
         );
     }
 

@@ -20,27 +20,112 @@ pub struct Detection {
     pub note: String,
 }
 
-/// Candidates in a fixed order: local servers, then cloud providers.
-pub fn candidates(
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Vec<(Target, Option<&'static str>)> {
-    let mut out = Vec::new();
+/// How a local server is told apart from anything else on its port: by an answer only it
+/// gives, to one GET that generates nothing. llama.cpp and LocalAI share 8080; each is asked
+/// what only it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recognize {
+    /// Ollama and LM Studio: their own zero-token probe (version, models, loaded set).
+    Probe,
+    /// llama.cpp: `GET /props` with `default_generation_settings` (or 503 "Loading model").
+    LlamacppProps,
+    /// LocalAI: `GET /readyz` answering 200.
+    LocalaiReady,
+    /// vLLM: `GET /v1/models` whose models are `owned_by: "vllm"`.
+    VllmModels,
+    /// KoboldCpp: `GET /api/v1/model` → `{"result": "koboldcpp/…"}`.
+    KoboldModel,
+    /// Jan, text-generation-webui: `GET /v1/models` in OpenAI's shape on their own port.
+    OpenaiModels,
+}
+
+/// One local server looked for at its usual address.
+#[derive(Debug, Clone)]
+pub struct LocalCandidate {
+    pub target: Target,
+    pub recognize: Recognize,
+}
+
+/// The local servers looked for, in a fixed order, at their default ports (Ollama's as
+/// `OLLAMA_HOST` says).
+pub fn local_candidates(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vec<LocalCandidate> {
     let ollama_url = env("OLLAMA_HOST")
         .and_then(|h| ollama_host_url(&h))
         .unwrap_or_else(|| "http://127.0.0.1:11434".into());
-    out.push((
-        target("local-ollama", Kind::Ollama, None, &ollama_url),
-        None,
-    ));
-    out.push((
-        target(
+    let list: [(&str, Kind, Option<Preset>, &str, Recognize); 8] = [
+        (
+            "local-ollama",
+            Kind::Ollama,
+            None,
+            &ollama_url,
+            Recognize::Probe,
+        ),
+        (
             "local-lmstudio",
             Kind::Lmstudio,
             None,
             "http://127.0.0.1:1234",
+            Recognize::Probe,
         ),
-        None,
-    ));
+        (
+            "local-llamacpp",
+            Kind::Llamacpp,
+            None,
+            "http://127.0.0.1:8080",
+            Recognize::LlamacppProps,
+        ),
+        (
+            "local-localai",
+            Kind::OpenaiCompatible,
+            Some(Preset::LocalAi),
+            "http://127.0.0.1:8080/v1",
+            Recognize::LocalaiReady,
+        ),
+        (
+            "local-vllm",
+            Kind::Vllm,
+            None,
+            "http://127.0.0.1:8000",
+            Recognize::VllmModels,
+        ),
+        (
+            "local-jan",
+            Kind::OpenaiCompatible,
+            Some(Preset::Jan),
+            "http://127.0.0.1:1337/v1",
+            Recognize::OpenaiModels,
+        ),
+        (
+            "local-koboldcpp",
+            Kind::OpenaiCompatible,
+            Some(Preset::Koboldcpp),
+            "http://127.0.0.1:5001/v1",
+            Recognize::KoboldModel,
+        ),
+        (
+            "local-text-generation-webui",
+            Kind::OpenaiCompatible,
+            Some(Preset::TextGenerationWebui),
+            "http://127.0.0.1:5000/v1",
+            Recognize::OpenaiModels,
+        ),
+    ];
+    list.into_iter()
+        .map(|(id, kind, preset, url, recognize)| LocalCandidate {
+            target: target(id, kind, preset, url),
+            recognize,
+        })
+        .collect()
+}
+
+/// Candidates in a fixed order: local servers, then cloud providers.
+pub fn candidates(
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Vec<(Target, Option<&'static str>)> {
+    let mut out: Vec<(Target, Option<&'static str>)> = local_candidates(env)
+        .into_iter()
+        .map(|c| (c.target, None))
+        .collect();
     let cloud: [(&str, Kind, Option<Preset>, &[&'static str]); 8] = [
         ("openai", Kind::Openai, None, &["OPENAI_API_KEY"]),
         ("anthropic", Kind::Anthropic, None, &["ANTHROPIC_API_KEY"]),
@@ -101,31 +186,10 @@ pub async fn detect(
     prober: &Prober,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Vec<Detection> {
-    let mut found = Vec::new();
+    let mut found = detect_local(prober, &local_candidates(env)).await;
     for (target, key_var) in candidates(env) {
-        if target.kind.is_local() {
-            let mut quick = target.clone();
-            quick.timing.timeout = LOCAL_TIMEOUT;
-            let outcome = prober.probe(&quick).await;
-            let answers = !matches!(
-                outcome.class,
-                Class::Connect | Class::Timeout | Class::Tls | Class::BadResponse | Class::NotFound
-            );
-            let note = if answers {
-                let models = outcome.details.model_count();
-                let loaded = outcome.details.loaded_models.len();
-                format!(
-                    "answering at {} ({models} models, {loaded} loaded)",
-                    target.base_url
-                )
-            } else {
-                format!("not found at {} ({})", target.base_url, outcome.message)
-            };
-            found.push(Detection {
-                target,
-                found: answers,
-                note,
-            });
+        if target.is_self_hosted() {
+            continue;
         } else {
             let note = match key_var {
                 Some(var) => format!("{var} is set"),
@@ -144,6 +208,113 @@ pub async fn detect(
     found
 }
 
+/// Looks for each local candidate by its own answer, one after the other (they are on this
+/// machine: a closed port answers at once).
+pub async fn detect_local(prober: &Prober, candidates: &[LocalCandidate]) -> Vec<Detection> {
+    let mut found = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let (answers, note) = recognize(prober, candidate).await;
+        found.push(Detection {
+            target: candidate.target.clone(),
+            found: answers,
+            note,
+        });
+    }
+    found
+}
+
+async fn recognize(prober: &Prober, candidate: &LocalCandidate) -> (bool, String) {
+    let target = &candidate.target;
+    let at = target.base_url.as_str().trim_end_matches('/');
+    if candidate.recognize == Recognize::Probe {
+        let mut quick = target.clone();
+        quick.timing.timeout = LOCAL_TIMEOUT;
+        let outcome = prober.probe(&quick).await;
+        let answers = !matches!(
+            outcome.class,
+            Class::Connect | Class::Timeout | Class::Tls | Class::BadResponse | Class::NotFound
+        );
+        return if answers {
+            let models = outcome.details.model_count();
+            let loaded = outcome.details.loaded_models.len();
+            (
+                true,
+                format!("answering at {at} ({models} models, {loaded} loaded)"),
+            )
+        } else {
+            (false, format!("not found at {at} ({})", outcome.message))
+        };
+    }
+    let path = match candidate.recognize {
+        Recognize::LlamacppProps => "/props",
+        Recognize::LocalaiReady => "/readyz",
+        Recognize::KoboldModel => "/api/v1/model",
+        Recognize::VllmModels | Recognize::OpenaiModels | Recognize::Probe => "/v1/models",
+    };
+    let mut url = target.base_url.clone();
+    url.set_path(path);
+    let request = prober.http().client().get(url).timeout(LOCAL_TIMEOUT);
+    let reply = match prober.http().send(request).await {
+        Ok(reply) => reply,
+        Err(failure) => return (false, format!("not found at {at} ({})", failure.message)),
+    };
+    let json: Option<serde_json::Value> = serde_json::from_slice(&reply.body).ok();
+    let ok = (200..300).contains(&reply.status);
+    let text =
+        |v: &serde_json::Value, p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
+    let model_ids = || {
+        json.as_ref()
+            .and_then(|j| j.get("data"))
+            .and_then(|d| d.as_array())
+            .map(|d| d.iter().filter_map(|m| text(m, "/id")).collect::<Vec<_>>())
+    };
+    let recognized: Option<String> = match candidate.recognize {
+        Recognize::LlamacppProps => match &json {
+            Some(j) if ok && j.get("default_generation_settings").is_some() => Some(
+                text(j, "/model_alias")
+                    .map(|m| format!("model {m}"))
+                    .unwrap_or_else(|| "a model".into()),
+            ),
+            Some(j)
+                if reply.status == 503
+                    && text(j, "/error/message").is_some_and(|m| m.contains("Loading model")) =>
+            {
+                Some("loading its model".into())
+            }
+            _ => None,
+        },
+        Recognize::LocalaiReady => ok.then(|| "ready".to_string()),
+        Recognize::KoboldModel => json
+            .as_ref()
+            .filter(|_| ok)
+            .and_then(|j| text(j, "/result"))
+            .map(|m| format!("model {m}")),
+        Recognize::VllmModels => model_ids()
+            .filter(|_| ok)
+            .filter(|_| {
+                json.as_ref()
+                    .and_then(|j| j.pointer("/data/0/owned_by"))
+                    .and_then(|o| o.as_str())
+                    == Some("vllm")
+            })
+            .map(|ids| format!("{} models", ids.len())),
+        Recognize::OpenaiModels => model_ids()
+            .filter(|_| ok)
+            .map(|ids| format!("{} models", ids.len())),
+        Recognize::Probe => None,
+    };
+    match recognized {
+        Some(what) => (true, format!("answering at {at} ({what})")),
+        None => (
+            false,
+            format!(
+                "not found at {at} (HTTP {} to {path} is not what {} answers)",
+                reply.status, target.name
+            ),
+        ),
+    }
+}
+
 /// The configuration made of what was found.
 pub fn config_from(detections: &[Detection]) -> Config {
     Config {
@@ -157,18 +328,9 @@ pub fn config_from(detections: &[Detection]) -> Config {
 }
 
 fn target(id: &str, kind: Kind, preset: Option<Preset>, base: &str) -> Target {
-    let name = match (kind, preset) {
-        (_, Some(p)) => p.display_name(),
-        (Kind::Ollama, _) => "Ollama",
-        (Kind::Lmstudio, _) => "LM Studio",
-        (Kind::Openai, _) => "OpenAI",
-        (Kind::Anthropic, _) => "Anthropic",
-        (Kind::Gemini, _) => "Gemini",
-        (Kind::OpenaiCompatible, None) => id,
-    };
     Target {
         id: id.to_string(),
-        name: name.to_string(),
+        name: crate::config::default_name(kind, preset, id),
         kind,
         preset,
         // The built-in defaults are valid URLs.
@@ -177,9 +339,15 @@ fn target(id: &str, kind: Kind, preset: Option<Preset>, base: &str) -> Target {
         api_key_env: crate::config::default_key_env(kind, preset).map(str::to_string),
         probe: ProbeLevel::Reachable,
         model: None,
+        models: Vec::new(),
         api_version: None,
         enabled: true,
         timing: Timing::default(),
+        status_page: crate::config::default_status_page(kind, preset)
+            .and_then(|(page, _)| Url::parse(page).ok()),
+        status_component: crate::config::default_status_page(kind, preset)
+            .and_then(|(_, component)| component.map(str::to_string)),
+        min_credits: None,
     }
 }
 

@@ -22,16 +22,23 @@ pub enum Kind {
     Anthropic,
     Gemini,
     OpenaiCompatible,
+    /// llama.cpp's `llama-server`: one model, loaded at start; `/health` says "Loading model"
+    /// (503) until it is ready.
+    Llamacpp,
+    /// vLLM's OpenAI-compatible server, with Prometheus `/metrics` for its load.
+    Vllm,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Ollama,
         Kind::Lmstudio,
         Kind::Openai,
         Kind::Anthropic,
         Kind::Gemini,
         Kind::OpenaiCompatible,
+        Kind::Llamacpp,
+        Kind::Vllm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,13 +49,19 @@ impl Kind {
             Kind::Anthropic => "anthropic",
             Kind::Gemini => "gemini",
             Kind::OpenaiCompatible => "openai_compatible",
+            Kind::Llamacpp => "llamacpp",
+            Kind::Vllm => "vllm",
         }
     }
 
-    /// Local servers load models on demand and serve one model at a time well: probes against them
-    /// are serialized per server and never generate against an unloaded model.
+    /// Model servers a user runs themselves: they need no key unless configured with one,
+    /// probes against them are serialized per server, and an inference probe picks the model
+    /// they have loaded (Ollama and LM Studio load on demand, so never an unloaded one).
     pub fn is_local(self) -> bool {
-        matches!(self, Kind::Ollama | Kind::Lmstudio)
+        matches!(
+            self,
+            Kind::Ollama | Kind::Lmstudio | Kind::Llamacpp | Kind::Vllm
+        )
     }
 }
 
@@ -89,6 +102,10 @@ pub enum Class {
     ServerError,
     NotFound,
     BadResponse,
+    /// A local server is loading its model (llama.cpp's 503 "Loading model"): not down.
+    Loading,
+    /// The account's credits are below the target's `min_credits`.
+    CreditsLow,
 }
 
 /// How an outcome weighs on health.
@@ -103,7 +120,7 @@ pub enum Severity {
 }
 
 impl Class {
-    pub const ALL: [Class; 12] = [
+    pub const ALL: [Class; 14] = [
         Class::Ok,
         Class::Slow,
         Class::Timeout,
@@ -116,6 +133,8 @@ impl Class {
         Class::ServerError,
         Class::NotFound,
         Class::BadResponse,
+        Class::Loading,
+        Class::CreditsLow,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +151,8 @@ impl Class {
             Class::ServerError => "server_error",
             Class::NotFound => "not_found",
             Class::BadResponse => "bad_response",
+            Class::Loading => "loading",
+            Class::CreditsLow => "credits_low",
         }
     }
 
@@ -154,6 +175,8 @@ impl Class {
             Class::ServerError => 9,
             Class::NotFound => 10,
             Class::BadResponse => 11,
+            Class::Loading => 12,
+            Class::CreditsLow => 13,
         }
     }
 
@@ -164,7 +187,7 @@ impl Class {
     pub fn severity(self) -> Severity {
         match self {
             Class::Ok => Severity::Ok,
-            Class::Slow | Class::RateLimited => Severity::Soft,
+            Class::Slow | Class::RateLimited | Class::Loading | Class::CreditsLow => Severity::Soft,
             _ => Severity::Hard,
         }
     }
@@ -184,6 +207,8 @@ impl Class {
             Class::ServerError => "server error",
             Class::NotFound => "model or endpoint not found",
             Class::BadResponse => "unexpected response",
+            Class::Loading => "loading model",
+            Class::CreditsLow => "credits low",
         }
     }
 }
@@ -345,6 +370,142 @@ pub struct TokenUse {
     pub output: u64,
 }
 
+/// The overall indicator of a provider's status page (Statuspage's `status.indicator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Indicator {
+    None,
+    Minor,
+    Major,
+    Critical,
+}
+
+/// A status page component's status; `unknown` when the page has no component matching the
+/// target's, or does not answer in a known shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    Operational,
+    DegradedPerformance,
+    PartialOutage,
+    MajorOutage,
+    UnderMaintenance,
+    Unknown,
+}
+
+impl ComponentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "operational",
+            ComponentStatus::DegradedPerformance => "degraded_performance",
+            ComponentStatus::PartialOutage => "partial_outage",
+            ComponentStatus::MajorOutage => "major_outage",
+            ComponentStatus::UnderMaintenance => "under_maintenance",
+            ComponentStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// An unresolved incident on a provider's status page.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
+pub struct ProviderIncident {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub id: Option<String>,
+    pub name: String,
+    /// none, minor, major, critical or maintenance, as the page says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub impact: Option<String>,
+    /// investigating, identified, monitoring, …, as the page says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub url: Option<String>,
+}
+
+/// What the provider's own status page says: context beside our probes, never our verdict.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
+pub struct ProviderStatus {
+    /// Who reports it, for "OpenAI reports: …".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub provider: Option<String>,
+    /// The status page's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub page: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub indicator: Option<Indicator>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub description: Option<String>,
+    /// The page's component watched for this target, as the page names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub component: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub component_status: Option<ComponentStatus>,
+    /// Unresolved incidents that affect the component (all of them when none is watched).
+    #[serde(default)]
+    pub incidents: Vec<ProviderIncident>,
+}
+
+/// What is left on the account (OpenRouter's key limit, DeepSeek's balance).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
+pub struct Credits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub remaining: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub limit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub usage: Option<f64>,
+    /// USD, CNY, …
+    pub unit: String,
+}
+
+/// A model server's own load (vLLM's `/metrics`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
+pub struct ServerLoad {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
+    pub running: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(nullable = false)]
+    pub waiting: Option<u64>,
+    /// Share of the KV cache in use, 0–1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub kv_cache_used: Option<f64>,
+}
+
 /// What a probe learned beyond its class. Every field is optional: probes fill what the API gives.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct Details {
@@ -394,6 +555,21 @@ pub struct Details {
     #[ts(optional)]
     #[schema(nullable = false)]
     pub skipped: Option<String>,
+    /// What the provider's status page says (context only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub provider_status: Option<ProviderStatus>,
+    /// What is left on the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub credits: Option<Credits>,
+    /// The server's own load (vLLM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub server_load: Option<ServerLoad>,
 }
 
 /// Most model ids an outcome keeps. Aggregators list thousands; every event, SSE message and

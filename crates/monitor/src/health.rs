@@ -322,7 +322,7 @@ pub fn backs_off(class: Class, probe: ProbeLevel) -> bool {
         Class::Timeout | Class::Connect | Class::Tls | Class::ServerError | Class::BadResponse => {
             probe == ProbeLevel::Inference
         }
-        Class::Ok | Class::Slow => false,
+        Class::Ok | Class::Slow | Class::Loading | Class::CreditsLow => false,
     }
 }
 

@@ -7,8 +7,9 @@ use monitor::engine::{Snapshot, TargetView};
 use monitor::probe::KeyOrigin;
 use monitor::round::TestResult;
 use monitor::{
-    Check, Class, Details, Event, Incident, Kind, LoadedModel, Outcome, ProbeLevel, RateLimit,
-    Status, TokenUse, Transition,
+    Check, Class, ComponentStatus, Credits, Details, Event, Incident, Indicator, Kind, LoadedModel,
+    Outcome, ProbeLevel, ProviderIncident, ProviderStatus, RateLimit, ServerLoad, Status, TokenUse,
+    Transition,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -41,11 +42,11 @@ fn typescript_matches_the_page() {
         ),
         (
             decl::<Class>(),
-            r#"type Class = "ok" | "slow" | "timeout" | "connect" | "tls" | "auth" | "quota" | "rate_limited" | "overloaded" | "server_error" | "not_found" | "bad_response";"#,
+            r#"type Class = "ok" | "slow" | "timeout" | "connect" | "tls" | "auth" | "quota" | "rate_limited" | "overloaded" | "server_error" | "not_found" | "bad_response" | "loading" | "credits_low";"#,
         ),
         (
             decl::<Kind>(),
-            r#"type Kind = "ollama" | "lmstudio" | "openai" | "anthropic" | "gemini" | "openai_compatible";"#,
+            r#"type Kind = "ollama" | "lmstudio" | "openai" | "anthropic" | "gemini" | "openai_compatible" | "llamacpp" | "vllm";"#,
         ),
         (
             decl::<ProbeLevel>(),
@@ -75,7 +76,35 @@ fn typescript_matches_the_page() {
             "type Details = { server_version?: string, models?: Array<string>, models_total?: number, \
              loaded_models?: Array<LoadedModel>, rate_limit?: RateLimit, retry_after_ms?: number, \
              ttft_ms?: number, tokens_per_second?: number, tokens?: TokenUse, \
-             probed_model?: string, skipped?: string, };",
+             probed_model?: string, skipped?: string, provider_status?: ProviderStatus, \
+             credits?: Credits, server_load?: ServerLoad, };",
+        ),
+        (
+            decl::<ProviderStatus>(),
+            "type ProviderStatus = { provider?: string, page?: string, indicator?: Indicator, \
+             description?: string, component?: string, component_status?: ComponentStatus, \
+             incidents: Array<ProviderIncident>, };",
+        ),
+        (
+            decl::<ProviderIncident>(),
+            "type ProviderIncident = { id?: string, name: string, impact?: string, \
+             status?: string, started_at?: string, url?: string, };",
+        ),
+        (
+            decl::<Indicator>(),
+            r#"type Indicator = "none" | "minor" | "major" | "critical";"#,
+        ),
+        (
+            decl::<ComponentStatus>(),
+            r#"type ComponentStatus = "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance" | "unknown";"#,
+        ),
+        (
+            decl::<Credits>(),
+            "type Credits = { remaining?: number, limit?: number, usage?: number, unit: string, };",
+        ),
+        (
+            decl::<ServerLoad>(),
+            "type ServerLoad = { running?: number, waiting?: number, kv_cache_used?: number, };",
         ),
         (
             decl::<Outcome>(),
@@ -174,6 +203,33 @@ fn full_outcome() -> Outcome {
             }),
             probed_model: Some("llama3.2".into()),
             skipped: Some("no model loaded".into()),
+            provider_status: Some(ProviderStatus {
+                provider: Some("OpenAI".into()),
+                page: Some("https://status.openai.com".into()),
+                indicator: Some(Indicator::Minor),
+                description: Some("Partially Degraded Service".into()),
+                component: Some("API".into()),
+                component_status: Some(ComponentStatus::DegradedPerformance),
+                incidents: vec![ProviderIncident {
+                    id: Some("x1".into()),
+                    name: "Elevated error rates".into(),
+                    impact: Some("minor".into()),
+                    status: Some("investigating".into()),
+                    started_at: Some(at(0)),
+                    url: Some("https://stspg.io/x1".into()),
+                }],
+            }),
+            credits: Some(Credits {
+                remaining: Some(2.1),
+                limit: Some(10.0),
+                usage: Some(7.9),
+                unit: "USD".into(),
+            }),
+            server_load: Some(ServerLoad {
+                running: Some(3),
+                waiting: Some(0),
+                kv_cache_used: Some(0.42),
+            }),
         },
     }
 }

@@ -23,6 +23,8 @@ export const CLASS_WORDS: Readonly<Record<Class, string>> = {
   "auth": "API key rejected",
   "bad_response": "unexpected response",
   "connect": "not running or unreachable",
+  "credits_low": "credits low",
+  "loading": "loading model",
   "not_found": "model or endpoint not found",
   "ok": "working",
   "overloaded": "overloaded",
@@ -50,7 +52,9 @@ export const HARD_FAILURES: readonly Class[] = [
 /** Soft classes make a target degraded, never unhealthy. */
 export const SOFT_FAILURES: readonly Class[] = [
   "slow",
-  "rate_limited"
+  "rate_limited",
+  "loading",
+  "credits_low"
 ];
 
 /** Provider kinds with what a target of that kind falls back to. */
@@ -96,46 +100,94 @@ export const KINDS: readonly { kind: Kind; label: string; local: boolean; baseUr
     "kind": "openai_compatible",
     "label": "OpenAI-compatible",
     "local": false
+  },
+  {
+    "baseUrl": "http://127.0.0.1:8080",
+    "keyEnv": null,
+    "kind": "llamacpp",
+    "label": "llama.cpp",
+    "local": true
+  },
+  {
+    "baseUrl": "http://127.0.0.1:8000",
+    "keyEnv": null,
+    "kind": "vllm",
+    "label": "vLLM",
+    "local": true
   }
 ];
 
 /** Presets of `openai_compatible` with their defaults (Azure has no shared endpoint). */
-export const PRESETS: readonly { preset: Preset; label: string; baseUrl: string | null; keyEnv: string }[] = [
+export const PRESETS: readonly { preset: Preset; label: string; baseUrl: string | null; keyEnv: string | null; local: boolean }[] = [
   {
     "baseUrl": "https://api.groq.com/openai/v1",
     "keyEnv": "GROQ_API_KEY",
     "label": "Groq",
+    "local": false,
     "preset": "groq"
   },
   {
     "baseUrl": "https://api.mistral.ai/v1",
     "keyEnv": "MISTRAL_API_KEY",
     "label": "Mistral",
+    "local": false,
     "preset": "mistral"
   },
   {
     "baseUrl": "https://openrouter.ai/api/v1",
     "keyEnv": "OPENROUTER_API_KEY",
     "label": "OpenRouter",
+    "local": false,
     "preset": "openrouter"
   },
   {
     "baseUrl": "https://api.deepseek.com",
     "keyEnv": "DEEPSEEK_API_KEY",
     "label": "DeepSeek",
+    "local": false,
     "preset": "deepseek"
   },
   {
     "baseUrl": "https://api.together.xyz/v1",
     "keyEnv": "TOGETHER_API_KEY",
     "label": "Together",
+    "local": false,
     "preset": "together"
   },
   {
     "baseUrl": null,
     "keyEnv": "AZURE_OPENAI_API_KEY",
     "label": "Azure OpenAI",
+    "local": false,
     "preset": "azure"
+  },
+  {
+    "baseUrl": "http://127.0.0.1:1337/v1",
+    "keyEnv": null,
+    "label": "Jan",
+    "local": true,
+    "preset": "jan"
+  },
+  {
+    "baseUrl": "http://127.0.0.1:8080/v1",
+    "keyEnv": null,
+    "label": "LocalAI",
+    "local": true,
+    "preset": "localai"
+  },
+  {
+    "baseUrl": "http://127.0.0.1:5001/v1",
+    "keyEnv": null,
+    "label": "KoboldCpp",
+    "local": true,
+    "preset": "koboldcpp"
+  },
+  {
+    "baseUrl": "http://127.0.0.1:5000/v1",
+    "keyEnv": null,
+    "label": "text-generation-webui",
+    "local": true,
+    "preset": "text_generation_webui"
   }
 ];
 

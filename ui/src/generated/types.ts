@@ -103,7 +103,13 @@ target: string | null, };
 /**
  * What happened in one probe, from a closed list.
  */
-export type Class = "ok" | "slow" | "timeout" | "connect" | "tls" | "auth" | "quota" | "rate_limited" | "overloaded" | "server_error" | "not_found" | "bad_response";
+export type Class = "ok" | "slow" | "timeout" | "connect" | "tls" | "auth" | "quota" | "rate_limited" | "overloaded" | "server_error" | "not_found" | "bad_response" | "loading" | "credits_low";
+
+/**
+ * A status page component's status; `unknown` when the page has no component matching the
+ * target's, or does not answer in a known shape.
+ */
+export type ComponentStatus = "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance" | "unknown";
 
 /**
  * The file as written: every per-target key optional, so defaults can fill in.
@@ -112,6 +118,15 @@ export type Class = "ok" | "slow" | "timeout" | "connect" | "tls" | "auth" | "qu
  * declarations are generated from it.
  */
 export type ConfigFile = { engine?: EngineSettings, defaults?: TimingFile, targets: Array<TargetFile>, notifications?: NotificationsFile, alerts?: Array<AlertFile>, maintenance?: Array<MaintenanceFile>, };
+
+/**
+ * What is left on the account (OpenRouter's key limit, DeepSeek's balance).
+ */
+export type Credits = { remaining?: number, limit?: number, usage?: number, 
+/**
+ * USD, CNY, …
+ */
+unit: string, };
 
 export type Day = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 
@@ -141,7 +156,19 @@ probed_model?: string,
 /**
  * Why an inference probe did not generate (e.g. no model loaded), when it did not.
  */
-skipped?: string, };
+skipped?: string, 
+/**
+ * What the provider's status page says (context only).
+ */
+provider_status?: ProviderStatus, 
+/**
+ * What is left on the account.
+ */
+credits?: Credits, 
+/**
+ * The server's own load (vLLM).
+ */
+server_load?: ServerLoad, };
 
 /**
  * One unit of duration words, largest first. The UI reads the same table (generated), so a
@@ -250,6 +277,11 @@ limit?: number, };
 export type Incidents = Array<Incident>;
 
 /**
+ * The overall indicator of a provider's status page (Statuspage's `status.indicator`).
+ */
+export type Indicator = "none" | "minor" | "major" | "critical";
+
+/**
  * Where a target's API key comes from, as settings show it (never the key itself).
  */
 export type KeyOrigin = "keyring" | "env" | "missing" | "not_needed";
@@ -257,7 +289,7 @@ export type KeyOrigin = "keyring" | "env" | "missing" | "not_needed";
 /**
  * Which API a target speaks.
  */
-export type Kind = "ollama" | "lmstudio" | "openai" | "anthropic" | "gemini" | "openai_compatible";
+export type Kind = "ollama" | "lmstudio" | "openai" | "anthropic" | "gemini" | "openai_compatible" | "llamacpp" | "vllm";
 
 /**
  * One bucket of the latency series: checks in `[from, to)`, failures among them (hard
@@ -434,12 +466,46 @@ minutes: number | null, };
  * Named settings for the OpenAI-compatible providers, so a config says `preset = "groq"`
  * instead of repeating base URLs and key variables.
  */
-export type Preset = "groq" | "mistral" | "openrouter" | "deepseek" | "together" | "azure";
+export type Preset = "groq" | "mistral" | "openrouter" | "deepseek" | "together" | "azure" | "jan" | "localai" | "koboldcpp" | "text_generation_webui";
 
 /**
  * How much a probe is allowed to do.
  */
 export type ProbeLevel = "reachable" | "inference";
+
+/**
+ * An unresolved incident on a provider's status page.
+ */
+export type ProviderIncident = { id?: string, name: string, 
+/**
+ * none, minor, major, critical or maintenance, as the page says.
+ */
+impact?: string, 
+/**
+ * investigating, identified, monitoring, …, as the page says.
+ */
+status?: string, started_at?: string, url?: string, };
+
+/**
+ * What the provider's own status page says: context beside our probes, never our verdict.
+ */
+export type ProviderStatus = { 
+/**
+ * Who reports it, for "OpenAI reports: …".
+ */
+provider?: string, 
+/**
+ * The status page's address.
+ */
+page?: string, indicator?: Indicator, description?: string, 
+/**
+ * The page's component watched for this target, as the page names it.
+ */
+component?: string, component_status?: ComponentStatus, 
+/**
+ * Unresolved incidents that affect the component (all of them when none is watched).
+ */
+incidents: Array<ProviderIncident>, };
 
 /**
  * A stretch of local time without notifications. It may cross midnight (22:00–07:00);
@@ -507,6 +573,15 @@ notifications: NotifyPrefs | null, startAtLogin: boolean | null, };
  * reported, unless it sent a sleep or a transition to `Unknown` for them.
  */
 export type Segment = { from: string, to: string, status: Status, };
+
+/**
+ * A model server's own load (vLLM's `/metrics`).
+ */
+export type ServerLoad = { running?: number, waiting?: number, 
+/**
+ * Share of the KV cache in use, 0–1.
+ */
+kv_cache_used?: number, };
 
 export type SetApiKeyArgs = { target: string, key: string, };
 
@@ -596,7 +671,7 @@ export type Status = "healthy" | "degraded" | "unhealthy" | "unknown";
  * One `[[targets]]` entry as written. The timing keys are repeated rather than flattened
  * (serde's `flatten` would lose unknown-key errors).
  */
-export type TargetFile = { id: string, name?: string, kind: Kind, preset?: Preset, base_url?: string, api_key_env?: string, probe?: ProbeLevel, model?: string, api_version?: string, enabled?: boolean, interval?: string, timeout?: string, slow_ms?: number, failure_threshold?: number, success_threshold?: number, backoff_max?: string, confirm_interval?: string, degraded_after?: number, };
+export type TargetFile = { id: string, name?: string, kind: Kind, preset?: Preset, base_url?: string, api_key_env?: string, probe?: ProbeLevel, model?: string, models?: Array<string>, api_version?: string, enabled?: boolean, status_page?: string, status_component?: string, min_credits?: number, interval?: string, timeout?: string, slow_ms?: number, failure_threshold?: number, success_threshold?: number, backoff_max?: string, confirm_interval?: string, degraded_after?: number, };
 
 export type TargetIdArgs = { id: string, };
 

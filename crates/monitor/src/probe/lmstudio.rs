@@ -21,6 +21,7 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
             ..Details::default()
         },
         note: None,
+        degraded: None,
     };
     if ctx.level() == ProbeLevel::Inference {
         let pick = match &loaded {

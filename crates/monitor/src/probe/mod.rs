@@ -9,11 +9,15 @@
 
 mod anthropic;
 pub mod classify;
+mod credits;
 mod gemini;
 pub mod http;
+mod llamacpp;
 mod lmstudio;
 mod ollama;
 mod openai;
+pub mod status_page;
+mod vllm;
 mod wire;
 
 use crate::config::Target;
@@ -148,6 +152,9 @@ pub(crate) struct Success {
     pub details: Details,
     /// A note for the outcome's message (e.g. why inference was skipped).
     pub note: Option<String>,
+    /// A soft class that the answer itself calls for (`loading`, `credits_low`), with what it
+    /// says; it wins over `slow`.
+    pub degraded: Option<(Class, String)>,
 }
 
 /// Runs probes. Cheap to clone; shares one HTTP client (and so its pool of kept-alive
@@ -168,6 +175,8 @@ pub struct Prober {
     /// (target, model) pairs whose canary caused a model load: canaries for them pause until
     /// the server unloads the model, so a probe disturbs a local server at most once.
     disturbed: Arc<Mutex<HashSet<(String, String)>>>,
+    /// The status pages the targets follow, each polled once for all of them.
+    status_pages: Arc<status_page::StatusPages>,
 }
 
 impl Prober {
@@ -179,7 +188,13 @@ impl Prober {
             key_hasher: RandomState::new(),
             server_locks: Arc::default(),
             disturbed: Arc::default(),
+            status_pages: Arc::default(),
         })
+    }
+
+    /// The HTTP client every probe shares (detection's one-request identifications use it).
+    pub(crate) fn http(&self) -> &Http {
+        &self.http
     }
 
     pub fn with_env_keys() -> Result<Prober, reqwest::Error> {
@@ -255,7 +270,7 @@ impl Prober {
         // The raw key too: it is what a server would echo, were it ever sent.
         let redact = key.or(raw.as_deref().map(str::trim));
         let kept = self.kept_for(target, key, redact);
-        let _server = match self.server_lock(target, &kept) {
+        let server = match self.server_lock(target, &kept) {
             Some(lock) => {
                 match tokio::time::timeout(target.timing.timeout, lock.lock_owned()).await {
                     Ok(guard) => Some(guard),
@@ -283,7 +298,7 @@ impl Prober {
             None => None,
         };
         // A closed semaphore only happens at teardown; probing without a permit then is harmless.
-        let _permit = match permits {
+        let permit = match permits {
             Some(permits) => permits.acquire().await.ok(),
             None => None,
         };
@@ -325,7 +340,14 @@ impl Prober {
             }
         };
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        outcome_kept(target, at, latency_ms, result, &kept.redactor, Some(&kept))
+        let mut outcome = outcome_kept(target, at, latency_ms, result, &kept.redactor, Some(&kept));
+        // The status page is read outside the exchange: it is no part of the target's latency,
+        // and holds neither the server nor a permit.
+        drop((permit, server));
+        if let Some(status) = self.status_pages.status_for(&self.http, target).await {
+            outcome.details.provider_status = Some(status_page::scrub(status, &kept.redactor));
+        }
+        outcome
     }
 
     fn server_lock(&self, target: &Target, kept: &Kept) -> Option<Arc<tokio::sync::Mutex<()>>> {
@@ -371,6 +393,10 @@ pub(crate) struct Kept {
     scrubbed: Mutex<Option<(Vec<String>, Vec<String>)>>,
     /// The last model list of a cloud target whose canary goes without it.
     inventory: Mutex<Option<Arc<Inventory>>>,
+    /// Which of the target's models the next canary asks: one model at a time, in turn.
+    canary_turn: std::sync::atomic::AtomicUsize,
+    /// The account's credits as last read, and when (read at most every `CREDITS_MAX_AGE`).
+    pub credits: Mutex<Option<(tokio::time::Instant, crate::domain::Credits, bool)>>,
 }
 
 /// A model list as the inventory summary shows it, and when it was fetched.
@@ -394,7 +420,21 @@ impl Kept {
             redactor: Redactor::new(redact),
             scrubbed: Mutex::new(None),
             inventory: Mutex::new(None),
+            canary_turn: std::sync::atomic::AtomicUsize::new(0),
+            credits: Mutex::new(None),
         }
+    }
+
+    /// The model the next canary asks, taking the target's models in turn.
+    fn next_canary_model(&self) -> Option<String> {
+        let models = &self.target.models;
+        if models.is_empty() {
+            return None;
+        }
+        let turn = self
+            .canary_turn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(models[turn % models.len()].clone())
     }
 
     /// `base_url` + `path`, without doubling or losing the slash between them; parsed once per
@@ -491,21 +531,24 @@ fn auth_headers(target: &Target, key: Option<&str>) -> Vec<(HeaderName, HeaderVa
 
 fn needs_key(target: &Target) -> bool {
     match target.kind {
-        Kind::Ollama | Kind::Lmstudio => false,
+        Kind::Ollama | Kind::Lmstudio | Kind::Llamacpp | Kind::Vllm => false,
         Kind::Openai | Kind::Anthropic | Kind::Gemini => true,
-        // Self-hosted compatible servers often need no key; presets are cloud services.
-        Kind::OpenaiCompatible => target.preset.is_some(),
+        // Self-hosted compatible servers often need no key; cloud presets always do.
+        Kind::OpenaiCompatible => target.preset.is_some_and(|p| !p.is_local()),
     }
 }
 
 async fn run(ctx: &Ctx<'_>) -> Result<Success, Failure> {
-    match ctx.target.kind {
+    let success = match ctx.target.kind {
         Kind::Ollama => ollama::probe(ctx).await,
         Kind::Lmstudio => lmstudio::probe(ctx).await,
         Kind::Openai | Kind::OpenaiCompatible => openai::probe(ctx).await,
         Kind::Anthropic => anthropic::probe(ctx).await,
         Kind::Gemini => gemini::probe(ctx).await,
-    }
+        Kind::Llamacpp => llamacpp::probe(ctx).await,
+        Kind::Vllm => vllm::probe(ctx).await,
+    }?;
+    credits::read(ctx, success).await
 }
 
 /// Every outcome is born here, so this is where everything a server controlled (the message
@@ -534,8 +577,15 @@ fn outcome_kept(
     match result {
         Ok(success) => {
             let slow = latency_ms > target.timing.slow_ms;
-            let class = if slow { Class::Slow } else { Class::Ok };
             let mut parts = Vec::new();
+            let class = match success.degraded {
+                Some((class, why)) => {
+                    parts.push(why);
+                    class
+                }
+                None if slow => Class::Slow,
+                None => Class::Ok,
+            };
             if slow {
                 parts.push(format!(
                     "answered in {latency_ms} ms (slow above {} ms)",
@@ -593,6 +643,9 @@ fn scrub_details(
         tokens,
         probed_model,
         skipped,
+        provider_status,
+        credits,
+        server_load,
     } = details;
     let field = |s: String| redactor.scrub(&s, FIELD_MAX);
     let listed = models.len() as u64;
@@ -605,7 +658,7 @@ fn scrub_details(
             ..m
         })
         .collect();
-    let models = keep_models(models, target.model.as_deref().or(probed_model.as_deref()));
+    let models = keep_models(models, &target.models, probed_model.as_deref());
     let models = match kept {
         Some(kept) if !models.is_empty() => kept.scrub_models(models),
         _ => models.into_iter().map(field).collect(),
@@ -622,18 +675,38 @@ fn scrub_details(
         tokens,
         probed_model: probed_model.map(field),
         skipped: skipped.map(|s| redactor.scrub(&s, MESSAGE_MAX)),
+        provider_status: provider_status.map(|p| status_page::scrub(p, redactor)),
+        credits: credits.map(|c| crate::domain::Credits {
+            unit: field(c.unit),
+            ..c
+        }),
+        server_load,
     }
 }
 
-/// The first `MODELS_KEPT` models, with the one the target names moved in when it is listed
-/// further down: the summary must still show that the model it watches is there.
-fn keep_models(mut models: Vec<String>, wanted: Option<&str>) -> Vec<String> {
+/// The first `MODELS_KEPT` models, with those the target names (and the one a canary used)
+/// moved in when they are listed further down: the summary must still show that the models it
+/// watches are there.
+fn keep_models(mut models: Vec<String>, wanted: &[String], probed: Option<&str>) -> Vec<String> {
     if models.len() <= MODELS_KEPT {
         return models;
     }
-    let found = wanted.and_then(|w| models.iter().position(|m| same_model(w, m)));
-    if let Some(i) = found.filter(|&i| i >= MODELS_KEPT) {
-        models.swap(MODELS_KEPT - 1, i);
+    let wanted: Vec<&str> = wanted
+        .iter()
+        .map(String::as_str)
+        .chain(probed)
+        .take(MODELS_KEPT)
+        .collect();
+    // Slots from the end of the summary take the wanted models listed beyond it.
+    let mut slot = MODELS_KEPT;
+    for w in wanted {
+        let Some(i) = models.iter().position(|m| same_model(w, m)) else {
+            continue;
+        };
+        if i >= MODELS_KEPT.min(slot) {
+            slot -= 1;
+            models.swap(slot, i);
+        }
     }
     models.truncate(MODELS_KEPT);
     models
@@ -673,6 +746,20 @@ impl Ctx<'_> {
     pub fn get(&self, path: &str) -> RequestBuilder {
         self.request(reqwest::Method::GET, path)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
+    }
+
+    /// A GET of `path` at the server's root, whatever path `base_url` has (DeepSeek's
+    /// `/user/balance` beside a base URL that may end in `/v1`), with the auth headers.
+    pub fn get_from_root(&self, path: &str) -> RequestBuilder {
+        let client = self.http.client();
+        let mut url = self.target.base_url.clone();
+        url.set_path(path);
+        url.set_query(None);
+        let mut request = client.get(url);
+        for (name, value) in &self.kept.auth {
+            request = request.header(name.clone(), value.clone());
+        }
+        request.header(ACCEPT, HeaderValue::from_static("application/json"))
     }
 
     /// A POST of `body` as JSON (typed bodies serialize straight to bytes).
@@ -737,8 +824,10 @@ pub(crate) struct Listing {
 fn canary_without_list(target: &Target) -> bool {
     match target.kind {
         Kind::Openai | Kind::Anthropic | Kind::Gemini => true,
-        Kind::OpenaiCompatible => target.preset.is_some(),
-        Kind::Ollama | Kind::Lmstudio => false,
+        // A local preset (LocalAI, KoboldCpp, …) may load what a request names.
+        Kind::OpenaiCompatible => target.preset.is_some_and(|p| !p.is_local()),
+        // Their own probes list (or read `/health`) before every canary.
+        Kind::Ollama | Kind::Lmstudio | Kind::Llamacpp | Kind::Vllm => false,
     }
 }
 
@@ -767,12 +856,13 @@ where
     if ctx.level() != ProbeLevel::Inference {
         return listed(ctx, list().await?);
     }
-    let model = ctx.target.model.clone().ok_or_else(|| {
+    let model = ctx.kept.next_canary_model().ok_or_else(|| {
         Failure::new(
             Class::NotFound,
             "inference probe needs `model` in the config",
         )
     })?;
+    let canary_model = model.clone();
     let without_list = canary_without_list(ctx.target);
     let kept = if without_list {
         ctx.kept.fresh_inventory()
@@ -790,6 +880,7 @@ where
                     ..Details::default()
                 },
                 note: None,
+                degraded: None,
             },
             false,
         ),
@@ -807,9 +898,8 @@ where
             Ok(success)
         }
         Err(failure) if failure.class == Class::NotFound => {
-            let model = ctx.target.model.as_deref().unwrap_or_default();
             let failure = Failure {
-                message: format!("model {model:?}: {}", failure.message),
+                message: format!("model {canary_model:?}: {}", failure.message),
                 ..failure
             };
             ctx.kept.drop_inventory();
@@ -839,12 +929,13 @@ fn listed(ctx: &Ctx<'_>, listing: Listing) -> Result<Success, Failure> {
     Ok(Success {
         http_status: Some(listing.reply.status),
         details: Details {
-            models: keep_models(listing.models, ctx.target.model.as_deref()),
+            models: keep_models(listing.models, &ctx.target.models, None),
             models_total: (listed > MODELS_KEPT as u64).then_some(listed),
             rate_limit: classify::rate_limit(&listing.reply.headers, Utc::now()),
             ..Details::default()
         },
         note: None,
+        degraded: None,
     })
 }
 
@@ -859,17 +950,32 @@ pub(crate) fn same_model(configured: &str, listed: &str) -> bool {
     norm(configured) == norm(listed)
 }
 
-/// Fails with `not_found` when a configured model is missing from a complete inventory.
+/// Fails with `not_found` when a configured model is missing from a complete inventory, naming
+/// every missing one: a model removed or retired upstream shows here before an app fails on it.
 pub(crate) fn require_listed(target: &Target, models: &[String]) -> Result<(), Failure> {
-    if let Some(model) = &target.model {
-        if !models.iter().any(|m| same_model(model, m)) {
-            return Err(Failure::new(
-                Class::NotFound,
-                format!("model {model:?} is not available on this endpoint"),
-            ));
-        }
+    let missing: Vec<&String> = target
+        .models
+        .iter()
+        .filter(|want| !models.iter().any(|m| same_model(want, m)))
+        .collect();
+    match missing.as_slice() {
+        [] => Ok(()),
+        [model] => Err(Failure::new(
+            Class::NotFound,
+            format!("model {model:?} is not available on this endpoint"),
+        )),
+        several => Err(Failure::new(
+            Class::NotFound,
+            format!(
+                "models {} are not available on this endpoint",
+                several
+                    .iter()
+                    .map(|m| format!("{m:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
     }
-    Ok(())
 }
 
 #[cfg(test)]

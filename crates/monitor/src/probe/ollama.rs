@@ -37,6 +37,7 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
             ..Details::default()
         },
         note: None,
+        degraded: None,
     };
     if ctx.level() == ProbeLevel::Inference {
         forget_unloaded(ctx, &success.details.loaded_models);

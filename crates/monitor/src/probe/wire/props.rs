@@ -561,7 +561,7 @@ proptest! {
             skipped: Some(s()),
             ..Details::default()
         };
-        let success = Success { http_status: Some(200), details, note: Some(s()) };
+        let success = Success { http_status: Some(200), details, note: Some(s()), degraded: None };
         let o = outcome(target(), chrono::Utc::now(), 1, Ok(success), &Redactor::new(Some(KEY)));
         assert_scrubbed(&o)?;
         let failure = Failure::new(crate::domain::Class::ServerError, s());
