@@ -25,7 +25,7 @@ describe("domain", () => {
   });
 
   it("knows the local kinds from the kind table", () => {
-    expect(KINDS.filter((k) => isLocal(k.kind)).map((k) => k.kind)).toEqual(["ollama", "lmstudio"]);
+    expect(KINDS.filter((k) => isLocal(k.kind)).map((k) => k.kind)).toEqual(["ollama", "lmstudio", "llamacpp", "vllm"]);
   });
 
   it("has a shape, sign and word for every status, and takes the worst", () => {
