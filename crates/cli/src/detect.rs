@@ -29,6 +29,7 @@ pub async fn run(write: Option<PathBuf>, as_json: bool) -> anyhow::Result<u8> {
                 json!({
                     "target": d.target.id,
                     "kind": d.target.kind,
+                    "preset": d.target.preset,
                     "base_url": d.target.base_url.as_str(),
                     "api_key_env": d.target.api_key_env,
                     "found": d.found,

@@ -321,7 +321,7 @@ impl Page {
             .filter(|i| match (watched, matched) {
                 (None, _) => true,
                 (Some(_), Some(c)) => {
-                    i.components.iter().any(|id| *id == c.id)
+                    i.components.contains(&c.id)
                         || i.component_names
                             .iter()
                             .any(|n| n.eq_ignore_ascii_case(&c.name))
