@@ -395,6 +395,7 @@ impl Doctor {
         let mut there = target.clone();
         there.base_url = usual.clone();
         there.model = None;
+        there.models.clear();
         let outcome = self.prober.probe(&there).await;
         matches!(outcome.class, Class::Ok | Class::Slow).then_some(usual)
     }
@@ -449,6 +450,7 @@ impl Doctor {
             let mut there = target.clone();
             there.base_url = candidate.clone();
             there.model = None;
+            there.models.clear();
             let alt = self.prober.probe(&there).await;
             if api_answered(&alt) {
                 return Found::new(
@@ -499,6 +501,7 @@ impl Doctor {
         }
         let mut any = target.clone();
         any.model = None;
+        any.models.clear();
         let alt = self.prober.probe(&any).await;
         if !matches!(alt.class, Class::Ok | Class::Slow) {
             return None;

@@ -7,6 +7,7 @@ mod doctor;
 mod generate;
 mod history;
 mod paths;
+mod pick;
 mod render;
 mod serve;
 mod watch;
@@ -35,6 +36,24 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
         /// Print a JSON array, one object per target.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Probe every target once and print the best usable one's id and base URL, best health
+    /// first (exit 1 when none is usable): for scripts and gateways.
+    Pick {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Only targets of this kind (ollama, openai, openai_compatible, …).
+        #[arg(long, value_parser = pick::parse_kind)]
+        kind: Option<monitor::Kind>,
+        /// Only servers you run (local kinds and local presets).
+        #[arg(long, conflicts_with = "cloud")]
+        local: bool,
+        /// Only cloud APIs.
+        #[arg(long)]
+        cloud: bool,
+        /// Print every usable target, best first, as a JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -210,6 +229,20 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Check { config, json } => check::run(config, json).await,
+            Command::Pick {
+                config,
+                kind,
+                local,
+                cloud,
+                json,
+            } => {
+                let local = match (local, cloud) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                };
+                pick::run(config, monitor::pick::Filter { kind, local }, json).await
+            }
             Command::Watch {
                 config,
                 db,

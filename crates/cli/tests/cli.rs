@@ -669,3 +669,53 @@ async fn without_options_every_command_shares_one_home() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stdout.contains("\"openai\""), "{stdout}");
 }
+
+#[tokio::test]
+async fn pick_prints_the_best_usable_target_and_fails_when_none_is() {
+    let fast = FakeServer::start(Flavor::Ollama).await.unwrap();
+    let slow = FakeServer::start(Flavor::Ollama).await.unwrap();
+    slow.set_fault(Fault::Latency(std::time::Duration::from_millis(400)));
+    let openai = FakeServer::start(Flavor::Openai).await.unwrap();
+    openai.set_api_key(Some(OPENAI_KEY));
+    let dir = TempDir::new().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[targets]]\nid = \"slow\"\nkind = \"ollama\"\nbase_url = \"{}\"\n\n\
+             [[targets]]\nid = \"fast\"\nkind = \"ollama\"\nbase_url = \"{}\"\n\n\
+             [[targets]]\nid = \"openai\"\nkind = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"K\"\n",
+            slow.base_url(),
+            fast.base_url(),
+            openai.base_url()
+        ),
+    );
+    let pick = |args: &[&str]| {
+        let mut cmd = llm_health(dir.path());
+        cmd.arg("pick")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .env("K", OPENAI_KEY);
+        cmd
+    };
+    let out = pick(&["--local"]).output().await.unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(stdout.trim(), format!("fast {}/", fast.base_url()));
+
+    let out = pick(&["--cloud", "--json"]).output().await.unwrap();
+    let (stdout, _) = text(&out);
+    let list: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["target"], "openai");
+    assert_eq!(list[0]["status"], "healthy");
+
+    openai.set_fault(Fault::Status(500));
+    let out = pick(&["--cloud"]).output().await.unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("no usable target"), "{stderr}");
+
+    let out = pick(&["--kind", "olama"]).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(2), "a bad kind is a usage error");
+}

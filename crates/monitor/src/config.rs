@@ -789,22 +789,26 @@ impl ConfigFile {
                 Some(page) => {
                     Some(parse_base_url(page).map_err(|m| invalid(table, "status_page", m))?)
                 }
+                // The provider's page speaks for the provider's own endpoint only, not for a
+                // proxy or a server elsewhere that speaks its API.
+                None if !official_host(&base_url, t.kind, t.preset) => None,
                 None => default_status_page(t.kind, t.preset)
                     .and_then(|(page, _)| Url::parse(page).ok()),
             };
-            let status_component = t
-                .status_component
-                .as_deref()
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .or_else(|| {
-                    // A preset's component belongs to the preset's page only.
-                    t.status_page.is_none().then(|| {
-                        default_status_page(t.kind, t.preset)
-                            .and_then(|(_, c)| c.map(str::to_string))
-                    })?
-                });
+            let status_component =
+                t.status_component
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .or_else(|| {
+                        // A preset's component belongs to the preset's page only.
+                        (t.status_page.is_none() && official_host(&base_url, t.kind, t.preset))
+                            .then(|| {
+                                default_status_page(t.kind, t.preset)
+                                    .and_then(|(_, c)| c.map(str::to_string))
+                            })?
+                    });
             if let Some(min) = t.min_credits {
                 if !min.is_finite() || min < 0.0 {
                     return Err(invalid(
@@ -957,6 +961,13 @@ pub fn default_base_url(kind: Kind, preset: Option<Preset>) -> Option<&'static s
         Kind::Llamacpp => Some("http://127.0.0.1:8080"),
         Kind::Vllm => Some("http://127.0.0.1:8000"),
     }
+}
+
+/// Whether `base_url` is on the host of the kind's (or preset's) official endpoint.
+fn official_host(base_url: &Url, kind: Kind, preset: Option<Preset>) -> bool {
+    default_base_url(kind, preset)
+        .and_then(|d| Url::parse(d).ok())
+        .is_some_and(|d| d.host_str() == base_url.host_str())
 }
 
 /// The models a target watches: `model` first, then `models`, each once, blanks refused.

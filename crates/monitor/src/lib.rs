@@ -7,6 +7,7 @@ pub mod domain;
 pub mod engine;
 pub mod events;
 pub mod health;
+pub mod pick;
 pub mod probe;
 pub mod redact;
 pub mod round;

@@ -23,6 +23,8 @@ pub struct RoundResult {
     /// The last outcome (the one that decided the status).
     pub outcome: Outcome,
     pub attempts: u32,
+    /// The health score after the round's probes (0–1).
+    pub score: f64,
 }
 
 pub async fn check_round(config: &Config, prober: &Prober) -> Vec<RoundResult> {
@@ -53,6 +55,7 @@ pub async fn check_target(target: &Target, prober: &Prober) -> RoundResult {
                 status: health.status,
                 outcome,
                 attempts,
+                score: health.score.unwrap_or(0.0),
             };
         }
         tokio::time::sleep(CONFIRM_PAUSE).await;

@@ -479,6 +479,13 @@ status_page = ""
     assert_eq!(jan.base_url.as_str(), "http://127.0.0.1:1337/v1");
     assert!(!jan.takes_key() && jan.status_page.is_none());
     assert!(c.targets[2].status_page.is_none(), "\"\" switches it off");
+    let proxy = config(
+        "[[targets]]\nid = \"p\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:4000/v1\"\n",
+    );
+    assert!(
+        proxy.targets[0].status_page.is_none() && proxy.targets[0].status_component.is_none(),
+        "OpenAI's page does not speak for a proxy"
+    );
     let bad = Config::parse(
         "[[targets]]\nid = \"x\"\nkind = \"openai\"\nmin_credits = -1\n",
         "t",
