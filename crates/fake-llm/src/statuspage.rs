@@ -19,7 +19,9 @@ use serde_json::{json, Value};
 
 use crate::body;
 use crate::models::digest;
-use crate::provider::{bearer, finish, reason, set_header, status, ApiError, Ctx, Provider};
+use crate::provider::{
+    bearer, finish, reason, set_header, status, ApiError, Ctx, Headroom, Provider,
+};
 use crate::state::AppState;
 use crate::Flavor;
 
@@ -322,7 +324,7 @@ impl Page {
             .iter()
             .filter(|i| !unresolved_only || unresolved(&i.spec))
             .collect();
-        incidents.sort_by(|a, b| b.spec.started_at.cmp(&a.spec.started_at));
+        incidents.sort_by_key(|i| std::cmp::Reverse(i.spec.started_at));
         incidents.iter().map(|i| self.incident_json(i)).collect()
     }
 
@@ -385,12 +387,10 @@ enum Doc {
 }
 
 fn document(app: &AppState, doc: Doc) -> (Value, DateTime<Utc>) {
-    let page = if matches!(doc, Doc::Summary) {
-        app.page_for_summary()
-    } else {
-        (app.page(), 0)
+    let (page, turn) = match doc {
+        Doc::Summary => app.page_for_summary(),
+        _ => (app.page(), 0),
     };
-    let (page, turn) = page;
     let p = page.page_json();
     let v = match doc {
         Doc::Status => json!({"page": p, "status": page.status_json()}),
@@ -566,7 +566,7 @@ impl Provider for Statuspage {
         }
     }
 
-    fn decorate(&self, _ctx: &Ctx, headers: &mut HeaderMap, _headroom: crate::provider::Headroom) {
+    fn decorate(&self, _ctx: &Ctx, headers: &mut HeaderMap, _headroom: Headroom) {
         set_header(headers, "access-control-allow-origin", "*");
         set_header(headers, "vary", "Accept, Origin");
     }
