@@ -16,7 +16,8 @@ use crate::body;
 use crate::models::created_unix;
 use crate::openai_compat::{self, ChatRequest, ChatStyle};
 use crate::provider::{
-    finish, header_key, opaque_id, reason, set_header, status, ApiError, Ctx, Headroom, Provider,
+    finish, header_key, opaque_id, reason, request_uuid, set_header, status, ApiError, Ctx,
+    Headroom, Provider,
 };
 use crate::state::AppState;
 
@@ -131,21 +132,6 @@ impl Provider for Azure {
         set_header(headers, "x-ratelimit-remaining-requests", requests);
         set_header(headers, "x-ratelimit-remaining-tokens", tokens);
     }
-}
-
-fn request_uuid(seq: u64) -> String {
-    let hex = opaque_id(seq, 32)
-        .bytes()
-        .map(|b| char::from(b"0123456789abcdef"[usize::from(b % 16)]))
-        .collect::<String>();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
 }
 
 fn model_json(id: &str) -> Value {

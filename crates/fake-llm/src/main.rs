@@ -12,14 +12,16 @@ use fake_llm::{FakeServer, Fault, Flavor, Receiver, Shape};
 #[derive(Parser)]
 #[command(
     name = "fake-llm",
-    about = "Serve a fake Ollama, LM Studio, OpenAI, Anthropic, Gemini or Azure OpenAI API",
+    about = "Serve a fake Ollama, LM Studio, llama.cpp, vLLM, OpenAI, Anthropic, Gemini, Azure \
+             OpenAI, OpenRouter or DeepSeek API, or a Statuspage or incident.io status page",
     subcommand_negates_reqs = true,
     args_conflicts_with_subcommands = true
 )]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
-    /// ollama, lmstudio, openai, anthropic, gemini or azure
+    /// ollama, lmstudio, llamacpp, vllm, openai, anthropic, gemini, azure, openrouter,
+    /// deepseek, statuspage or incidentio
     #[arg(long, required = true)]
     flavor: Option<Flavor>,
     /// Address to listen on; port 0 picks a free one (printed on start).
@@ -31,7 +33,8 @@ struct Args {
     /// Delay every answer by this many milliseconds.
     #[arg(long)]
     latency_ms: Option<u64>,
-    /// Installed/listed models, comma-separated (default: the flavor's own).
+    /// Installed/listed models, comma-separated (default: the flavor's own); for
+    /// llama.cpp the first is the alias of its one model.
     #[arg(long, value_delimiter = ',')]
     models: Vec<String>,
     /// Models to mark resident at start (Ollama, LM Studio), comma-separated.

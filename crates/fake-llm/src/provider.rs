@@ -92,6 +92,12 @@ pub(crate) trait Provider: Send + Sync + 'static {
         check_key(self.presented_key(parts), expected)
     }
 
+    /// A refusal that comes from the server's state rather than the request (llama.cpp
+    /// still loading its model), checked after `check` and before routing.
+    fn gate(&self, _app: &AppState) -> Option<ApiError> {
+        None
+    }
+
     fn error(&self, ctx: &Ctx, err: &ApiError) -> Response;
 
     /// Headers the provider adds to every response, errors included.
@@ -118,7 +124,12 @@ pub(crate) fn check_key(presented: Option<String>, expected: Option<&str>) -> Re
 
 /// An `Authorization: Bearer` token, empty counting as absent.
 pub(crate) fn bearer(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    bearer_in(&parts.headers)
+}
+
+/// `bearer` for handlers, which see headers rather than the request's parts.
+pub(crate) fn bearer_in(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
@@ -174,6 +185,22 @@ pub(crate) fn opaque_id(seq: u64, len: usize) -> String {
             char::from(ALPHABET[(x % ALPHABET.len() as u64) as usize])
         })
         .collect()
+}
+
+/// A UUID-shaped request id, unique per request like `opaque_id`.
+pub(crate) fn request_uuid(seq: u64) -> String {
+    let hex = opaque_id(seq, 32)
+        .bytes()
+        .map(|b| char::from(b"0123456789abcdef"[usize::from(b % 16)]))
+        .collect::<String>();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// One percent-decoded query parameter.

@@ -161,9 +161,13 @@ async fn answer(
     bytes: Bytes,
 ) -> Response {
     let provider = app.flavor.provider();
-    let mut resp = match provider.check(&parts, app.api_key().as_deref()) {
-        Err(err) => provider.error(&ctx, &err),
-        Ok(()) => {
+    let refused = provider
+        .check(&parts, app.api_key().as_deref())
+        .err()
+        .or_else(|| provider.gate(&app));
+    let mut resp = match refused {
+        Some(err) => provider.error(&ctx, &err),
+        None => {
             let mut req = Request::from_parts(parts, Body::from(bytes));
             req.extensions_mut().insert(ctx.clone());
             match router.call(req).await {

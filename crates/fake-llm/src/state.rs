@@ -1,5 +1,6 @@
 //! Everything a fake server remembers: scripted faults, credentials, the
-//! model inventory and residency, and what it has received.
+//! model inventory and residency, what it has received, and the state of the
+//! flavors that report more than models (server load, credit, status pages).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -8,6 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, FixedOffset, Local, TimeDelta};
 use serde_json::Value;
 
+use crate::deepseek::Balance;
+use crate::openrouter::Credits;
+use crate::statuspage::{FakeIncident, Page};
+use crate::vllm::ServerLoad;
 use crate::{Fault, Flavor, RecordedRequest};
 
 pub(crate) struct AppState {
@@ -30,6 +35,16 @@ struct Inner {
     /// Requests per path, counted whether or not recording is on.
     hits: BTreeMap<String, u64>,
     model_loads: Vec<String>,
+    /// llama.cpp between start and model ready.
+    loading: bool,
+    server_load: ServerLoad,
+    legacy_metrics: bool,
+    credits: Credits,
+    balance: Balance,
+    page: Page,
+    /// How many times incident.io's `summary.json` has been asked for, which
+    /// decides the part of the components it shows.
+    summary_turns: u64,
 }
 
 /// A model held in memory, with the runner settings it was loaded with.
@@ -110,6 +125,13 @@ impl AppState {
                 recording: true,
                 hits: BTreeMap::new(),
                 model_loads: Vec::new(),
+                loading: false,
+                server_load: ServerLoad::default(),
+                legacy_metrics: false,
+                credits: Credits::default(),
+                balance: Balance::default(),
+                page: Page::new(flavor),
+                summary_turns: 0,
             }),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
@@ -216,6 +238,68 @@ impl AppState {
 
     pub fn model_loads(&self) -> Vec<String> {
         self.lock().model_loads.clone()
+    }
+
+    // --- what the context flavors report ---
+
+    pub fn set_loading(&self, on: bool) {
+        self.lock().loading = on;
+    }
+
+    pub fn loading(&self) -> bool {
+        self.lock().loading
+    }
+
+    pub fn set_server_load(&self, load: ServerLoad) {
+        self.lock().server_load = load;
+    }
+
+    pub fn server_load(&self) -> ServerLoad {
+        self.lock().server_load
+    }
+
+    pub fn set_legacy_metrics(&self, on: bool) {
+        self.lock().legacy_metrics = on;
+    }
+
+    pub fn legacy_metrics(&self) -> bool {
+        self.lock().legacy_metrics
+    }
+
+    pub fn credits(&self) -> Credits {
+        self.lock().credits
+    }
+
+    pub fn update_credits(&self, change: impl FnOnce(&mut Credits)) {
+        change(&mut self.lock().credits);
+    }
+
+    pub fn balance(&self) -> Balance {
+        self.lock().balance.clone()
+    }
+
+    pub fn set_balance(&self, balance: Balance) {
+        self.lock().balance = balance;
+    }
+
+    pub fn page(&self) -> Page {
+        self.lock().page.clone()
+    }
+
+    pub fn set_components(&self, components: &[(&str, &str, &str)]) {
+        self.lock().page.set_components(components);
+    }
+
+    pub fn set_incidents(&self, incidents: &[FakeIncident]) {
+        self.lock().page.set_incidents(incidents);
+    }
+
+    /// The page as this request sees it, and which `summary.json` turn it is.
+    pub fn page_for_summary(&self) -> (Page, u64) {
+        let mut inner = self.lock();
+        let turn = inner.summary_turns;
+        inner.summary_turns += 1;
+        (inner.page.clone(), turn)
     }
 
     // --- inventory and residency ---

@@ -121,9 +121,12 @@ pub fn list_path(flavor: Flavor) -> &'static str {
     match flavor {
         Flavor::Ollama => "/api/tags",
         Flavor::Lmstudio => "/api/v0/models",
-        Flavor::Openai | Flavor::Anthropic => "/v1/models",
+        Flavor::Openai | Flavor::Anthropic | Flavor::Llamacpp | Flavor::Vllm => "/v1/models",
         Flavor::Gemini => "/v1beta/models",
         Flavor::Azure => "/openai/models?api-version=2024-10-21",
+        Flavor::Openrouter => "/api/v1/models",
+        Flavor::Deepseek => "/models",
+        Flavor::Statuspage | Flavor::Incidentio => "/api/v2/status.json",
     }
 }
 
