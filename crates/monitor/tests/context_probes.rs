@@ -493,3 +493,52 @@ status_page = ""
     .unwrap_err();
     assert!(bad.to_string().contains("min_credits"), "{bad}");
 }
+
+#[tokio::test]
+async fn both_page_shapes_of_fake_llm_are_read_for_the_watched_component() {
+    use fake_llm::{FakeIncident, FakeServer, Flavor};
+    let api = serve(Router::new().route(
+        "/v1/models",
+        get(|| async { Json(json!({"data": [{"id": "gpt-4o-mini"}]})) }),
+    ))
+    .await;
+    for (flavor, component, id) in [
+        (Flavor::Incidentio, "API", "01JMXBRMFE6N2NNT7DG6XZQ6PW"),
+        (Flavor::Statuspage, "Claude API", "k8w3r06qmzrp"),
+    ] {
+        let page = FakeServer::start(flavor).await.unwrap();
+        page.set_incidents(&[FakeIncident {
+            id: "inc42".into(),
+            name: "Elevated error rates".into(),
+            status: "investigating".into(),
+            impact: "minor".into(),
+            started_at: chrono::Utc::now(),
+            component_ids: vec![id.into()],
+        }]);
+        let c = config(&format!(
+            "[[targets]]\nid = \"t\"\nkind = \"openai\"\nbase_url = \"{api}/v1\"\nstatus_page = \"{}\"\nstatus_component = \"{component}\"\n",
+            page.url()
+        ));
+        let o = Prober::new(Arc::new(Key("sk-test")))
+            .unwrap()
+            .probe(&c.targets[0])
+            .await;
+        assert_eq!(o.class, Class::Ok, "{flavor}: {o:?}");
+        let s = o.details.provider_status.expect("provider status");
+        assert_eq!(s.component.as_deref(), Some(component), "{flavor}");
+        assert_ne!(
+            s.component_status,
+            Some(ComponentStatus::Unknown),
+            "{flavor}"
+        );
+        assert_eq!(s.incidents.len(), 1, "{flavor}: {s:?}");
+        assert_eq!(s.incidents[0].name, "Elevated error rates");
+        assert_ne!(s.indicator, Some(Indicator::None), "{flavor}");
+        assert_eq!(page.hits("/api/v2/components.json"), 1);
+        assert_eq!(
+            page.hits("/api/v2/summary.json"),
+            0,
+            "the summary is partial on incident.io"
+        );
+    }
+}
