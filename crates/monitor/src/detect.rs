@@ -275,10 +275,7 @@ async fn recognize(prober: &Prober, candidate: &LocalCandidate) -> (bool, String
                     .map(|m| format!("model {m}"))
                     .unwrap_or_else(|| "a model".into()),
             ),
-            Some(j)
-                if reply.status == 503
-                    && text(j, "/error/message").is_some_and(|m| m.contains("Loading model")) =>
-            {
+            _ if reply.status == 503 && crate::probe::llamacpp::is_loading(&reply.body) => {
                 Some("loading its model".into())
             }
             _ => None,
@@ -328,6 +325,7 @@ pub fn config_from(detections: &[Detection]) -> Config {
 }
 
 fn target(id: &str, kind: Kind, preset: Option<Preset>, base: &str) -> Target {
+    let status = crate::config::default_status_page(kind, preset);
     Target {
         id: id.to_string(),
         name: crate::config::default_name(kind, preset, id),
@@ -343,10 +341,8 @@ fn target(id: &str, kind: Kind, preset: Option<Preset>, base: &str) -> Target {
         api_version: None,
         enabled: true,
         timing: Timing::default(),
-        status_page: crate::config::default_status_page(kind, preset)
-            .and_then(|(page, _)| Url::parse(page).ok()),
-        status_component: crate::config::default_status_page(kind, preset)
-            .and_then(|(_, component)| component.map(str::to_string)),
+        status_page: status.and_then(|(page, _)| Url::parse(page).ok()),
+        status_component: status.and_then(|(_, component)| component.map(str::to_string)),
         min_credits: None,
     }
 }

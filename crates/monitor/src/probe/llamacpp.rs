@@ -4,10 +4,10 @@
 //! start and never on a request, so a canary cannot make it load anything.
 
 use super::classify::{self, Failure};
-use super::openai::{chat_canary, model_ids, TokenField};
+use super::openai::{canary_on_served, model_ids};
 use super::wire::{self, Text};
 use super::{require_listed, Ctx, Success};
-use crate::domain::{Class, Details, ProbeLevel};
+use crate::domain::{Class, Details};
 use chrono::Utc;
 
 pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
@@ -38,23 +38,14 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         },
         ..Success::default()
     };
-    if ctx.level() == ProbeLevel::Inference {
-        // Whatever model a request names, llama-server answers with the one it has loaded.
-        let model = ctx
-            .target
-            .model
-            .clone()
-            .or_else(|| success.details.models.first().cloned())
-            .unwrap_or_default();
-        chat_canary(ctx, "v1/chat/completions", &model, TokenField::MaxTokens)
-            .await?
-            .merge_into(&mut success);
-    }
+    // Whatever model a request names, llama-server answers with the one it has loaded.
+    canary_on_served(ctx, &mut success).await?;
     Ok(success)
 }
 
-/// llama.cpp's answer while loading: `{"error":{"code":503,"message":"Loading model",…}}`.
-fn is_loading(body: &[u8]) -> bool {
+/// llama.cpp's answer while loading: `{"error":{"code":503,"message":"Loading model",…}}`
+/// (its `/health`, `/props` and the rest alike; detection reads it too).
+pub(crate) fn is_loading(body: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .as_ref()

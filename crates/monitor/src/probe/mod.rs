@@ -12,7 +12,7 @@ pub mod classify;
 mod credits;
 mod gemini;
 pub mod http;
-mod llamacpp;
+pub(crate) mod llamacpp;
 mod lmstudio;
 mod ollama;
 mod openai;
@@ -733,10 +733,13 @@ impl Ctx<'_> {
     /// built once per target, see [`Kept`]).
     fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
         let client = self.http.client();
-        let mut request = match self.kept.url(path) {
+        self.with_auth(match self.kept.url(path) {
             Ok(url) => client.request(method, url),
             Err(text) => client.request(method, text),
-        };
+        })
+    }
+
+    fn with_auth(&self, mut request: RequestBuilder) -> RequestBuilder {
         for (name, value) in &self.kept.auth {
             request = request.header(name.clone(), value.clone());
         }
@@ -751,15 +754,11 @@ impl Ctx<'_> {
     /// A GET of `path` at the server's root, whatever path `base_url` has (DeepSeek's
     /// `/user/balance` beside a base URL that may end in `/v1`), with the auth headers.
     pub fn get_from_root(&self, path: &str) -> RequestBuilder {
-        let client = self.http.client();
         let mut url = self.target.base_url.clone();
         url.set_path(path);
         url.set_query(None);
-        let mut request = client.get(url);
-        for (name, value) in &self.kept.auth {
-            request = request.header(name.clone(), value.clone());
-        }
-        request.header(ACCEPT, HeaderValue::from_static("application/json"))
+        self.with_auth(self.http.client().get(url))
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
     }
 
     /// A POST of `body` as JSON (typed bodies serialize straight to bytes).

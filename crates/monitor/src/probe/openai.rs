@@ -157,6 +157,24 @@ struct ChatBody<'a> {
     max_completion_tokens: Option<u32>,
 }
 
+/// The canary of a server that serves only the models it was started with (llama.cpp, vLLM):
+/// on the configured model, else the first it lists; nothing it is asked can make it load.
+pub(crate) async fn canary_on_served(ctx: &Ctx<'_>, success: &mut Success) -> Result<(), Failure> {
+    if ctx.level() != crate::domain::ProbeLevel::Inference {
+        return Ok(());
+    }
+    let model = ctx
+        .target
+        .model
+        .clone()
+        .or_else(|| success.details.models.first().cloned())
+        .unwrap_or_default();
+    chat_canary(ctx, "v1/chat/completions", &model, TokenField::MaxTokens)
+        .await?
+        .merge_into(success);
+    Ok(())
+}
+
 /// A streamed chat completion asking for one token, with usage reported at the end.
 pub(crate) async fn chat_canary(
     ctx: &Ctx<'_>,

@@ -4,9 +4,9 @@
 //! with and loads nothing on request.
 
 use super::classify::Failure;
-use super::openai::{chat_canary, model_ids, TokenField};
+use super::openai::{canary_on_served, model_ids};
 use super::{require_listed, Ctx, Success};
-use crate::domain::{Details, ProbeLevel, ServerLoad};
+use crate::domain::{Details, ServerLoad};
 
 pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
     ctx.http.send_ok(ctx.kind(), ctx.get("health")).await?;
@@ -38,17 +38,7 @@ pub(crate) async fn probe(ctx: &Ctx<'_>) -> Result<Success, Failure> {
         },
         ..Success::default()
     };
-    if ctx.level() == ProbeLevel::Inference {
-        let model = ctx
-            .target
-            .model
-            .clone()
-            .or_else(|| success.details.models.first().cloned())
-            .unwrap_or_default();
-        chat_canary(ctx, "v1/chat/completions", &model, TokenField::MaxTokens)
-            .await?
-            .merge_into(&mut success);
-    }
+    canary_on_served(ctx, &mut success).await?;
     Ok(success)
 }
 
