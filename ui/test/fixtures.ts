@@ -1,6 +1,6 @@
 // Data shaped exactly as crates/server/API.md says, typed by the generated shapes (src/generated/types.ts).
 import type {
-  HistoryView, Incident, LatencyPoint, MaintenanceBand, Outcome, Segment, SettingsView, StateView, Status, TargetView, TimelineView,
+  HistoryView, Incident, LatencyPoint, MaintenanceBand, Outcome, ProviderIncidentSpan, Segment, SettingsView, StateView, Status, TargetView, TimelineView,
 } from "../src/generated/types";
 
 export const NOW = Date.parse("2025-06-01T12:00:00Z");
@@ -94,8 +94,8 @@ export function history(id: string, over: Partial<HistoryView> = {}, from = NOW 
   };
 }
 
-export function timelineView(hs: HistoryView[], from = NOW - 24 * HOUR, to = NOW, maintenance: MaintenanceBand[] = []): TimelineView {
-  return { from: iso(from), to: iso(to), targets: hs, maintenance };
+export function timelineView(hs: HistoryView[], from = NOW - 24 * HOUR, to = NOW, maintenance: MaintenanceBand[] = [], provider_incidents: ProviderIncidentSpan[] = []): TimelineView {
+  return { from: iso(from), to: iso(to), targets: hs, maintenance, provider_incidents };
 }
 
 export function incident(target: string, startMinAgo: number, lastedMin: number | null, over: Partial<Incident> = {}): Incident {

@@ -6,7 +6,6 @@ use monitor::pick::{rank, Candidate, Filter};
 use monitor::probe::Prober;
 use monitor::round::check_round;
 use monitor::Kind;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// `--kind` as the config spells kinds.
@@ -47,21 +46,7 @@ pub async fn run(config: Option<PathBuf>, filter: Filter, as_json: bool) -> anyh
         .collect();
     let ranked = rank(candidates, filter);
     if as_json {
-        let list: Vec<_> = ranked
-            .iter()
-            .map(|c| {
-                json!({
-                    "target": c.id,
-                    "kind": c.kind,
-                    "base_url": c.base_url,
-                    "local": c.local,
-                    "status": c.status,
-                    "score": c.score,
-                    "latency_ms": c.latency_ms,
-                })
-            })
-            .collect();
-        println!("{}", crate::render::json_pretty(&list)?);
+        println!("{}", crate::render::json_pretty(&ranked)?);
     } else if let Some(best) = ranked.first() {
         println!("{} {}", best.id, best.base_url);
     } else {

@@ -4,7 +4,7 @@
 //! document read this list; nothing else spells a command's name.
 
 use crate::error::CoreError;
-use crate::views::{Incidents, SettingsView, StateView};
+use crate::views::{Healthy, Incidents, ProviderIncidents, RecentChecks, SettingsView, StateView};
 use alerts::NotifyPrefs;
 use monitor::config::{ConfigFile, TargetFile};
 use monitor::round::TestResult;
@@ -124,6 +124,34 @@ impl std::fmt::Debug for TestTargetArgs {
             .field("api_key", &self.api_key.as_ref().map(|_| "…"))
             .finish()
     }
+}
+
+/// The last checks of one target or of every configured one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecentChecksArgs {
+    /// A target's id; every configured target when absent or null.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub target: Option<String>,
+    /// At most this many checks per target (30 when absent, 500 at most).
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<usize>,
+}
+
+/// Which usable targets `healthy` lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthyArgs {
+    /// Only targets of this kind.
+    #[serde(default)]
+    #[ts(optional)]
+    pub kind: Option<monitor::Kind>,
+    /// `true`: only servers the user runs; `false`: only cloud APIs; absent: both.
+    #[serde(default)]
+    #[ts(optional)]
+    pub local: Option<bool>,
 }
 
 /// One target's history over a window (see [`WindowArgs`] for the window).
@@ -359,6 +387,13 @@ commands! {
     Timeline(WindowArgs) -> TimelineView, Read;
     /// Incidents of one target or all, newest first.
     Incidents(IncidentArgs) -> Incidents, Read;
+    /// What the targets' providers reported on their status pages, of one target or all, newest
+    /// first: context, never part of a target's status.
+    ProviderIncidents(IncidentArgs) -> ProviderIncidents, Read;
+    /// Each target's last checks (30 unless `limit` says), oldest first: the heartbeat strip.
+    RecentChecks(RecentChecksArgs) -> RecentChecks, Read;
+    /// The usable targets (healthy or degraded), best first; `kind` and `local` narrow them.
+    Healthy(HealthyArgs) -> Healthy, Read;
     /// Mutes or unmutes one target's notifications.
     SetMuted(SetMutedArgs) -> (), Change;
     /// Pauses notifications for some minutes, until tomorrow morning (0), or resumes (null).
@@ -502,6 +537,9 @@ mod tests {
             N::History,
             N::Timeline,
             N::Incidents,
+            N::ProviderIncidents,
+            N::RecentChecks,
+            N::Healthy,
         ];
         for name in CommandName::all() {
             assert_eq!(

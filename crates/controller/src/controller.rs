@@ -9,7 +9,10 @@ use crate::command::{Command, CommandName};
 use crate::error::CoreError;
 use crate::settings::Settings;
 use crate::shell::Shell;
-use crate::views::{ChannelView, Incidents, Offer, SettingsView, StateView};
+use crate::views::{
+    ChannelView, Healthy, Incidents, Offer, ProviderIncidents, RecentChecks, SettingsView,
+    StateView,
+};
 use alerts::{Policy, TargetMeta};
 use chrono::{DateTime, Duration as Minutes, Local, Offset, Utc};
 use monitor::config::{Config, ConfigFile};
@@ -413,6 +416,36 @@ impl Owner {
                     json(&Incidents(list))
                 })
             }
+            Command::ProviderIncidents(args) => {
+                let store = self.store.clone();
+                Box::pin(async move {
+                    let list = store.recent_provider_incidents(&args, Utc::now()).await?;
+                    json(&ProviderIncidents(list))
+                })
+            }
+            Command::RecentChecks(args) => {
+                let store = self.store.clone();
+                let ids: Vec<String> = match args.target {
+                    Some(id) if self.config.target(&id).is_none() => {
+                        return Route::Task(Box::pin(
+                            async move { Err(CoreError::NoSuchTarget(id)) },
+                        ))
+                    }
+                    Some(id) => vec![id],
+                    None => self
+                        .config
+                        .targets
+                        .iter()
+                        .map(|t| t.id.to_string())
+                        .collect(),
+                };
+                let limit = args.limit.unwrap_or(store::RECENT_CHECKS);
+                Box::pin(async move {
+                    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    let beats = store.recent_checks(&refs, limit).await?;
+                    json(&RecentChecks(ids.into_iter().zip(beats).collect()))
+                })
+            }
             Command::SetApiKey(args) => {
                 let keys = self.shell.keys.clone();
                 let engine = self.engine.borrow().clone();
@@ -470,6 +503,7 @@ impl Owner {
         match command {
             Command::GetState(_) => json(&self.state()),
             Command::GetSettings(_) => json(&self.settings_view()),
+            Command::Healthy(args) => json(&self.healthy(args)),
             Command::ExportToml(_) => self.config_toml().and_then(|t| json(&t)),
             Command::CheckNow(args) => self.check_now(args.target.as_deref()).and_then(done),
             Command::SaveSettings(args) => {
@@ -579,6 +613,8 @@ impl Owner {
             | Command::History(_)
             | Command::Timeline(_)
             | Command::Incidents(_)
+            | Command::ProviderIncidents(_)
+            | Command::RecentChecks(_)
             | Command::SetApiKey(_)
             | Command::TestAlertChannel(_)
             | Command::SetChannelUrl(_)
@@ -655,6 +691,33 @@ impl Owner {
 
     fn paused_until(&self) -> Option<DateTime<Utc>> {
         self.policy.paused_until(Utc::now())
+    }
+
+    /// The enabled targets the engine finds usable now, best first (`monitor::pick::rank`).
+    fn healthy(&self, args: crate::command::HealthyArgs) -> Healthy {
+        let snapshot = self.snapshot();
+        let candidates = snapshot
+            .targets
+            .iter()
+            .filter(|view| view.enabled)
+            .filter_map(|view| {
+                let target = self.config.target(&view.id)?;
+                Some(monitor::pick::Candidate {
+                    id: view.id.to_string(),
+                    kind: view.kind,
+                    base_url: target.base_url.to_string(),
+                    local: target.is_self_hosted(),
+                    status: view.status,
+                    score: view.score.unwrap_or(0.0),
+                    latency_ms: view.last.as_ref().map(|o| o.latency_ms),
+                })
+            })
+            .collect();
+        let filter = monitor::pick::Filter {
+            kind: args.kind,
+            local: args.local,
+        };
+        Healthy(monitor::pick::rank(candidates, filter))
     }
 
     fn target_infos(&self) -> Vec<TargetInfo> {

@@ -159,6 +159,9 @@ mod tests {
             "TimelineView",
             "TargetFile",
             "Incident",
+            "ProviderIncidentSpan",
+            "Beat",
+            "Candidate",
         ] {
             assert!(schemas.contains_key(shape), "{shape}");
         }

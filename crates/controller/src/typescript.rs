@@ -328,6 +328,9 @@ mod tests {
             "TimelineView",
             "MonitorEvent",
             "TargetFile",
+            "ProviderIncidentSpan",
+            "Beat",
+            "Candidate",
         ] {
             assert!(types.contains(&format!("export type {shape} =")), "{shape}");
         }

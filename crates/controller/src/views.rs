@@ -114,3 +114,19 @@ impl From<&AlertChannel> for ChannelView {
 #[derive(Debug, Clone, Serialize, TS, ToSchema)]
 #[serde(transparent)]
 pub struct Incidents(pub Vec<monitor::Incident>);
+
+/// `provider_incidents`: what the targets' status pages reported, newest first.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+#[serde(transparent)]
+pub struct ProviderIncidents(pub Vec<store::ProviderIncidentSpan>);
+
+/// `recent_checks`: each configured target's last checks, oldest first, by target id.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+#[serde(transparent)]
+pub struct RecentChecks(pub std::collections::BTreeMap<String, Vec<store::Beat>>);
+
+/// `healthy`: the usable targets, best first (healthy before degraded, then the health score,
+/// then the faster answer).
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+#[serde(transparent)]
+pub struct Healthy(pub Vec<monitor::pick::Candidate>);

@@ -3,11 +3,15 @@
 //! healthy before degraded, then the higher health score, then the faster answer.
 
 use crate::domain::{Kind, Status};
+use serde::Serialize;
 use std::cmp::Ordering;
+use ts_rs::TS;
+use utoipa::ToSchema;
 
-/// One target as routing weighs it.
-#[derive(Debug, Clone, PartialEq)]
+/// One target as routing weighs it; `GET /api/healthy` and `pick --json` list these.
+#[derive(Debug, Clone, PartialEq, Serialize, TS, ToSchema)]
 pub struct Candidate {
+    #[serde(rename = "target")]
     pub id: String,
     pub kind: Kind,
     pub base_url: String,
@@ -16,6 +20,9 @@ pub struct Candidate {
     pub status: Status,
     /// 0–1, 1 = every recent probe fine.
     pub score: f64,
+    /// The last probe's answer time.
+    #[ts(type = "number | null")]
+    #[schema(required = true)]
     pub latency_ms: Option<u64>,
 }
 

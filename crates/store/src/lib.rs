@@ -13,6 +13,7 @@ mod hist;
 mod lock;
 mod maintain;
 mod open;
+mod provider;
 mod query;
 mod recover;
 mod run;
@@ -39,6 +40,7 @@ use utoipa::ToSchema;
 pub const PERCENTILE_RELATIVE_ERROR: f64 = 0.02;
 pub use clock::{TrustedClock, TRUST_AFTER};
 pub use lock::{lock_path, LockHolder};
+pub use provider::ProviderIncidentSpan;
 pub use recover::RESTART_REASON;
 pub use run::{Recorder, RunNotes, RunTotals};
 pub use unclean::UNCLEAN_REASON;
@@ -84,6 +86,9 @@ pub(crate) struct Shared {
     /// target instead of once per batch. Rows of `targets` are never deleted or renumbered; a
     /// recreated file (`set_pools`) starts it again.
     pub rids: Mutex<std::collections::HashMap<String, i64>>,
+    /// Each target's provider incidents as last written to the open file, by row id: `write`
+    /// touches the table only when a check's list differs.
+    pub provider_seen: Mutex<std::collections::HashMap<i64, Vec<monitor::ProviderIncident>>>,
 }
 
 /// A poisoned lock only means a panic elsewhere; the data under it is still whole.
@@ -294,6 +299,21 @@ pub struct Segment {
     pub status: Status,
 }
 
+/// One check as a heartbeat strip draws it: when, what it found, how it left the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Beat {
+    pub at: DateTime<Utc>,
+    pub class: Class,
+    pub status: Status,
+    #[ts(type = "number")]
+    pub latency_ms: u64,
+}
+
+/// Checks a heartbeat strip shows when the caller does not say.
+pub const RECENT_CHECKS: usize = 30;
+/// More than any strip is wide.
+pub const MAX_RECENT_CHECKS: usize = 500;
+
 /// One raw check, as exported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckRow {
@@ -424,6 +444,7 @@ impl Store {
     pub(crate) fn set_pools(&self, pools: Pools) {
         *self.pools.write().unwrap_or_else(|e| e.into_inner()) = pools;
         locked(&self.shared.rids).clear();
+        locked(&self.shared.provider_seen).clear();
     }
 
     fn read_pool(&self) -> SqlitePool {

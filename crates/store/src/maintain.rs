@@ -561,6 +561,11 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(self.db_err("delete old incidents"))?;
+        sqlx::query("DELETE FROM provider_incidents WHERE ended_ms IS NOT NULL AND ended_ms < ?1")
+            .bind(keep_cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db_err("delete old provider incidents"))?;
         sqlx::query("DELETE FROM sleeps WHERE to_ms < ?1")
             .bind(keep_cutoff)
             .execute(&mut *tx)

@@ -69,6 +69,7 @@ impl Store {
             health: Default::default(),
             integrity_checked: opened.integrity_checked,
             rids: Default::default(),
+            provider_seen: Default::default(),
         };
         Ok(Opened {
             store: Store::new(opened.pools, &location, shared),

@@ -3,7 +3,10 @@
 
 use crate::series::TargetSet;
 use crate::timeline;
-use crate::{kind_from_str, to_u64, CheckRow, Store, StoreError, TargetInfo, TargetSnapshot};
+use crate::{
+    kind_from_str, to_u64, Beat, CheckRow, Store, StoreError, TargetInfo, TargetSnapshot,
+    MAX_RECENT_CHECKS,
+};
 use chrono::{DateTime, Utc};
 use monitor::{Incident, Outcome};
 use sqlx::sqlite::SqliteRow;
@@ -275,6 +278,48 @@ impl Store {
                 tokens_out: self.get::<Option<i64>>(&row, 9)?.map(to_u64),
             });
         }
+        Ok(out)
+    }
+
+    /// Each target's last `limit` checks (at most [`MAX_RECENT_CHECKS`]), oldest first, in one
+    /// consistent read. A target without checks yet has an empty list.
+    pub async fn recent_checks(
+        &self,
+        ids: &[&str],
+        limit: usize,
+    ) -> Result<Vec<Vec<Beat>>, StoreError> {
+        let limit = i64::try_from(limit.min(MAX_RECENT_CHECKS)).unwrap_or(0);
+        let mut tx = self
+            .read_pool()
+            .begin()
+            .await
+            .map_err(self.db_err("begin"))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            // One target at a time: its newest rows are a short walk down the (target, ts_ms)
+            // index, where a window over every target would read all their checks.
+            let rows = sqlx::query(
+                "SELECT c.ts_ms, c.class, c.status, c.latency_ms FROM checks c
+                 WHERE c.target = (SELECT rid FROM targets WHERE id = ?1)
+                 ORDER BY c.ts_ms DESC, c.rowid DESC LIMIT ?2",
+            )
+            .bind(id)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(self.db_err("read recent checks"))?;
+            let mut beats = Vec::with_capacity(rows.len());
+            for row in rows.iter().rev() {
+                beats.push(Beat {
+                    at: self.time(self.get(row, 0)?)?,
+                    class: self.class(self.get(row, 1)?)?,
+                    status: self.status(self.get(row, 2)?)?,
+                    latency_ms: to_u64(self.get(row, 3)?),
+                });
+            }
+            out.push(beats);
+        }
+        tx.commit().await.map_err(self.db_err("end read"))?;
         Ok(out)
     }
 }

@@ -90,6 +90,20 @@ pub struct IncidentArgs {
 const DEFAULT_INCIDENT_RANGE: &str = "30d";
 const DEFAULT_INCIDENT_LIMIT: usize = 500;
 
+impl IncidentArgs {
+    fn window(&self, now: DateTime<Utc>) -> Result<Window, StoreError> {
+        WindowArgs {
+            range: Some(
+                self.range
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_INCIDENT_RANGE.into()),
+            ),
+            ..WindowArgs::default()
+        }
+        .resolve(now)
+    }
+}
+
 fn whole_ms(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
@@ -143,6 +157,10 @@ pub struct TimelineView {
     /// none: the core fills them in.
     #[serde(default)]
     pub maintenance: Vec<monitor::config::MaintenanceBand>,
+    /// What the targets' providers reported within the window, newest first: context bands,
+    /// never part of a target's status.
+    #[serde(default)]
+    pub provider_incidents: Vec<crate::ProviderIncidentSpan>,
 }
 
 impl Store {
@@ -152,17 +170,24 @@ impl Store {
         args: &IncidentArgs,
         now: DateTime<Utc>,
     ) -> Result<Vec<monitor::Incident>, StoreError> {
-        let window = WindowArgs {
-            range: Some(
-                args.range
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_INCIDENT_RANGE.into()),
-            ),
-            ..WindowArgs::default()
-        }
-        .resolve(now)?;
+        let window = args.window(now)?;
         let mut list = self
             .incidents(args.target.as_deref(), window.from, window.to)
+            .await?;
+        list.truncate(args.limit.unwrap_or(DEFAULT_INCIDENT_LIMIT));
+        Ok(list)
+    }
+
+    /// Providers' incidents as [`Store::recent_incidents`] reads targets' own: one target or all,
+    /// over the range (30 days when absent), newest first, at most `limit`.
+    pub async fn recent_provider_incidents(
+        &self,
+        args: &IncidentArgs,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::ProviderIncidentSpan>, StoreError> {
+        let window = args.window(now)?;
+        let mut list = self
+            .provider_incidents(args.target.as_deref(), window.from, window.to)
             .await?;
         list.truncate(args.limit.unwrap_or(DEFAULT_INCIDENT_LIMIT));
         Ok(list)
@@ -236,11 +261,21 @@ impl Store {
             .map_or(1, |n| n.get())
             .min(READ_CONNECTIONS as usize);
         let per_group = ids.len().div_ceil(groups).max(1);
-        let reads =
+        let histories =
             futures_util::future::try_join_all(ids.chunks(per_group).map(|chunk| {
                 self.read_histories(chunk, window.from, window.to, Some(window.buckets))
-            }))
-            .await?;
+            }));
+        let provider_incidents = async {
+            let mut conn = self
+                .read_pool()
+                .acquire()
+                .await
+                .map_err(self.db_err("connect"))?;
+            self.provider_incidents_in(&mut conn, Some(&ids), window.from, window.to)
+                .await
+        };
+        let (reads, provider_incidents) =
+            futures_util::future::try_join(histories, provider_incidents).await?;
         Ok(TimelineView {
             from: window.from,
             to: window.to,
@@ -255,6 +290,7 @@ impl Store {
                 })
                 .collect(),
             maintenance: Vec::new(),
+            provider_incidents,
         })
     }
 

@@ -1,8 +1,9 @@
 //! Writing events: one transaction per batch.
 
 use crate::maintain::{self, Rollup, Tier};
+use crate::provider::Reported;
 use crate::sql::{self, INSERT_SIZES};
-use crate::{to_i64, Store, StoreError, TargetInfo};
+use crate::{locked, to_i64, Store, StoreError, TargetInfo};
 use monitor::{Event, Outcome, Status};
 use sqlx::{Sqlite, Transaction};
 use std::collections::HashMap;
@@ -77,6 +78,7 @@ impl Store {
         let mut latest: HashMap<i64, Latest> = HashMap::new();
         let mut late: HashMap<(Tier, i64, i64), Vec<(monitor::Class, u64)>> = HashMap::new();
         let mut rows: Vec<CheckValues> = Vec::with_capacity(events.len());
+        let mut reported: Vec<Reported> = Vec::new();
 
         for event in events {
             match event {
@@ -104,6 +106,12 @@ impl Store {
                                 .push((o.class, o.latency_ms));
                         }
                     }
+
+                    reported.push(Reported {
+                        rid,
+                        ts,
+                        status: o.details.provider_status.as_ref(),
+                    });
 
                     let l = latest.entry(rid).or_default();
                     if l.status != Some(c.status) {
@@ -168,6 +176,7 @@ impl Store {
         }
 
         self.insert_checks(&mut tx, &rows).await?;
+        let provider_seen = self.write_provider_incidents(&mut tx, &reported).await?;
 
         for ((tier, rid, slot), checks) in late {
             let mut r = maintain::load_rollup(self, &mut tx, tier, rid, slot)
@@ -182,8 +191,10 @@ impl Store {
         self.update_states(&mut tx, latest).await?;
 
         tx.commit().await.map_err(self.db_err("commit"))?;
-        // Only now are new targets' rows there for good.
-        let mut known = crate::locked(&self.shared.rids);
+        // Only now are new targets' rows, and what was written of providers' incidents, there
+        // for good.
+        locked(&self.shared.provider_seen).extend(provider_seen);
+        let mut known = locked(&self.shared.rids);
         for (id, rid) in rids {
             if !known.contains_key(id) {
                 known.insert(id.to_string(), rid);

@@ -177,6 +177,7 @@ async fn a_file_from_before_the_5_minute_rollups_is_upgraded() {
             .unwrap();
         for sql in [
             "DROP TABLE rollups_5m",
+            "DROP TABLE provider_incidents",
             "DELETE FROM _sqlx_migrations WHERE version > 1",
             "DELETE FROM meta WHERE key = 'fine_rolled_until_ms'",
         ] {

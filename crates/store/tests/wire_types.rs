@@ -7,7 +7,8 @@ use monitor::{Class, Incident, Kind, Status};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use store::{
-    History, HistoryView, IncidentArgs, LatencyPoint, Range, Segment, TimelineView, WindowArgs,
+    Beat, History, HistoryView, IncidentArgs, LatencyPoint, ProviderIncidentSpan, Range, Segment,
+    TimelineView, WindowArgs,
 };
 use ts_rs::TS;
 use utoipa::openapi::{RefOr, Schema};
@@ -62,7 +63,18 @@ fn typescript_matches_the_page() {
         (
             decl::<TimelineView>(),
             "type TimelineView = { from: string, to: string, targets: Array<HistoryView>, \
-             maintenance: Array<MaintenanceBand>, };",
+             maintenance: Array<MaintenanceBand>, \
+             provider_incidents: Array<ProviderIncidentSpan>, };",
+        ),
+        (
+            decl::<ProviderIncidentSpan>(),
+            "type ProviderIncidentSpan = { target: string, provider: string, id?: string, \
+             name: string, impact?: string, status?: string, started_at: string, \
+             ended_at: string | null, url?: string, };",
+        ),
+        (
+            decl::<Beat>(),
+            "type Beat = { at: string, class: Class, status: Status, latency_ms: number, };",
         ),
         (
             decl::<WindowArgs>(),
@@ -218,6 +230,7 @@ fn openapi_schemas_describe_what_serde_writes() {
     named::<TimelineView>(&mut all);
     named::<WindowArgs>(&mut all);
     named::<IncidentArgs>(&mut all);
+    named::<Beat>(&mut all);
     let all: Vec<(String, Value)> = all
         .into_iter()
         .map(|(n, s)| (n, serde_json::to_value(s).unwrap()))
@@ -250,6 +263,27 @@ fn openapi_schemas_describe_what_serde_writes() {
                     end: at(120),
                     snooze: false,
                 }],
+                provider_incidents: vec![ProviderIncidentSpan {
+                    target: "openai".into(),
+                    provider: "OpenAI".into(),
+                    id: known.then(|| "inc1".into()),
+                    name: "Elevated error rates".into(),
+                    impact: known.then(|| "minor".into()),
+                    status: known.then(|| "investigating".into()),
+                    started_at: at(30),
+                    ended_at: known.then(|| at(90)),
+                    url: known.then(|| "https://status.openai.com/incidents/inc1".into()),
+                }],
+            }),
+        );
+        fits(
+            &schema("Beat"),
+            &all,
+            &sample(&Beat {
+                at: at(5),
+                class: Class::Timeout,
+                status: Status::Degraded,
+                latency_ms: 10_000,
             }),
         );
     }

@@ -32,6 +32,12 @@ export interface Commands {
   timeline: { args: T.RangeArgs; reply: T.TimelineView };
   /** Incidents of one target or all, newest first. */
   incidents: { args: T.IncidentArgs; reply: T.Incidents };
+  /** What the targets' providers reported on their status pages, of one target or all, newest first: context, never part of a target's status. */
+  provider_incidents: { args: T.IncidentArgs; reply: T.ProviderIncidents };
+  /** Each target's last checks (30 unless `limit` says), oldest first: the heartbeat strip. */
+  recent_checks: { args: T.RecentChecksArgs; reply: T.RecentChecks };
+  /** The usable targets (healthy or degraded), best first; `kind` and `local` narrow them. */
+  healthy: { args: T.HealthyArgs; reply: T.Healthy };
   /** Mutes or unmutes one target's notifications. */
   set_muted: { args: T.SetMutedArgs; reply: null };
   /** Pauses notifications for some minutes, until tomorrow morning (0), or resumes (null). */
@@ -122,6 +128,21 @@ export const COMMANDS: readonly { name: CommandName; access: T.Access; needs: T.
   {
     "access": "read",
     "name": "incidents",
+    "needs": null
+  },
+  {
+    "access": "read",
+    "name": "provider_incidents",
+    "needs": null
+  },
+  {
+    "access": "read",
+    "name": "recent_checks",
+    "needs": null
+  },
+  {
+    "access": "read",
+    "name": "healthy",
     "needs": null
   },
   {

@@ -47,6 +47,28 @@ export type AnswerOffersArgs = {
 targets: Array<TargetFile>, };
 
 /**
+ * One check as a heartbeat strip draws it: when, what it found, how it left the target.
+ */
+export type Beat = { at: string, class: Class, status: Status, latency_ms: number, };
+
+/**
+ * One target as routing weighs it; `GET /api/healthy` and `pick --json` list these.
+ */
+export type Candidate = { target: string, kind: Kind, base_url: string, 
+/**
+ * A server the user runs (local kinds and local presets), as `--local` means it.
+ */
+local: boolean, status: Status, 
+/**
+ * 0–1, 1 = every recent probe fine.
+ */
+score: number, 
+/**
+ * The last probe's answer time.
+ */
+latency_ms: number | null, };
+
+/**
  * What only some shells have. A command that needs one is refused, with the reason, by a shell
  * without it.
  */
@@ -184,6 +206,25 @@ export type EngineSettings = {
  * Probes in flight at once, across all targets.
  */
 max_concurrent_probes: number, };
+
+/**
+ * `healthy`: the usable targets, best first (healthy before degraded, then the health score,
+ * then the faster answer).
+ */
+export type Healthy = Array<Candidate>;
+
+/**
+ * Which usable targets `healthy` lists.
+ */
+export type HealthyArgs = { 
+/**
+ * Only targets of this kind.
+ */
+kind?: Kind, 
+/**
+ * `true`: only servers the user runs; `false`: only cloud APIs; absent: both.
+ */
+local?: boolean, };
 
 /**
  * One target's history over a window (see [`WindowArgs`] for the window).
@@ -487,6 +528,32 @@ impact?: string,
 status?: string, started_at?: string, url?: string, };
 
 /**
+ * One provider incident over the time a target's checks saw it reported.
+ */
+export type ProviderIncidentSpan = { 
+/**
+ * The target whose status page reported it.
+ */
+target: string, 
+/**
+ * Who reported it ("OpenAI"), or the page's address when the page names no one.
+ */
+provider: string, id?: string, name: string, impact?: string, 
+/**
+ * The page's latest word on it (investigating, monitoring, …).
+ */
+status?: string, started_at: string, 
+/**
+ * The first check that no longer saw it reported; `null` while it is.
+ */
+ended_at: string | null, url?: string, };
+
+/**
+ * `provider_incidents`: what the targets' status pages reported, newest first.
+ */
+export type ProviderIncidents = Array<ProviderIncidentSpan>;
+
+/**
  * What the provider's own status page says: context beside our probes, never our verdict.
  */
 export type ProviderStatus = { 
@@ -552,6 +619,24 @@ export type RateLimit = { requests_limit?: number, requests_remaining?: number,
  * Time until the request budget resets.
  */
 requests_reset_ms?: number, tokens_limit?: number, tokens_remaining?: number, tokens_reset_ms?: number, };
+
+/**
+ * `recent_checks`: each configured target's last checks, oldest first, by target id.
+ */
+export type RecentChecks = { [key in string]: Array<Beat> };
+
+/**
+ * The last checks of one target or of every configured one.
+ */
+export type RecentChecksArgs = { 
+/**
+ * A target's id; every configured target when absent or null.
+ */
+target?: string | null, 
+/**
+ * At most this many checks per target (30 when absent, 500 at most).
+ */
+limit?: number, };
 
 export type SaveSettingsArgs = { config: ConfigFile, 
 /**
@@ -713,7 +798,12 @@ export type TimelineView = { from: string, to: string, targets: Array<HistoryVie
  * Maintenance windows and snoozes within the window, drawn as bands. The store knows
  * none: the core fills them in.
  */
-maintenance: Array<MaintenanceBand>, };
+maintenance: Array<MaintenanceBand>, 
+/**
+ * What the targets' providers reported within the window, newest first: context bands,
+ * never part of a target's status.
+ */
+provider_incidents: Array<ProviderIncidentSpan>, };
 
 /**
  * Timing keys as the file writes them: durations are strings like "30s" or "1m 30s".

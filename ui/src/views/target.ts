@@ -67,7 +67,7 @@ export function targetReport(root: HTMLElement, ctx: Ctx, id: string): View {
     rowHeight: 140,
     target: id,
     // A history names no maintenance windows; the timeline page draws them.
-    load: (args) => api.history(id, args).then((hv) => ({ from: hv.from, to: hv.to, targets: [hv], maintenance: [] })),
+    load: (args) => api.history(id, args).then((hv) => ({ from: hv.from, to: hv.to, targets: [hv], maintenance: [], provider_incidents: [] })),
     onLoad: (l) => {
       const hv = l.targets[0];
       statsBox.replaceChildren(stats(hv));
