@@ -652,3 +652,109 @@ async fn a_first_run_offers_what_it_found_and_the_answer_is_written() {
     assert!(on_disk.contains("id = \"mine\""), "{on_disk}");
     server.stop().await;
 }
+
+/// Issue 16's reads over GET: the status page's incident as history, the heartbeat strip's
+/// checks, and the usable targets best first (a target nothing answers is not among them).
+#[tokio::test]
+async fn provider_incidents_recent_checks_and_healthy_are_served() {
+    use fake_llm::FakeIncident;
+    std::env::set_var("SERVER_TEST_KEY_CONTEXT", KEY);
+    let fake = openai_fake().await;
+    let page = FakeServer::start(Flavor::Statuspage).await.unwrap();
+    page.set_incidents(&[FakeIncident {
+        id: "inc42".into(),
+        name: "Elevated error rates".into(),
+        status: "investigating".into(),
+        impact: "minor".into(),
+        started_at: chrono::Utc::now() - chrono::Duration::minutes(7),
+        component_ids: vec!["k8w3r06qmzrp".into()],
+    }]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let targets = format!(
+        "{}\nstatus_page = \"{}\"\nstatus_component = \"Claude API\"\n\n{}",
+        openai_target("openai", &fake.base_url(), "SERVER_TEST_KEY_CONTEXT").trim_end(),
+        page.url(),
+        openai_target("dead", &dead, "SERVER_TEST_KEY_CONTEXT"),
+    );
+    let server = TestServer::start(Some(&quick_config(&targets))).await;
+    server
+        .wait_state(Duration::from_secs(10), |s| {
+            let t = &s["snapshot"]["targets"];
+            t[0]["status"] == "healthy" && t[1]["status"] == "unhealthy"
+        })
+        .await;
+
+    let list = server
+        .wait_json(
+            &format!("/api/{}", N::ProviderIncidents),
+            Duration::from_secs(10),
+            |v| v.as_array().is_some_and(|a| !a.is_empty()),
+        )
+        .await;
+    let span = &list[0];
+    assert_eq!(span["target"], "openai");
+    assert_eq!(span["name"], "Elevated error rates");
+    assert_eq!(span["status"], "investigating");
+    assert_eq!(span["impact"], "minor");
+    assert_eq!(span["id"], "inc42");
+    assert_eq!(span["ended_at"], Value::Null, "still reported");
+    let dead_only = server
+        .json(&format!("/api/{}?target=dead", N::ProviderIncidents))
+        .await;
+    assert_eq!(dead_only, json!([]));
+    let timeline = server.json(&format!("/api/{}?range=1h", N::Timeline)).await;
+    assert_eq!(
+        timeline["provider_incidents"][0]["name"],
+        "Elevated error rates"
+    );
+
+    let beats = server
+        .wait_json(
+            &format!("/api/{}", N::RecentChecks),
+            Duration::from_secs(10),
+            |v| v["openai"].as_array().is_some_and(|a| a.len() >= 2),
+        )
+        .await;
+    let openai = beats["openai"].as_array().unwrap();
+    assert!(openai
+        .iter()
+        .all(|b| b["status"] == "healthy" && b["class"] == "ok"));
+    assert!(openai
+        .windows(2)
+        .all(|w| w[0]["at"].as_str() < w[1]["at"].as_str()));
+    assert!(beats["dead"]
+        .as_array()
+        .is_some_and(|a| a.iter().all(|b| b["class"] == "connect")));
+    let one = server
+        .json(&format!("/api/{}?target=openai&limit=1", N::RecentChecks))
+        .await;
+    assert_eq!(one.as_object().map(|o| o.len()), Some(1));
+    assert_eq!(one["openai"].as_array().map(Vec::len), Some(1));
+    let r = server
+        .get(&format!("/api/{}?target=ghost", N::RecentChecks))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    let healthy = server.json("/api/healthy").await;
+    let ids: Vec<&str> = healthy
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["openai"], "{healthy}");
+    assert_eq!(healthy[0]["base_url"], fake.base_url().as_str());
+    assert_eq!(healthy[0]["local"], false);
+    assert_eq!(healthy[0]["kind"], "openai");
+    assert_eq!(server.json("/api/healthy?local=true").await, json!([]));
+    assert_eq!(server.json("/api/healthy?kind=ollama").await, json!([]));
+    assert_eq!(
+        server.json("/api/healthy?local=false&kind=openai").await[0]["target"],
+        "openai"
+    );
+    let r = server.get("/api/healthy?kind=nonsense").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    server.stop().await;
+}
