@@ -326,6 +326,22 @@ fn cases() -> Vec<(&'static str, Value)> {
             Name::Incidents.as_str(),
             json!({ "target": "local", "range": "7d", "limit": 5 }),
         ),
+        (Name::ProviderIncidents.as_str(), json!({})),
+        (
+            Name::ProviderIncidents.as_str(),
+            json!({ "target": "cloud", "range": "24h" }),
+        ),
+        (Name::RecentChecks.as_str(), json!({})),
+        (
+            Name::RecentChecks.as_str(),
+            json!({ "target": "local", "limit": 5 }),
+        ),
+        (Name::RecentChecks.as_str(), json!({ "target": "nope" })),
+        (Name::Healthy.as_str(), json!({})),
+        (
+            Name::Healthy.as_str(),
+            json!({ "kind": "ollama", "local": true }),
+        ),
         (
             Name::SetMuted.as_str(),
             json!({ "id": "local", "muted": true }),

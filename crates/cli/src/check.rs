@@ -98,6 +98,21 @@ fn summary(r: &RoundResult) -> String {
     if let Some(ttft) = o.details.ttft_ms {
         parts.push(format!("TTFT {ttft} ms"));
     }
+    if let Some(load) = o.details.server_load.as_ref().and_then(|l| l.words()) {
+        parts.push(load);
+    }
+    if let Some(credits) = o.details.credits.as_ref().and_then(|c| c.words()) {
+        parts.push(credits);
+    }
+    // Last: context from the provider's page, never part of the verdict before it.
+    if let Some(headline) = o
+        .details
+        .provider_status
+        .as_ref()
+        .and_then(|p| p.headline())
+    {
+        parts.push(clean(&headline).into_owned());
+    }
     if r.attempts > 1 {
         parts.push(format!("{} attempts", r.attempts));
     }

@@ -179,6 +179,28 @@ base_url = "{llamacpp}"
     );
     assert!(l["details"].get("credits").is_none() && l["details"].get("server_load").is_none());
 
+    // The table says the same in words, the page's context last.
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, &config).unwrap();
+    let out = llm_health(dir.path())
+        .args(["check", "--config"])
+        .arg(&path)
+        .env("K", KEY)
+        .env("COLUMNS", "400")
+        .output()
+        .await
+        .unwrap();
+    let (table, _) = text(&out);
+    for words in [
+        "reports: Elevated error rates — investigating",
+        "3 running, 1 waiting, KV cache 42 %",
+        "2.10 USD left of 10.00",
+        "gpt-retired-0301",
+    ] {
+        assert!(table.contains(words), "{words:?} not in\n{table}");
+    }
+
     // Ready: healthy.
     llamacpp.set_loading(false);
     let (_, list) = check_json(&config).await;

@@ -404,6 +404,18 @@ impl ComponentStatus {
             ComponentStatus::Unknown => "unknown",
         }
     }
+
+    /// As a person says it: "partial outage".
+    pub fn words(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "operational",
+            ComponentStatus::DegradedPerformance => "degraded performance",
+            ComponentStatus::PartialOutage => "partial outage",
+            ComponentStatus::MajorOutage => "major outage",
+            ComponentStatus::UnderMaintenance => "under maintenance",
+            ComponentStatus::Unknown => "unknown",
+        }
+    }
 }
 
 /// An unresolved incident on a provider's status page.
@@ -469,6 +481,47 @@ pub struct ProviderStatus {
     pub incidents: Vec<ProviderIncident>,
 }
 
+impl ProviderIncident {
+    /// "Elevated error rates — investigating".
+    pub fn words(&self) -> String {
+        match self.status.as_deref().filter(|s| !s.is_empty()) {
+            Some(status) => format!("{} — {status}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+impl ProviderStatus {
+    /// Who reports, for "OpenAI reports: …": the provider, else the page, else "the provider".
+    pub fn reporter(&self) -> &str {
+        self.provider
+            .as_deref()
+            .or(self.page.as_deref())
+            .unwrap_or("the provider")
+    }
+
+    /// What a person should know from the page, in one line, or `None` when it reports nothing
+    /// amiss: "OpenAI reports: Elevated error rates — investigating" (the first incident, with
+    /// "(+1 more)"), else "OpenAI: partial outage" for a component that is not operational.
+    pub fn headline(&self) -> Option<String> {
+        if let Some(first) = self.incidents.first() {
+            let more = match self.incidents.len() - 1 {
+                0 => String::new(),
+                n => format!(" (+{n} more)"),
+            };
+            return Some(format!(
+                "{} reports: {}{more}",
+                self.reporter(),
+                first.words()
+            ));
+        }
+        match self.component_status {
+            Some(ComponentStatus::Operational | ComponentStatus::Unknown) | None => None,
+            Some(other) => Some(format!("{}: {}", self.reporter(), other.words())),
+        }
+    }
+}
+
 /// What is left on the account (OpenRouter's key limit, DeepSeek's balance).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct Credits {
@@ -486,6 +539,39 @@ pub struct Credits {
     pub usage: Option<f64>,
     /// USD, CNY, …
     pub unit: String,
+}
+
+impl Credits {
+    /// "2.10 USD", when the remaining amount is known.
+    pub fn remaining_words(&self) -> Option<String> {
+        self.remaining.map(|r| format!("{r:.2} {}", self.unit))
+    }
+
+    /// "2.10 USD left of 10.00", when the remaining amount is known.
+    pub fn words(&self) -> Option<String> {
+        let left = self.remaining_words()?;
+        Some(match self.limit {
+            Some(limit) => format!("{left} left of {limit:.2}"),
+            None => format!("{left} left"),
+        })
+    }
+}
+
+impl ServerLoad {
+    /// "3 running, 1 waiting, KV cache 42 %", of what is known.
+    pub fn words(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(n) = self.running {
+            parts.push(format!("{n} running"));
+        }
+        if let Some(n) = self.waiting {
+            parts.push(format!("{n} waiting"));
+        }
+        if let Some(used) = self.kv_cache_used {
+            parts.push(format!("KV cache {:.0} %", used * 100.0));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 /// A model server's own load (vLLM's `/metrics`).
@@ -702,6 +788,61 @@ impl ToSchema for Incident {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_in_words() {
+        let incident = |name: &str, status: Option<&str>| ProviderIncident {
+            name: name.into(),
+            status: status.map(str::to_string),
+            ..ProviderIncident::default()
+        };
+        let mut page = ProviderStatus {
+            provider: Some("OpenAI".into()),
+            component_status: Some(ComponentStatus::Operational),
+            ..ProviderStatus::default()
+        };
+        assert_eq!(page.headline(), None, "nothing amiss");
+        page.component_status = Some(ComponentStatus::Unknown);
+        assert_eq!(page.headline(), None, "unknown is not news");
+        page.component_status = Some(ComponentStatus::PartialOutage);
+        assert_eq!(page.headline().as_deref(), Some("OpenAI: partial outage"));
+        page.incidents = vec![incident("Elevated error rates", Some("investigating"))];
+        assert_eq!(
+            page.headline().as_deref(),
+            Some("OpenAI reports: Elevated error rates — investigating")
+        );
+        page.incidents.push(incident("Slow logins", None));
+        page.provider = None;
+        page.page = Some("https://status.example.com".into());
+        assert_eq!(
+            page.headline().as_deref(),
+            Some("https://status.example.com reports: Elevated error rates — investigating (+1 more)")
+        );
+        assert_eq!(incident("Slow logins", Some("")).words(), "Slow logins");
+
+        let credits = Credits {
+            remaining: Some(2.1),
+            limit: Some(10.0),
+            usage: None,
+            unit: "USD".into(),
+        };
+        assert_eq!(credits.words().as_deref(), Some("2.10 USD left of 10.00"));
+        let unknown = Credits {
+            unit: "USD".into(),
+            ..Credits::default()
+        };
+        assert_eq!(unknown.words(), None);
+        let load = ServerLoad {
+            running: Some(3),
+            waiting: Some(0),
+            kv_cache_used: Some(0.42),
+        };
+        assert_eq!(
+            load.words().as_deref(),
+            Some("3 running, 0 waiting, KV cache 42 %")
+        );
+        assert_eq!(ServerLoad::default().words(), None);
+    }
 
     #[test]
     fn codes_round_trip() {

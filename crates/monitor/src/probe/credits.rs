@@ -68,7 +68,7 @@ pub(crate) async fn read(ctx: &Ctx<'_>, mut success: Success) -> Result<Success,
             }
         },
     };
-    let left = describe(&account.credits);
+    let left = account.credits.remaining_words();
     if account.exhausted {
         return Err(Failure::new(
             Class::Quota,
@@ -86,13 +86,6 @@ pub(crate) async fn read(ctx: &Ctx<'_>, mut success: Success) -> Result<Success,
     }
     success.details.credits = Some(account.credits);
     Ok(success)
-}
-
-/// "2.10 USD", when the remaining amount is known.
-fn describe(credits: &Credits) -> Option<String> {
-    credits
-        .remaining
-        .map(|r| format!("{r:.2} {}", credits.unit))
 }
 
 async fn fetch(ctx: &Ctx<'_>, source: Source) -> Result<Account, Failure> {
@@ -205,7 +198,7 @@ mod tests {
         .unwrap();
         assert!(cny.exhausted);
         assert_eq!(cny.credits.unit, "CNY");
-        assert_eq!(describe(&cny.credits).as_deref(), Some("0.00 CNY"));
+        assert_eq!(cny.credits.remaining_words().as_deref(), Some("0.00 CNY"));
         assert!(deepseek(&json!({"balance_infos": []})).is_none());
     }
 }
