@@ -5,8 +5,8 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { COMMANDS, type CommandName, type Commands } from "./generated/commands";
 import type {
-  ConfigFile, HistoryView, IncidentArgs, Incidents, MonitorEvent, NotifyPrefs, RangeArgs, SettingsView,
-  StateView, TargetFile, TestResult, TimelineView,
+  ConfigFile, HistoryView, IncidentArgs, Incidents, MonitorEvent, NotifyPrefs, ProviderIncidents, RangeArgs,
+  RecentChecks, SettingsView, StateView, TargetFile, TestResult, TimelineView,
 } from "./generated/types";
 
 export type Connection = "live" | "reconnecting";
@@ -36,6 +36,10 @@ export interface Backend {
   history(target: string, args: RangeArgs): Promise<HistoryView>;
   timeline(args: RangeArgs): Promise<TimelineView>;
   incidents(args: IncidentArgs): Promise<Incidents>;
+  /** What status pages reported over a range: one span per target that saw it. */
+  providerIncidents(args: IncidentArgs): Promise<ProviderIncidents>;
+  /** The last checks of every target (or one), oldest first: the heartbeat strips. */
+  recentChecks(target: string | null, limit: number): Promise<RecentChecks>;
   setMuted(id: string, muted: boolean): Promise<Reply<"set_muted">>;
   setApiKey(target: string, key: string): Promise<Reply<"set_api_key">>;
   deleteApiKey(target: string): Promise<Reply<"delete_api_key">>;
@@ -98,6 +102,8 @@ function over(t: Transport): Backend {
     history: (target, args) => call("history", { target, ...args }),
     timeline: (args) => call("timeline", { ...args }),
     incidents: (args) => call("incidents", { ...args }),
+    providerIncidents: (args) => call("provider_incidents", { ...args }),
+    recentChecks: (target, limit) => call("recent_checks", { target, limit }),
     setMuted: (id, muted) => call("set_muted", { id, muted }),
     setApiKey: (target, key) => call("set_api_key", { target, key }),
     deleteApiKey: (target) => call("delete_api_key", { target }),

@@ -3,7 +3,7 @@
 import { canRun, type Backend } from "./api";
 import { tickAgo } from "./format";
 import { fromAppRoute, navigate, parseRoute, type Route } from "./router";
-import { SeriesRefresh, Store } from "./store";
+import { BEATS, SeriesRefresh, Store } from "./store";
 import { dashboard } from "./views/dashboard";
 import { onboarding } from "./views/onboarding";
 import { renderSummary } from "./views/summary";
@@ -88,6 +88,14 @@ export function start(api: Backend): void {
       .finally(() => series.finished());
   }
 
+  /** The heartbeat strips' last checks: on start, and after events may have been missed. */
+  function loadBeats() {
+    api.recentChecks(null, BEATS).then(
+      (r) => store.setBeats(r),
+      (err: Error) => (message.textContent = `Could not read the last checks: ${err.message}`),
+    );
+  }
+
   store.subscribe((c) => {
     if (c.kind === "target" && c.event.type === "checked") series.checked();
     if (c.kind !== "incident") header();
@@ -108,14 +116,14 @@ export function start(api: Backend): void {
     conn.textContent = c === "live" ? "● Live" : "○ Reconnecting…";
     conn.title = c === "live" ? "Live updates connected" : "Live updates lost; reconnecting";
     // Events missed while away: the server resends the state; the history is read again once.
-    if (c === "live" && !wasLive && seenLive) loadSeries();
+    if (c === "live" && !wasLive && seenLive) (loadSeries(), loadBeats());
     wasLive = c === "live";
     seenLive ||= wasLive;
   });
   api.onVisibility((yes, route) => {
     // The app's window reads its history whenever it is shown; read first, so the tick that
     // `visible` runs finds the read under way instead of starting a second one.
-    if (yes && api.inApp) loadSeries();
+    if (yes && api.inApp) (loadSeries(), loadBeats());
     visible(yes);
     const to = fromAppRoute(route);
     if (to) navigate(to);
@@ -147,6 +155,7 @@ export function start(api: Backend): void {
     (err: Error) => (message.textContent = `Could not reach the monitor: ${err.message}`),
   );
   loadSeries();
+  loadBeats();
   visible(document.visibilityState === "visible");
 }
 

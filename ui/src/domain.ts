@@ -2,10 +2,10 @@
 // words, hard failures, kinds, presets) are the engine's, generated into generated/tables.ts;
 // what is only presentation lives here. Color is never the only cue: every status also has a
 // shape, a sign and a word, the same as the tray icon.
-import { BADNESS, CLASS_WORDS, HARD_FAILURES, KINDS, PRESETS, STATUSES } from "./generated/tables";
+import { BADNESS, CLASS_WORDS, COMPONENT_STATUS_WORDS, HARD_FAILURES, KINDS, PRESETS, STATUSES } from "./generated/tables";
 import type { Class, Kind, Status, TargetFile, TargetView } from "./generated/types";
 
-export { BADNESS, CLASS_WORDS, KINDS, PRESETS, STATUSES };
+export { BADNESS, CLASS_WORDS, COMPONENT_STATUS_WORDS, KINDS, PRESETS, STATUSES };
 
 export const STATUS: Record<Status, { shape: string; sign: string; word: string }> = {
   healthy: { shape: "●", sign: "✓", word: "healthy" },

@@ -2,7 +2,11 @@
 // 24-hour history. Views subscribe to changes instead of reading the backend themselves.
 import { applyCheck, applyTransition } from "./series";
 import { applyEvent, upsertIncident } from "./state";
-import type { HistoryView, Incident, MonitorEvent, StateView, TimelineView } from "./generated/types";
+import { beatOf } from "./context";
+import type { Beat, HistoryView, Incident, MonitorEvent, RecentChecks, StateView, TimelineView } from "./generated/types";
+
+/** How many checks a row's heartbeat strip shows. */
+export const BEATS = 30;
 
 export type TargetEvent = Extract<MonitorEvent, { type: "checked" | "transition" }>;
 
@@ -20,6 +24,10 @@ export function applyTargetEvent(h: HistoryView, e: TargetEvent): HistoryView {
 export class Store {
   state: StateView | null = null;
   series: TimelineView | null = null;
+  /** Each target's last checks, oldest first: read once, then followed by live checks. */
+  beats = new Map<string, Beat[]>();
+  /** Checks that came by event since the last read: the next read may not hold them yet. */
+  private liveBeats = new Map<string, Beat[]>();
   private subs = new Set<(c: Change) => void>();
 
   subscribe(f: (c: Change) => void): () => void {
@@ -41,12 +49,33 @@ export class Store {
     this.emit({ kind: "state" });
   }
 
+  /**
+   * The history's last checks. Live checks newer than the history's last one stay: the history
+   * is written in batches, so a check can arrive by event before it is read back.
+   */
+  setBeats(r: RecentChecks) {
+    const beats = new Map<string, Beat[]>();
+    for (const [id, read] of Object.entries(r)) {
+      const lastRead = read.length ? Date.parse(read[read.length - 1].at) : -Infinity;
+      const live = (this.liveBeats.get(id) ?? []).filter((b) => Date.parse(b.at) > lastRead);
+      beats.set(id, [...read, ...live].slice(-BEATS));
+    }
+    this.beats = beats;
+    this.liveBeats.clear();
+    this.emit({ kind: "state" });
+  }
+
   history(id: string): HistoryView | undefined {
     return this.series?.targets.find((t) => t.target === id);
   }
 
   apply(e: MonitorEvent) {
     if (this.state) this.state = { ...this.state, snapshot: applyEvent(this.state.snapshot, e) };
+    if (e.type === "checked") {
+      const beat = beatOf(e.outcome, e.status);
+      this.beats.set(e.target, [...(this.beats.get(e.target) ?? []), beat].slice(-BEATS));
+      this.liveBeats.set(e.target, [...(this.liveBeats.get(e.target) ?? []), beat].slice(-BEATS));
+    }
     if (e.type === "checked" || e.type === "transition") {
       if (this.series) {
         const series = this.series;

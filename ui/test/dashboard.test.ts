@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Store } from "../src/store";
 import { dashboard, snoozedLabel } from "../src/views/dashboard";
+import { probeDetails } from "../src/views/details";
 import { clock } from "../src/format";
 import { renderSummary, summaryText } from "../src/views/summary";
 import { STATUSES } from "../src/generated/tables";
@@ -288,5 +289,85 @@ describe("badges", () => {
     const now = strip.querySelector<HTMLElement>('[data-target="openai"]')!;
     expect(now.dataset.status).toBe("healthy");
     expect(document.activeElement).toBe(now);
+  });
+});
+
+describe("dashboard: why, the provider's word and the last checks", () => {
+  function mountOne(t: ReturnType<typeof target>) {
+    const store = new Store();
+    store.setState(stateView([t]));
+    store.setSeries(timelineView([history(t.id)]));
+    const root = document.createElement("div");
+    document.body.replaceChildren(root);
+    const view = dashboard(root, ctx(fakeBackend(false).api, store));
+    store.subscribe((c) => view.update?.(c));
+    const row = () => root.querySelector<HTMLTableRowElement>(`tr[data-target="${t.id}"]`)!;
+    return { store, view, row };
+  }
+
+  it("says why a row is not healthy and counts a rate limit's reset down between checks", () => {
+    const limited = outcome({ at: iso(NOW), class: "rate_limited", http_status: 429, message: "429 Too Many Requests", details: { retry_after_ms: 20_000 } });
+    const { view, row } = mountOne(target("groq", "degraded", { name: "Groq", last: limited }));
+    expect(row().querySelector(".cause")!.textContent).toBe("rate limited — resets in 20 s");
+    vi.setSystemTime(NOW + 6_000);
+    view.tick?.(NOW + 6_000);
+    expect(row().querySelector(".cause")!.textContent).toBe("rate limited — resets in 14 s");
+    view.tick?.(NOW + 30_000);
+    expect(row().querySelector(".cause")!.textContent).toBe("rate limited");
+  });
+
+  it("names low credits, a loading model and the server's load; a healthy row gives no cause", () => {
+    const credits = mountOne(target("openrouter", "degraded", {
+      last: outcome({ class: "credits_low", message: "credits low: 2.10 USD left", details: { credits: { remaining: 2.1, limit: 10, unit: "USD" } } }),
+    }));
+    expect(credits.row().querySelector(".cause")!.textContent).toBe("credits low: 2.10 USD left");
+    expect(credits.row().querySelector(".headroom")!.textContent).toBe("2.10 USD left of 10.00");
+    const llama = mountOne(target("llama", "degraded", { kind: "llamacpp", last: outcome({ class: "loading", http_status: 503, message: "Loading model" }) }));
+    expect(llama.row().querySelector(".cause")!.textContent).toBe("loading model (HTTP 503)");
+    const vllm = mountOne(target("vllm", "healthy", { kind: "vllm", last: outcome({ details: { server_load: { running: 3, waiting: 1, kv_cache_used: 0.42 } } }) }));
+    expect(vllm.row().querySelector(".cause")).toBeNull();
+    expect(vllm.row().querySelector(".headroom")!.textContent).toBe("3 running, 1 waiting, KV cache 42 %");
+  });
+
+  it("shows what the provider's status page reports, even while our own checks pass, and not our status", () => {
+    const page = { provider: "OpenAI", component: "API", component_status: "partial_outage" as const,
+      incidents: [{ name: "Elevated error rates", status: "investigating", url: "https://status.openai.com/incidents/1" }] };
+    const { store, row } = mountOne(target("openai", "healthy", { name: "OpenAI", kind: "openai", last: outcome({ details: { provider_status: page } }) }));
+    expect(row().dataset.status).toBe("healthy");
+    expect(row().querySelector(".provider-news")!.textContent).toBe("OpenAI reports: Elevated error rates — investigating");
+    // The details name the component and link the incident.
+    const details = probeDetails({ provider_status: { ...page, incidents: [...page.incidents, { name: "Bad link", url: "javascript:alert(1)" }] }, credits: { remaining: 3, unit: "USD" } })!;
+    expect(details.textContent).toContain("OpenAI status pageAPI: partial outage");
+    expect(details.textContent).toContain("Credits3.00 USD left");
+    const links = [...details.querySelectorAll("a")].map((a) => a.getAttribute("href"));
+    expect(links).toEqual(["https://status.openai.com/incidents/1"]);
+    // Resolved: the next check's page lists nothing amiss, and the line goes.
+    store.apply({ type: "checked", target: "openai", status: "healthy", score: 1, consecutive_failures: 0,
+      outcome: outcome({ at: iso(NOW), details: { provider_status: { ...page, component_status: "operational", incidents: [] } } }) });
+    expect(row().querySelector(".provider-news")).toBeNull();
+  });
+
+  it("draws the last 30 checks with colour, shape and words, and appends live checks", () => {
+    const { store, row } = mountOne(target("ollama", "healthy", { name: "Ollama" }));
+    expect(row().querySelector(".beats")!.getAttribute("aria-label")).toBe("No checks yet");
+    const beat = (i: number, cls: "ok" | "connect" | "slow") => ({ at: iso(NOW - (40 - i) * 30_000), class: cls, status: "healthy" as const, latency_ms: 100 });
+    store.setBeats({ ollama: Array.from({ length: 35 }, (_, i) => beat(i, i === 34 ? "slow" : "ok")) });
+    const strip = () => [...row().querySelectorAll<HTMLElement>(".beats .beat")];
+    const latest = () => strip()[strip().length - 1];
+    expect(strip()).toHaveLength(30);
+    expect(latest().dataset.status).toBe("degraded");
+    expect(latest().textContent).toBe("▲");
+    store.apply({ type: "checked", target: "ollama", status: "healthy", score: 0.9, consecutive_failures: 1,
+      outcome: outcome({ at: iso(NOW), class: "connect", http_status: null, message: "connection refused" }) });
+    expect(strip()).toHaveLength(30);
+    expect(latest().dataset.status).toBe("unhealthy");
+    expect(latest().textContent).toBe("■");
+    expect(latest().title).toMatch(/not running or unreachable, 120 ms$/);
+    expect(row().querySelector(".beats")!.getAttribute("aria-label")).toBe(
+      "Last 30 checks: 28 healthy, 1 degraded, 1 unhealthy; the latest unhealthy (not running or unreachable)",
+    );
+    // The history read again after a reconnect keeps a live check it has not written yet.
+    store.setBeats({ ollama: [beat(1, "ok")] });
+    expect(strip().map((b) => b.dataset.status)).toEqual(["healthy", "unhealthy"]);
   });
 });

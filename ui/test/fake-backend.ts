@@ -50,6 +50,8 @@ export function fakeBackend(inApp: boolean, replies: Replies = {}) {
     history: reply("history"),
     timeline: reply("timeline"),
     incidents: reply("incidents", []),
+    providerIncidents: reply("providerIncidents", []),
+    recentChecks: reply("recentChecks", {}),
     setMuted: reply("setMuted"),
     setApiKey: reply("setApiKey"),
     deleteApiKey: reply("deleteApiKey"),

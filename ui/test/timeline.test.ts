@@ -3,12 +3,12 @@ import { Store } from "../src/store";
 import { timelinePage } from "../src/views/timeline";
 import type { FakeContext } from "./setup";
 import { ctx, fakeBackend } from "./fake-backend";
-import type { MaintenanceBand } from "../src/generated/types";
-import { history, HOUR, incident, iso, NOW, timelineView } from "./fixtures";
+import type { MaintenanceBand, ProviderIncidentSpan } from "../src/generated/types";
+import { history, HOUR, incident, iso, NOW, outcome, timelineView } from "./fixtures";
 
 const FROM = NOW - 24 * HOUR;
 
-function mount(maintenance: MaintenanceBand[] = []) {
+function mount(maintenance: MaintenanceBand[] = [], provider: ProviderIncidentSpan[] = []) {
   const ollama = history("ollama", {
     segments: [
       { from: iso(FROM), to: iso(NOW - 2 * HOUR), status: "healthy" },
@@ -18,7 +18,7 @@ function mount(maintenance: MaintenanceBand[] = []) {
     incidents: [incident("ollama", 120, 60, { cause: "server_error", message: "500 Internal Server Error" })],
   });
   const openai = history("openai", { name: "OpenAI" });
-  const fake = fakeBackend(false, { timeline: timelineView([ollama, openai], FROM, NOW, maintenance) });
+  const fake = fakeBackend(false, { timeline: timelineView([ollama, openai], FROM, NOW, maintenance, provider) });
   const root = document.createElement("div");
   document.body.replaceChildren(root);
   const store = new Store();
@@ -158,5 +158,40 @@ describe("timeline view", () => {
     const tip = root.querySelector<HTMLElement>(".tl-tip")!;
     expect(tip.hidden).toBe(false);
     expect(tip.textContent).toBe(items[0].textContent);
+  });
+
+  it("draws what a provider's status page reported as a context band on the rows that saw it, and follows live checks", async () => {
+    const reported = (target: string): ProviderIncidentSpan => ({
+      target, provider: "OpenAI", id: "inc1", name: "Elevated error rates", impact: "minor", status: "investigating",
+      started_at: iso(NOW - 3 * HOUR), ended_at: null, url: "https://status.openai.com/incidents/inc1",
+    });
+    const { canvas, root, store } = mount([], [reported("openai"), { ...reported("ollama"), url: "javascript:alert(1)" }]);
+    await vi.advanceTimersByTimeAsync(300);
+    // One incident seen by both rows: one band across them, outlined (dotted), named.
+    expect(canvas.dataset.bands).toBe("1");
+    const g = canvas.getContext("2d") as unknown as FakeContext;
+    const plotW = 800 - 180 - 12;
+    const x = (t: number) => 180 + ((t - FROM) / (NOW - FROM)) * plotW;
+    expect(g.calls.filter((c) => c.name === "strokeRect").map((c) => c.args[1])).toContainEqual(22.5);
+    expect(g.calls.filter((c) => c.name === "setLineDash").map((c) => c.args[0])).toContainEqual([1, 2]);
+    const texts = g.calls.filter((c) => c.name === "fillText").map((c) => c.args[0]);
+    // Named as far as the band is wide (3 h of 24 h here), the whole sentence in the list below.
+    expect(texts).toContain("OpenAI rep…");
+    const item = () => root.querySelector<HTMLElement>("#timeline-maintenance li.provider")!;
+    expect(item().dataset.ongoing).toBe("true");
+    expect(item().textContent).toMatch(/^OpenAI reports: Elevated error rates — investigating: from .+, ongoing, Ollama, OpenAI status page$/);
+    // The first span's link; the other's `javascript:` is never one.
+    expect(item().querySelector("a")!.getAttribute("href")).toBe("https://status.openai.com/incidents/inc1");
+    expect(root.querySelector(".legend")!.textContent).toContain("provider reports");
+    canvas.dispatchEvent(new MouseEvent("pointermove", { clientX: x(NOW - HOUR), clientY: 30 }));
+    expect(root.querySelector<HTMLElement>(".tl-tip")!.textContent).toMatch(/^OpenAI reports: Elevated error rates — investigating: from /);
+
+    // The page no longer lists it: the band ends at that check.
+    vi.setSystemTime(NOW + 60_000);
+    store.apply({ type: "checked", target: "openai", status: "healthy", score: 1, consecutive_failures: 0,
+      outcome: outcome({ at: iso(NOW + 60_000), details: { provider_status: { provider: "OpenAI", component_status: "operational", incidents: [] } } }) });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(item().dataset.ongoing).toBe("false");
+    expect(item().textContent).toMatch(/^OpenAI reports: Elevated error rates — investigating: .+ – .+, Ollama, OpenAI/);
   });
 });

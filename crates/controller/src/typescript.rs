@@ -7,7 +7,7 @@
 use crate::command::{Access, Capability, CommandName};
 use monitor::config::{default_base_url, default_key_env, Preset, Timing};
 use monitor::words::DURATION_UNITS;
-use monitor::{Class, Kind, Severity, Status};
+use monitor::{Class, ComponentStatus, Kind, Severity, Status};
 use serde_json::json;
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashSet};
@@ -158,6 +158,10 @@ fn tables() -> String {
         .iter()
         .map(|c| (c.as_str().to_string(), json!(c.plain_words())))
         .collect();
+    let component_statuses: serde_json::Map<String, serde_json::Value> = ComponentStatus::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), json!(c.words())))
+        .collect();
     let hard: Vec<&str> = Class::ALL
         .iter()
         .filter(|c| c.severity() == Severity::Hard)
@@ -219,7 +223,7 @@ fn tables() -> String {
         .collect();
     let mut out = String::from(HEADER);
     out.push_str(
-        "import type { Class, DurationUnit, Kind, Preset, Range, Status, TimingFile } from \"./types\";\n",
+        "import type { Class, ComponentStatus, DurationUnit, Kind, Preset, Range, Status, TimingFile } from \"./types\";\n",
     );
     let mut table = |doc: &str, decl: &str, value: serde_json::Value| {
         out.push_str(&format!(
@@ -241,6 +245,11 @@ fn tables() -> String {
         "Each class in plain words, as notifications and the tray say it.",
         "CLASS_WORDS: Readonly<Record<Class, string>>",
         json!(classes),
+    );
+    table(
+        "Each status page component status in words, as the tray and notices say it.",
+        "COMPONENT_STATUS_WORDS: Readonly<Record<ComponentStatus, string>>",
+        json!(component_statuses),
     );
     table(
         "Hard failures count toward the failure threshold (and the history's `failures`).",

@@ -394,6 +394,15 @@ pub enum ComponentStatus {
 }
 
 impl ComponentStatus {
+    pub const ALL: [ComponentStatus; 6] = [
+        ComponentStatus::Operational,
+        ComponentStatus::DegradedPerformance,
+        ComponentStatus::PartialOutage,
+        ComponentStatus::MajorOutage,
+        ComponentStatus::UnderMaintenance,
+        ComponentStatus::Unknown,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ComponentStatus::Operational => "operational",

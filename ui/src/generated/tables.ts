@@ -1,6 +1,6 @@
 // Generated from the Rust types by crates/controller/src/typescript.rs: do not edit.
 // After changing a Rust type, run `UPDATE_GENERATED=1 cargo test -p controller generated`.
-import type { Class, DurationUnit, Kind, Preset, Range, Status, TimingFile } from "./types";
+import type { Class, ComponentStatus, DurationUnit, Kind, Preset, Range, Status, TimingFile } from "./types";
 
 /** Every status, in the order the engine lists them. */
 export const STATUSES: readonly Status[] = [
@@ -34,6 +34,16 @@ export const CLASS_WORDS: Readonly<Record<Class, string>> = {
   "slow": "responding slowly",
   "timeout": "timing out",
   "tls": "TLS handshake failed"
+};
+
+/** Each status page component status in words, as the tray and notices say it. */
+export const COMPONENT_STATUS_WORDS: Readonly<Record<ComponentStatus, string>> = {
+  "degraded_performance": "degraded performance",
+  "major_outage": "major outage",
+  "operational": "operational",
+  "partial_outage": "partial outage",
+  "under_maintenance": "under maintenance",
+  "unknown": "unknown"
 };
 
 /** Hard failures count toward the failure threshold (and the history's `failures`). */

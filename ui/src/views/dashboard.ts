@@ -1,12 +1,14 @@
 // Every target in one table: status, latency trend, percentiles, error rate, last check. Rows are
 // redrawn one at a time as events arrive; the whole table only when the configuration changes.
 import { h, keepingFocus } from "../dom";
+import { causeWords, creditsWords, loadWords, providerHeadline, rateLimitWords, resetsAt } from "../context";
 import { isPending, pendingWords } from "../domain";
 import { agoWords, clock, ms, pct } from "../format";
 import { href } from "../router";
 import { errorTrend, type Trend } from "../series";
 import type { HistoryView, StateView, TargetView } from "../generated/types";
 import { targetDetails } from "./details";
+import { heartbeat } from "./heartbeat";
 import { sparkline } from "./sparkline";
 import { statusLabel } from "./status";
 import type { Ctx, View } from "./view";
@@ -56,6 +58,25 @@ function snoozeButtons(t: TargetView, snoozed: boolean, snooze: (minutes: number
        button("Until tomorrow", `Snooze ${t.name}'s notices until tomorrow morning`, 0)];
 }
 
+/**
+ * Under the target's name: why it is not healthy, what its provider's status page reports (context,
+ * never the verdict), and the account's and server's headroom when the probe read them.
+ */
+function contextLines(t: TargetView, now: number): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const cause = causeWords(t, now);
+  if (cause) {
+    const resets = t.last?.class === "rate_limited" ? resetsAt(t.last) : null;
+    out.push(h("span", { class: "cause", "data-resets": resets !== null && resets > now ? String(resets) : null }, cause));
+  }
+  const d = t.last?.details;
+  const news = providerHeadline(d?.provider_status);
+  if (news) out.push(h("span", { class: "provider-news", title: "What the provider's status page says; our status comes from our own checks" }, news));
+  const extra = [creditsWords(d?.credits), loadWords(d?.server_load)].filter((x): x is string => x !== null);
+  if (extra.length) out.push(h("span", { class: "headroom muted" }, extra.join(" · ")));
+  return out;
+}
+
 export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
   const expanded = new Set<string>();
   const rows = new Map<string, [HTMLTableRowElement, HTMLTableRowElement]>();
@@ -77,7 +98,7 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
       h(
         "tr",
         null,
-        ["Status", "Target", "Latency, 24 h", "p50 · p90 · p99", "Errors", "Checked", ""].map((c) =>
+        ["Status", "Target", "Latency, 24 h", "p50 · p90 · p99", "Errors", "Checked", "Last 30 checks", ""].map((c) =>
           h("th", { scope: "col" }, c),
         ),
       ),
@@ -116,7 +137,8 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
       h("td", null, statusLabel(t.status, t.enabled),
         pending ? h("span", { class: "pending", title: "A failed check below the failure threshold: probing again to confirm" }, pendingWords(t.consecutive_failures)) : null),
       h("td", null, h("a", { href: href({ view: "target", id: t.id }) }, t.name), " ", h("small", null, t.kind),
-        snoozed ? h("span", { class: "snoozed" }, h("span", { "aria-hidden": "true" }, "☾ "), snoozed) : null),
+        snoozed ? h("span", { class: "snoozed" }, h("span", { "aria-hidden": "true" }, "☾ "), snoozed) : null,
+        ...contextLines(t, now)),
       ...latencyCells(hist, pending),
       errorCell(hist),
       h(
@@ -128,6 +150,7 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
             ? h("time", { "data-ago": t.last.at, datetime: t.last.at }, agoWords(t.last.at, now))
             : "not checked yet",
       ),
+      h("td", { class: "beats-cell" }, heartbeat(store.beats.get(t.id) ?? [])),
       h("td", { class: "actions" }, toggle, " ", check, " ",
         ...snoozeButtons(t, snoozed !== null, (minutes) => run(api.snoozeTarget(t.id, minutes))).flatMap((b) => [b, " "])),
     );
@@ -135,7 +158,7 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     const detail = h(
       "tr",
       { class: "detail-row", id: detailId, "data-key": `${t.id} details`, hidden: !open },
-      h("td", { colspan: "7" }, open ? targetDetails(t, now) : null),
+      h("td", { colspan: "8" }, open ? targetDetails(t, now) : null),
     );
     return [main, detail];
   }
@@ -185,6 +208,11 @@ export function dashboard(root: HTMLElement, { api, store, run }: Ctx): View {
     update: (c) => (c.kind === "target" ? redraw(c.id) : c.kind === "state" ? renderAll() : undefined),
     tick: (now) => {
       if (shownSnoozes && snoozesAt(now) !== shownSnoozes) renderAll();
+      // "resets in 20 s" counts down between checks.
+      tbody.querySelectorAll<HTMLElement>("[data-resets]").forEach((el) => {
+        const text = rateLimitWords(Number(el.dataset.resets), now);
+        if (el.textContent !== text) el.textContent = text;
+      });
     },
   };
 }

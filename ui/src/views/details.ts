@@ -1,9 +1,10 @@
 // Everything the last probe learned about a target, in words: what the dashboard expands and
 // the target report shows.
 import { h } from "../dom";
-import { CLASS_WORDS } from "../domain";
+import { creditsWords, incidentWords, loadWords, reporter, safeUrl } from "../context";
+import { CLASS_WORDS, COMPONENT_STATUS_WORDS } from "../domain";
 import { bytes, clock, durationWords, ms, pct } from "../format";
-import type { Details, TargetView } from "../generated/types";
+import type { Details, ProviderStatus, TargetView } from "../generated/types";
 
 function row(term: string, ...value: (Node | string)[]): HTMLElement[] {
   return [h("dt", null, term), h("dd", null, ...value)];
@@ -20,6 +21,23 @@ function headroom(remaining?: number, limit?: number, resetMs?: number): string 
   if (remaining === undefined && limit === undefined) return null;
   const reset = resetMs !== undefined ? `, resets in ${durationWords(resetMs)}` : "";
   return `${remaining ?? "?"} of ${limit ?? "?"} left${reset}`;
+}
+
+/** The page's watched component and each incident it lists, linked to the page when it gives one. */
+function providerRows(p: ProviderStatus): HTMLElement[] {
+  const rows: HTMLElement[] = [];
+  const who = reporter(p);
+  if (p.component || p.component_status) {
+    const status = p.component_status ? COMPONENT_STATUS_WORDS[p.component_status] : "not reported";
+    rows.push(...row(`${who} status page`, p.component ? `${p.component}: ${status}` : status));
+  } else if (p.description) rows.push(...row(`${who} status page`, p.description));
+  for (const i of p.incidents) {
+    const url = safeUrl(i.url);
+    const since = i.started_at ? ` (since ${clock(i.started_at)})` : "";
+    const words = incidentWords(i);
+    rows.push(...row(`${who} reports`, url ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, words) : words, since));
+  }
+  return rows;
 }
 
 function detailRows(d: Details): HTMLElement[] {
@@ -63,6 +81,11 @@ function detailRows(d: Details): HTMLElement[] {
   if (d.tokens_per_second !== undefined) rows.push(...row("Tokens per second", d.tokens_per_second.toFixed(1)));
   if (d.probed_model) rows.push(...row("Probed model", d.probed_model));
   if (d.skipped) rows.push(...row("Not generated", d.skipped));
+  const credits = creditsWords(d.credits);
+  if (credits) rows.push(...row("Credits", credits));
+  const load = loadWords(d.server_load);
+  if (load) rows.push(...row("Server load", load));
+  if (d.provider_status) rows.push(...providerRows(d.provider_status));
   return rows;
 }
 

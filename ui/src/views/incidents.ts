@@ -1,4 +1,7 @@
-// Past incidents, newest first, with their cause in plain words; filtered by target.
+// Past incidents, newest first, with their cause in plain words; filtered by target. What the
+// providers' status pages reported is interleaved, one entry per incident however many targets
+// saw it, and marked as theirs: context, not our verdict.
+import { bandHeadline, followProviderBands, providerBands, type ProviderBand } from "../context";
 import { h, keepingFocus } from "../dom";
 import { CLASS_WORDS } from "../domain";
 import { clock, durationWords } from "../format";
@@ -28,14 +31,32 @@ export function incidentItem(i: Incident, name: string, now: number): HTMLLIElem
   return li;
 }
 
+/** "OpenAI reports: Elevated error rates — investigating" · OpenAI, Azure · from 14:02 · ongoing. */
+export function providerItem(b: ProviderBand, names: (id: string) => string, now: number): HTMLLIElement {
+  const ongoing = !Number.isFinite(b.end);
+  const duration = ongoing ? `ongoing, ${durationWords(now - b.start)} so far` : durationWords(b.end - b.start);
+  const headline = bandHeadline(b);
+  return h(
+    "li",
+    { class: "incident provider", "data-ongoing": String(ongoing), "data-key": `provider ${b.key} ${b.start}` },
+    h("span", { class: "provider-mark", "aria-hidden": "true" }, "ⓘ "),
+    b.url ? h("a", { href: b.url, target: "_blank", rel: "noopener noreferrer" }, headline) : h("strong", null, headline),
+    h("span", { class: "muted" }, ` (${[b.impact ? `${b.impact} impact` : null, b.targets.map(names).join(", ")].filter(Boolean).join("; ")})`),
+    h("br"),
+    h("time", { datetime: new Date(b.start).toISOString() }, `from ${clock(b.start)}`),
+    ` · ${duration}`,
+  );
+}
+
 export function incidents(root: HTMLElement, { api, store }: Ctx): View {
   let items: Incident[] = [];
+  let reported: ProviderBand[] = [];
   const filter = h("select", { id: "incident-filter", name: "target" });
   const list = h("ul", { id: "incidents-list", class: "incidents" });
   const status = h("p", { role: "status" }, "Loading…");
   root.replaceChildren(
     h("h2", null, "Incidents"),
-    h("p", null, "The last 30 days: stretches when an endpoint was not healthy."),
+    h("p", null, "The last 30 days: stretches when an endpoint was not healthy, and what providers' status pages reported (ⓘ)."),
     h("label", null, "Target ", filter),
     status,
     list,
@@ -55,17 +76,27 @@ export function incidents(root: HTMLElement, { api, store }: Ctx): View {
 
   function draw() {
     const now = Date.now();
-    const shown = filter.value ? items.filter((i) => i.target === filter.value) : items;
-    keepingFocus(list, () => list.replaceChildren(...shown.map((i) => incidentItem(i, name(i.target), now))));
-    status.textContent = shown.length ? `${shown.length} incident${shown.length === 1 ? "" : "s"}` : "No incidents.";
+    const ours = filter.value ? items.filter((i) => i.target === filter.value) : items;
+    const theirs = filter.value ? reported.filter((b) => b.targets.includes(filter.value)) : reported;
+    const entries = [
+      ...ours.map((i) => ({ at: Date.parse(i.started_at), li: () => incidentItem(i, name(i.target), now) })),
+      ...theirs.map((b) => ({ at: b.start, li: () => providerItem(b, name, now) })),
+    ].sort((a, b) => b.at - a.at);
+    keepingFocus(list, () => list.replaceChildren(...entries.map((e) => e.li())));
+    const counts = [
+      ours.length ? `${ours.length} incident${ours.length === 1 ? "" : "s"}` : "",
+      theirs.length ? `${theirs.length} reported by providers` : "",
+    ].filter(Boolean);
+    status.textContent = counts.length ? counts.join(", ") : "No incidents.";
   }
 
   function load() {
     const target = filter.value || null;
-    api.incidents({ target, range: "30d" }).then(
-      (list) => {
+    Promise.all([api.incidents({ target, range: "30d" }), api.providerIncidents({ target, range: "30d" })]).then(
+      ([list, spans]) => {
         if ((filter.value || null) !== target) return; // the filter moved on meanwhile
         items = list;
+        reported = providerBands(spans);
         draw();
       },
       (err: Error) => (status.textContent = err.message),
@@ -83,6 +114,13 @@ export function incidents(root: HTMLElement, { api, store }: Ctx): View {
       } else if (c.kind === "incident") {
         items = upsertIncident(items, c.incident);
         draw();
+      } else if (c.event.type === "checked" && c.event.outcome.details.provider_status) {
+        const followed = followProviderBands(reported, c.id, c.event.outcome);
+        // Every check of a target on that page carries it; most change nothing.
+        if (JSON.stringify(followed) !== JSON.stringify(reported)) {
+          reported = followed;
+          draw();
+        }
       }
     },
   };

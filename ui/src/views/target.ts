@@ -66,8 +66,14 @@ export function targetReport(root: HTMLElement, ctx: Ctx, id: string): View {
     id: "timeline",
     rowHeight: 140,
     target: id,
-    // A history names no maintenance windows; the timeline page draws them.
-    load: (args) => api.history(id, args).then((hv) => ({ from: hv.from, to: hv.to, targets: [hv], maintenance: [], provider_incidents: [] })),
+    // A history names no maintenance windows (the timeline page draws them), but what the
+    // provider's status page reported meanwhile is read beside it. A finer read of part of the
+    // range (zooming) needs only the latency, not the bands.
+    load: (args) =>
+      Promise.all([
+        api.history(id, args),
+        args.range ? api.providerIncidents({ target: id, range: args.range }) : Promise.resolve([]),
+      ]).then(([hv, provider_incidents]) => ({ from: hv.from, to: hv.to, targets: [hv], maintenance: [], provider_incidents })),
     onLoad: (l) => {
       const hv = l.targets[0];
       statsBox.replaceChildren(stats(hv));

@@ -2,6 +2,7 @@
 // zoom and pan within the loaded range, uptime of what is visible, tick steps, the status of each
 // pixel column, and which incident marker is under the pointer. Times are unix ms.
 import { BADNESS, STATUSES } from "../domain";
+import { bandHeadline, type ProviderBand } from "../context";
 import type { MaintenanceBand, Segment, Status } from "../generated/types";
 
 export interface Span {
@@ -237,7 +238,10 @@ export function wheelAction(e: { deltaX: number; deltaY: number; ctrlKey: boolea
   return { zoom: Math.exp(dy * (e.ctrlKey ? 0.01 : 0.002)) };
 }
 
-/** A maintenance window or snooze, times parsed. */
+/**
+ * A maintenance window, a snooze or a provider's incident, times parsed. A provider's incident
+ * still listed ends at Infinity: it reaches the live edge, wherever that moves.
+ */
 export interface Band {
   start: number;
   end: number;
@@ -245,10 +249,16 @@ export interface Band {
   targets: string[] | null;
   name: string | null;
   snooze: boolean;
+  /** What a status page reported: context drawn behind the rows of the targets that saw it. */
+  provider?: ProviderBand;
 }
 
 export function parseBands(bands: MaintenanceBand[]): Band[] {
   return bands.map((b) => ({ start: Date.parse(b.start), end: Date.parse(b.end), targets: b.targets, name: b.name, snooze: b.snooze }));
+}
+
+export function providerAsBand(p: ProviderBand): Band {
+  return { start: p.start, end: p.end, targets: p.targets, name: bandHeadline(p), snooze: false, provider: p };
 }
 
 export interface BandRect {

@@ -1,7 +1,8 @@
 // The status timeline on a canvas: one row per target with its status band (hatched when
 // unhealthy, dotted when degraded), incident markers, and latency (p50, p90 faint) on the same
-// time axis; maintenance windows (striped) and snoozes (tinted, dashed edges) behind the rows
-// they cover. Zoom and pan by wheel, pinch, drag and keys; the arithmetic is in timeline-math.ts.
+// time axis; maintenance windows (striped), snoozes (tinted, dashed edges) and what providers'
+// status pages reported (outlined, dotted edges) behind the rows they cover. Zoom and pan by wheel, pinch, drag and keys; the arithmetic is in timeline-math.ts.
+import { followProviderBands, providerBands, type ProviderBand } from "../context";
 import { h } from "../dom";
 import { CLASS_WORDS, STATUS, STATUSES } from "../domain";
 import { clock, clockRange, durationWords, pct } from "../format";
@@ -9,7 +10,7 @@ import { applyTargetEvent, type Change } from "../store";
 import { upsertIncident } from "../state";
 import type { HistoryView, Incident, Range, RangeArgs, Status, TimelineView } from "../generated/types";
 import {
-  applyKey, bandRects, bandRuns, hitBand, hitMarker, parseBands, type Band, type BandRect, keyAction, overallUptime, panBy, parseSegments, type Marker, type Plot,
+  applyKey, bandRects, bandRuns, hitBand, hitMarker, parseBands, providerAsBand, type Band, type BandRect, keyAction, overallUptime, panBy, parseSegments, type Marker, type Plot,
   type Seg, type Span, ticks, visibleUptime, wheelAction, xToTime, zoomAt, timeToX,
 } from "./timeline-math";
 import type { Ctx, View } from "./view";
@@ -70,7 +71,7 @@ function triangle(g: CanvasRenderingContext2D, x: number, y: number, r: number) 
   g.closePath();
 }
 
-type Colors = Record<Status | "fg" | "muted" | "line" | "bg" | "accent", string>;
+type Colors = Record<Status | "fg" | "muted" | "line" | "bg" | "accent" | "provider", string>;
 
 function readColors(el: Element): Colors {
   const css = getComputedStyle(el);
@@ -79,6 +80,7 @@ function readColors(el: Element): Colors {
     healthy: v("--ok", "#1a7f3c"), degraded: v("--warn", "#d4a72c"), unhealthy: v("--bad", "#a40e26"),
     unknown: v("--unknown", "#c4c9cf"), fg: v("--fg", "#1f2328"), muted: v("--muted", "#59636e"),
     line: v("--line", "#d1d9e0"), bg: v("--bg", "#ffffff"), accent: v("--accent", "#0969da"),
+    provider: v("--provider", "#9a6700"),
   };
 }
 
@@ -142,6 +144,9 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   let selected = -1;
   let colors: Colors | null = null;
   let textures: { hatch: CanvasPattern | null; dots: CanvasPattern | null; stripes: CanvasPattern | null } | null = null;
+  let maintenance: Band[] = [];
+  let providers: ProviderBand[] = [];
+  /** Maintenance and snoozes, then the providers' incidents: drawn in this order. */
   let windows: Band[] = [];
   let bandHits: BandRect[] = [];
   let frame = 0;
@@ -159,7 +164,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   const uptime = h("p", { id: `${opts.id}-uptime`, class: "tl-uptime", "aria-live": "off" });
   const text = h("div", { id: `${opts.id}-text`, class: "visually-hidden" });
   const status = h("p", { role: "status", class: "muted" });
-  const maint = h("ul", { id: `${opts.id}-maintenance`, class: "tl-maint", "aria-label": "Maintenance and snoozes in view" });
+  const maint = h("ul", { id: `${opts.id}-maintenance`, class: "tl-maint", "aria-label": "Maintenance, snoozes and provider incidents in view" });
   const buttons = RANGES.map((r) => {
     const b = h("button", { type: "button", "data-range": r, "aria-pressed": String(r === range) }, r);
     b.addEventListener("click", () => setRange(r));
@@ -185,7 +190,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   function legend(): HTMLElement {
     const key = (cls: string, words: string) => h("span", { class: `key ${cls}` }, h("span", { class: "swatch", "aria-hidden": "true" }), ` ${words} `);
     return h("span", { class: "legend" }, STATUSES.map((s) => key(s, `${STATUS[s].shape} ${STATUS[s].word}`)),
-      key("maintenance", "maintenance"), key("snoozed", "snoozed"));
+      key("maintenance", "maintenance"), key("snoozed", "snoozed"), key("provider", "provider reports"));
   }
 
   function setRange(r: Range) {
@@ -203,7 +208,9 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
         status.textContent = l.targets.length ? "" : "Nothing to show yet.";
         hist = l.targets;
         rows = hist.map(toRow);
-        windows = parseBands(l.maintenance ?? []);
+        maintenance = parseBands(l.maintenance ?? []);
+        providers = providerBands(l.provider_incidents ?? []);
+        windows = [...maintenance, ...providers.map(providerAsBand)];
         bounds = { from: Date.parse(l.from), to: Date.parse(l.to) };
         view = { ...bounds };
         detail = null;
@@ -300,6 +307,10 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     bandHits = bandRects(windows, rows.map((r) => r.id), view, p, AXIS_H, opts.rowHeight);
     canvas.dataset.bands = String(bandHits.length);
     for (const r of bandHits) {
+      if (r.band.provider) {
+        providerRect(g, r, col);
+        continue;
+      }
       const ink = r.band.snooze ? col.muted : col.accent;
       const height = r.bottom - r.top;
       g.globalAlpha = r.band.snooze ? 0.16 : 0.1;
@@ -438,17 +449,64 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     uptime.textContent = `Uptime in view (${clockRange(view.from, view.to)}): ${pct(overallUptime(rows.map((r) => r.segs), view), 2)}`;
   }
 
+  /**
+   * A provider's incident: a faint tint with dotted edges all round, named at the bottom so it
+   * does not sit on a maintenance window's name. Context only, so nothing as loud as a status.
+   */
+  function providerRect(g: CanvasRenderingContext2D, r: BandRect, col: Colors) {
+    const height = r.bottom - r.top;
+    g.globalAlpha = 0.12;
+    g.fillStyle = col.provider;
+    g.fillRect(r.x, r.top, r.w, height);
+    g.globalAlpha = 1;
+    g.strokeStyle = col.provider;
+    g.lineWidth = 1;
+    g.setLineDash([1, 2]);
+    g.strokeRect(Math.round(r.x) + 0.5, r.top + 0.5, Math.max(1, Math.round(r.w) - 1), height - 1);
+    g.setLineDash([]);
+    const label = fitText(g, bandTitle(r.band), r.w - 8);
+    if (label) {
+      g.fillStyle = col.provider;
+      g.fillText(label, r.x + 4, r.bottom - 8);
+    }
+  }
+
+  /** As much of `text` as fits in `width`, with "…" when cut; null when not even a word's start fits. */
+  function fitText(g: CanvasRenderingContext2D, text: string, width: number): string | null {
+    if (g.measureText(text).width <= width) return text;
+    let n = text.length - 1;
+    while (n >= 6 && g.measureText(`${text.slice(0, n)}…`).width > width) n--;
+    return n >= 6 ? `${text.slice(0, n).trimEnd()}…` : null;
+  }
+
   function bandTitle(b: Band): string {
     return b.snooze ? "snoozed" : (b.name ?? "maintenance");
   }
 
-  /** "Maintenance “nightly update”: 01:00 – 03:00, Ollama" / "Snoozed: 14:00 – 15:00, Ollama" */
+  /**
+   * "Maintenance “nightly update”: 01:00 – 03:00, Ollama" / "Snoozed: 14:00 – 15:00, Ollama" /
+   * "OpenAI reports: Elevated error rates — investigating: from 14:02, ongoing, OpenAI".
+   */
   function bandWords(b: Band): string {
     const names = b.targets === null
       ? "every target"
-      : b.targets.map((id) => rows.find((r) => r.id === id)?.name ?? id).join(", ");
-    const what = b.snooze ? "Snoozed" : b.name ? `Maintenance “${b.name}”` : "Maintenance";
-    return `${what}: ${clockRange(b.start, b.end)}, ${names}`;
+      : [...b.targets].sort((a, c) => rowIndex(a) - rowIndex(c)).map((id) => rows.find((r) => r.id === id)?.name ?? id).join(", ");
+    const what = b.provider ? (b.name ?? "") : b.snooze ? "Snoozed" : b.name ? `Maintenance “${b.name}”` : "Maintenance";
+    const when = Number.isFinite(b.end) ? clockRange(b.start, b.end) : `from ${clock(b.start)}, ongoing`;
+    return `${what}: ${when}, ${names}`;
+  }
+
+  /** Targets in the rows' order (the configured one); those without a row last. */
+  function rowIndex(id: string): number {
+    const i = rows.findIndex((r) => r.id === id);
+    return i < 0 ? rows.length : i;
+  }
+
+  function bandItem(b: Band): HTMLLIElement {
+    if (!b.provider) return h("li", { class: b.snooze ? "snooze" : "maintenance", "data-snooze": String(b.snooze) }, bandWords(b));
+    const li = h("li", { class: "provider", "data-ongoing": String(!Number.isFinite(b.end)) }, bandWords(b));
+    if (b.provider.url) li.append(" ", h("a", { href: b.provider.url, target: "_blank", rel: "noopener noreferrer" }, "status page"));
+    return li;
   }
 
   function incidentWords(i: Incident): string {
@@ -473,8 +531,7 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     // Shown, not only told: a window is easy to miss on the canvas, and its times are exact here.
     const shownIds = new Set(rows.map((r) => r.id));
     const inView = windows.filter((b) => b.start < view.to && b.end > view.from && (b.targets === null || b.targets.some((t) => shownIds.has(t))));
-    maint.replaceChildren(...inView.map((b) =>
-      h("li", { class: b.snooze ? "snooze" : "maintenance", "data-snooze": String(b.snooze) }, bandWords(b))));
+    maint.replaceChildren(...inView.map(bandItem));
   }
 
   function showTip(m: Marker<{ row: Row; incident: Incident }> | null, band: { r: BandRect; x: number; y: number } | null = null) {
@@ -563,6 +620,13 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
         if (i < 0) return;
         hist[i] = applyTargetEvent(hist[i], c.event);
         rows[i] = toRow(hist[i]);
+        if (c.event.type === "checked") {
+          const followed = followProviderBands(providers, c.id, c.event.outcome);
+          if (followed !== providers) {
+            providers = followed;
+            windows = [...maintenance, ...providers.map(providerAsBand)];
+          }
+        }
         const to = Date.parse(hist[i].to);
         if (to > bounds.to) {
           // Watching the live edge: follow it.
