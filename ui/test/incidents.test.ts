@@ -83,7 +83,7 @@ describe("incidents", () => {
     expect(fake.api.providerIncidents).toHaveBeenCalledWith({ target: null, range: "30d" });
     const list = [...root.querySelectorAll<HTMLLIElement>("#incidents-list li")];
     expect(list.map((li) => li.classList.contains("provider"))).toEqual([false, true, false, true, false]);
-    expect(list[1].textContent).toMatch(/^ⓘ OpenAI reports: Elevated error rates — investigating \(minor impact; OpenAI, Ollama\)from .+ · ongoing, 30 min so far$/);
+    expect(list[1].textContent).toMatch(/^◇ OpenAI reports: Elevated error rates — investigating \(minor impact; OpenAI, Ollama\)from .+ · ongoing, 30 min so far$/);
     expect(list[1].querySelector("a")!.getAttribute("href")).toBe("https://status.openai.com/incidents/inc1");
     expect(list[3].textContent).toMatch(/Slow logins — resolved .* · 30 min$/);
     expect(list[3].querySelector("a")).toBeNull();

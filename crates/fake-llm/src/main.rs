@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use fake_llm::{FakeServer, Fault, Flavor, Receiver, Shape};
+use fake_llm::{FakeIncident, FakeServer, Fault, Flavor, Receiver, Shape};
 
 #[derive(Parser)]
 #[command(
@@ -95,7 +95,16 @@ async fn main() -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
 
-    let control = control(|fault| server.set_fault(fault));
+    let mut incidents: Vec<FakeIncident> = Vec::new();
+    let control = control(|line| {
+        if let Some(page) = PageLine::parse(line) {
+            page?.apply(&mut incidents);
+            server.set_incidents(&incidents);
+        } else {
+            server.set_fault(line.parse::<Fault>()?);
+        }
+        Ok(())
+    });
     tokio::select! {
         stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C")?,
         () = control => {}
@@ -104,10 +113,75 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A status page's incidents, scripted on stdin like a fault:
+/// `incident ID STATUS IMPACT COMPONENT_IDS NAME…` adds or updates one, started now (component
+/// ids comma-separated, `-` for none; status `resolved` resolves it), and `incidents none` clears them.
+enum PageLine {
+    Upsert(FakeIncident),
+    Clear,
+}
+
+impl PageLine {
+    /// `None` when the line is not about the page (a fault, then).
+    fn parse(line: &str) -> Option<anyhow::Result<PageLine>> {
+        let line = line.trim();
+        if line == "incidents none" {
+            return Some(Ok(PageLine::Clear));
+        }
+        let rest = line.strip_prefix("incident ")?;
+        let mut words = rest.split_whitespace();
+        let mut next = |what: &str| {
+            words.next().map(str::to_string).with_context(|| {
+                format!("incident needs {what}: incident ID STATUS IMPACT COMPONENT_IDS NAME…")
+            })
+        };
+        Some((|| {
+            let id = next("an id")?;
+            let status = next("a status")?;
+            let impact = next("an impact")?;
+            let components = next("component ids (or -)")?;
+            let name = rest
+                .splitn(5, char::is_whitespace)
+                .nth(4)
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .context("incident needs a name")?
+                .to_string();
+            Ok(PageLine::Upsert(FakeIncident {
+                id,
+                name,
+                status,
+                impact,
+                started_at: chrono::Utc::now(),
+                component_ids: components
+                    .split(',')
+                    .filter(|c| *c != "-" && !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            }))
+        })())
+    }
+
+    /// An update keeps the incident's start, as a page's does.
+    fn apply(self, incidents: &mut Vec<FakeIncident>) {
+        match self {
+            PageLine::Clear => incidents.clear(),
+            PageLine::Upsert(mut new) => match incidents.iter_mut().find(|i| i.id == new.id) {
+                Some(old) => {
+                    new.started_at = old.started_at;
+                    *old = new;
+                }
+                None => incidents.push(new),
+            },
+        }
+    }
+}
+
 /// Stdin takes one fault per line (`status 500`, `none`, …), so a test driving this process
 /// from another language can script an outage; a closed stdin just ends the control. A plain
 /// thread reads it (tokio's stdin would need another tokio feature for the whole workspace).
-async fn control(set_fault: impl Fn(Fault)) {
+async fn control(apply: impl FnMut(&str) -> anyhow::Result<()>) {
+    let mut apply = apply;
     let (faults, mut next_fault) = tokio::sync::mpsc::unbounded_channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lines().map_while(Result::ok) {
@@ -120,12 +194,9 @@ async fn control(set_fault: impl Fn(Fault)) {
         if line.trim().is_empty() {
             continue;
         }
-        match line.parse::<Fault>() {
-            Ok(fault) => {
-                set_fault(fault);
-                println!("fault {}", line.trim());
-            }
-            Err(e) => eprintln!("fake-llm: {e}"),
+        match apply(&line) {
+            Ok(()) => println!("fault {}", line.trim()),
+            Err(e) => eprintln!("fake-llm: {e:#}"),
         }
     }
     std::future::pending::<()>().await
@@ -140,7 +211,10 @@ async fn receive(shape: Shape, listen: SocketAddr, token: Option<String>) -> any
     writeln!(out, "listening on {}", receiver.url())?;
     out.flush()?;
     drop(out);
-    let control = control(|fault| receiver.set_fault(fault));
+    let control = control(|line| {
+        receiver.set_fault(line.parse::<Fault>()?);
+        Ok(())
+    });
     tokio::select! {
         stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C")?,
         printed = print(&receiver) => printed.context("cannot write to stdout")?,

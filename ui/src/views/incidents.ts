@@ -39,7 +39,7 @@ export function providerItem(b: ProviderBand, names: (id: string) => string, now
   return h(
     "li",
     { class: "incident provider", "data-ongoing": String(ongoing), "data-key": `provider ${b.key} ${b.start}` },
-    h("span", { class: "provider-mark", "aria-hidden": "true" }, "ⓘ "),
+    h("span", { class: "provider-mark", "aria-hidden": "true" }, "◇ "),
     b.url ? h("a", { href: b.url, target: "_blank", rel: "noopener noreferrer" }, headline) : h("strong", null, headline),
     h("span", { class: "muted" }, ` (${[b.impact ? `${b.impact} impact` : null, b.targets.map(names).join(", ")].filter(Boolean).join("; ")})`),
     h("br"),
@@ -56,7 +56,7 @@ export function incidents(root: HTMLElement, { api, store }: Ctx): View {
   const status = h("p", { role: "status" }, "Loading…");
   root.replaceChildren(
     h("h2", null, "Incidents"),
-    h("p", null, "The last 30 days: stretches when an endpoint was not healthy, and what providers' status pages reported (ⓘ)."),
+    h("p", null, "The last 30 days: stretches when an endpoint was not healthy, and what providers' status pages reported (◇)."),
     h("label", null, "Target ", filter),
     status,
     list,
