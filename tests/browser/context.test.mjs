@@ -53,7 +53,7 @@ describe("provider context", () => {
     const page = await openPage(browser, serve.url);
     const row = page.locator('tr[data-target="claude"]');
     await page.waitForSelector('tr[data-target="claude"] .provider-news', { timeout: 20_000 });
-    assert.equal(await row.locator(".provider-news").innerText(), HEADLINE);
+    assert.equal(await row.locator(".provider-news").innerText(), `provider incident: ${HEADLINE}`);
     // Context, never the verdict: our own checks pass, so the row is healthy.
     await page.waitForSelector('tr[data-target="claude"][data-status="healthy"]', { timeout: 20_000 });
     assert.equal(await row.locator(".cause").count(), 0);

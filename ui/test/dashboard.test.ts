@@ -334,7 +334,7 @@ describe("dashboard: why, the provider's word and the last checks", () => {
       incidents: [{ name: "Elevated error rates", status: "investigating", url: "https://status.openai.com/incidents/1" }] };
     const { store, row } = mountOne(target("openai", "healthy", { name: "OpenAI", kind: "openai", last: outcome({ details: { provider_status: page } }) }));
     expect(row().dataset.status).toBe("healthy");
-    expect(row().querySelector(".provider-news")!.textContent).toBe("OpenAI reports: Elevated error rates — investigating");
+    expect(row().querySelector(".provider-news")!.textContent).toBe("provider incident: OpenAI reports: Elevated error rates — investigating");
     // The details name the component and link the incident.
     const details = probeDetails({ provider_status: { ...page, incidents: [...page.incidents, { name: "Bad link", url: "javascript:alert(1)" }] }, credits: { remaining: 3, unit: "USD" } })!;
     expect(details.textContent).toContain("OpenAI status pageAPI: partial outage");

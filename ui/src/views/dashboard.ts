@@ -71,7 +71,12 @@ function contextLines(t: TargetView, now: number): HTMLElement[] {
   }
   const d = t.last?.details;
   const news = providerHeadline(d?.provider_status);
-  if (news) out.push(h("span", { class: "provider-news", title: "What the provider's status page says; our status comes from our own checks" }, news));
+  if (news) {
+    // What the line is comes first: the provider's word, not ours.
+    const what = d?.provider_status?.incidents.length ? "provider incident" : "provider status";
+    out.push(h("span", { class: "provider-news", title: "What the provider's status page says; our status comes from our own checks" },
+      `${what}: ${news}`));
+  }
   const extra = [creditsWords(d?.credits), loadWords(d?.server_load)].filter((x): x is string => x !== null);
   if (extra.length) out.push(h("span", { class: "headroom muted" }, extra.join(" · ")));
   return out;
