@@ -418,7 +418,7 @@ export type NoArgs = Record<symbol, never>;
 /**
  * What a notice is about: the `event` of the webhook's JSON and of `events` filters.
  */
-export type NoticeEvent = "down" | "recovered" | "degraded" | "offline" | "online" | "still_down" | "maintenance_summary" | "test";
+export type NoticeEvent = "down" | "recovered" | "degraded" | "offline" | "online" | "still_down" | "maintenance_summary" | "provider_incident" | "test";
 
 /**
  * The `[notifications]` table as written; every key optional.
