@@ -362,6 +362,7 @@ mod tests {
             items: vec![item("a", Change::Down), item("b", Change::Recovered)],
             targets: ids(&["a", "b"]),
             offline: None,
+            provider_incident: None,
         };
         let out = Outgoing::of(&alert, at, chrono::FixedOffset::east_opt(0).unwrap());
         assert_eq!(out.down, ids(&["a"]));

@@ -183,7 +183,8 @@ mod tests {
         let json = serde_json::json!({
             "config": { "targets": [{ "id": "ollama", "kind": "ollama" }] },
             "notifications": { "enabled": true, "on_down": true, "on_recovered": true,
-                "on_degraded": false, "quiet_hours": null, "max_per_target_per_hour": 4,
+                "on_degraded": false, "on_provider_incident": false, "quiet_hours": null,
+                "max_per_target_per_hour": 4,
                 "muted": ["ollama"] },
             "start_at_login": true,
             "onboarded": true,

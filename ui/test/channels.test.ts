@@ -175,7 +175,7 @@ describe("settings: alert channels", () => {
       ...before,
       alerts: [SLACK, NTFY, {
         id: "hook", name: "Hook", kind: "webhook", url: "http://127.0.0.1:9000/hook",
-        events: ["down", "recovered", "degraded", "offline", "online", "still_down", "maintenance_summary", "test"], targets: ["openai"],
+        events: ["down", "recovered", "degraded", "offline", "online", "still_down", "maintenance_summary", "provider_incident", "test"], targets: ["openai"],
       }],
     });
     expect(f.hidden).toBe(true);

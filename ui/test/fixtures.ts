@@ -124,7 +124,7 @@ export function settingsView(inApp: boolean): SettingsView {
     },
     notifications: inApp
       ? {
-          enabled: true, on_down: true, on_recovered: true, on_degraded: false, quiet_hours: null,
+          enabled: true, on_down: true, on_recovered: true, on_degraded: false, on_provider_incident: false, quiet_hours: null,
           max_per_target_per_hour: 4, muted: ["groq"], group_window_ms: 3000, offline_window_ms: 30000,
         }
       : null,

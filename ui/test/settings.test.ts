@@ -157,14 +157,17 @@ describe("settings: general and TOML", () => {
   it("saves engine defaults, notifications and start at login in the app", async () => {
     const { fake, root } = await mount(true);
     const form = root.querySelector<HTMLFormElement>("#general-form")!;
-    fill(form, { "defaults.interval": "45s", "defaults.failure_threshold": "4", "notify.on_degraded": true, "notify.quiet": true,
+    const incidents = form.elements.namedItem("notify.on_provider_incident") as HTMLInputElement;
+    expect(incidents.checked).toBe(false);
+    expect(incidents.closest("label")!.textContent).toContain("status page reports an incident");
+    fill(form, { "defaults.interval": "45s", "defaults.failure_threshold": "4", "notify.on_degraded": true, "notify.on_provider_incident": true, "notify.quiet": true,
       "notify.quiet_start": "23:00", "notify.quiet_end": "06:30", start_at_login: true });
     submit(form);
     await settle();
     const [config, notifications, startAtLogin] = fake.api.saveSettings.mock.calls[0];
     expect(config.defaults).toEqual({ interval: "45s", timeout: "10s", failure_threshold: 4 });
     expect(config.targets).toHaveLength(3);
-    expect(notifications).toMatchObject({ on_degraded: true, quiet_hours: { start: "23:00:00", end: "06:30:00" }, muted: ["groq"] });
+    expect(notifications).toMatchObject({ on_degraded: true, on_provider_incident: true, on_down: true, quiet_hours: { start: "23:00:00", end: "06:30:00" }, muted: ["groq"] });
     expect(startAtLogin).toBe(true);
   });
 

@@ -3,7 +3,7 @@
 //! ever added, never renamed or removed.
 
 use chrono::{DateTime, Duration, Utc};
-use monitor::{Class, Status};
+use monitor::{Class, ProviderIncident, Status};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
-    /// Degraded, or back to normal from degraded: worth a glance.
+    /// Degraded, or back to normal from degraded, or a provider's incident: worth a glance.
     Low,
     /// A recovery, or this machine's network going or coming back.
     Normal,
@@ -53,6 +53,32 @@ pub struct Alert {
     pub targets: Vec<String>,
     /// For `offline` and `back_online`: the stretch this machine appeared to be offline.
     pub offline: Option<OfflineStretch>,
+    /// For `provider_incident`: the incident and who reports it. Absent otherwise, so that the
+    /// body of every other alert stays as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub provider_incident: Option<ProviderIncidentAlert>,
+}
+
+/// An incident a provider's status page reports, as an alert carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct ProviderIncidentAlert {
+    /// Who reports it, as `ProviderStatus::reporter` says: "OpenAI".
+    pub reporter: String,
+    /// The status page's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub page: Option<String>,
+    pub incident: ProviderIncident,
+}
+
+impl ProviderIncidentAlert {
+    /// "OpenAI reports: Elevated error rates — investigating".
+    pub fn words(&self) -> String {
+        self.incident.reported_by(&self.reporter)
+    }
 }
 
 /// What an alert is about as a whole, for whoever sorts or words alerts.
@@ -80,6 +106,9 @@ pub enum AlertKind {
     BackOnline,
     /// A maintenance window or a snooze ended: what happened to its targets meanwhile.
     MaintenanceSummary,
+    /// A provider's status page reports an incident on the targets' watched component: the
+    /// provider's word, beside our probes. Only when the person asked for these.
+    ProviderIncident,
 }
 
 /// What an alert says about one target.
@@ -122,6 +151,9 @@ pub enum Change {
     Unreachable,
     /// In a maintenance summary: was down during the window and works again.
     WasDown,
+    /// In a `provider_incident` alert: its status page lists the incident. `from` and `to` are
+    /// both its status now, which the incident does not change.
+    ProviderIncident,
 }
 
 impl Change {
@@ -129,7 +161,10 @@ impl Change {
         match self {
             Change::Down => Urgency::Critical,
             Change::Recovered | Change::Unreachable => Urgency::Normal,
-            Change::Degraded | Change::BackToNormal | Change::WasDown => Urgency::Low,
+            Change::Degraded
+            | Change::BackToNormal
+            | Change::WasDown
+            | Change::ProviderIncident => Urgency::Low,
         }
     }
 }
@@ -180,6 +215,7 @@ mod tests {
             }],
             targets: vec!["ollama".into()],
             offline: None,
+            provider_incident: None,
         };
         let json = serde_json::json!({
             "kind": "recovered",
@@ -224,6 +260,8 @@ mod tests {
             AlertKind::StillDown,
             AlertKind::Offline,
             AlertKind::BackOnline,
+            AlertKind::MaintenanceSummary,
+            AlertKind::ProviderIncident,
         ];
         assert_eq!(
             serde_json::to_value(kinds).unwrap(),
@@ -235,7 +273,9 @@ mod tests {
                 "mixed",
                 "still_down",
                 "offline",
-                "back_online"
+                "back_online",
+                "maintenance_summary",
+                "provider_incident"
             ])
         );
         let changes = [
@@ -244,6 +284,8 @@ mod tests {
             Change::Degraded,
             Change::BackToNormal,
             Change::Unreachable,
+            Change::WasDown,
+            Change::ProviderIncident,
         ];
         assert_eq!(
             serde_json::to_value(changes).unwrap(),
@@ -252,8 +294,55 @@ mod tests {
                 "recovered",
                 "degraded",
                 "back_to_normal",
-                "unreachable"
+                "unreachable",
+                "was_down",
+                "provider_incident"
             ])
+        );
+        let incident = Alert {
+            kind: AlertKind::ProviderIncident,
+            urgency: Urgency::Low,
+            at: at("2024-03-05T14:06:03Z"),
+            items: Vec::new(),
+            targets: vec!["openai".into()],
+            offline: None,
+            provider_incident: Some(ProviderIncidentAlert {
+                reporter: "OpenAI".into(),
+                page: Some("https://status.openai.com".into()),
+                incident: ProviderIncident {
+                    id: Some("inc1".into()),
+                    name: "Elevated error rates".into(),
+                    impact: Some("minor".into()),
+                    status: Some("investigating".into()),
+                    started_at: Some(at("2024-03-05T14:00:00Z")),
+                    url: None,
+                },
+            }),
+        };
+        let json = serde_json::json!({
+            "kind": "provider_incident",
+            "urgency": "low",
+            "at": "2024-03-05T14:06:03Z",
+            "items": [],
+            "targets": ["openai"],
+            "offline": null,
+            "provider_incident": {
+                "reporter": "OpenAI",
+                "page": "https://status.openai.com",
+                "incident": {
+                    "id": "inc1",
+                    "name": "Elevated error rates",
+                    "impact": "minor",
+                    "status": "investigating",
+                    "started_at": "2024-03-05T14:00:00Z"
+                }
+            }
+        });
+        assert_eq!(serde_json::to_value(&incident).unwrap(), json);
+        assert_eq!(serde_json::from_value::<Alert>(json).unwrap(), incident);
+        assert_eq!(
+            incident.provider_incident.unwrap().words(),
+            "OpenAI reports: Elevated error rates — investigating"
         );
         assert_eq!(
             serde_json::to_value([Urgency::Low, Urgency::Normal, Urgency::Critical]).unwrap(),
@@ -277,6 +366,8 @@ mod tests {
                 "Change",
                 "Class",
                 "OfflineStretch",
+                "ProviderIncident",
+                "ProviderIncidentAlert",
                 "Status",
                 "Urgency"
             ]

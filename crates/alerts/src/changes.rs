@@ -6,7 +6,7 @@ use crate::prefs::NotifyPrefs;
 use crate::record::{Announced, Records, TargetRecord};
 use crate::targets::Roster;
 use chrono::{DateTime, Utc};
-use monitor::Status;
+use monitor::{Class, Status};
 
 /// Decides what each due target's change means, in the order of `due`, and marks every one of
 /// them handled. `offline`: an offline alert speaks for the cloud targets, so they get no item
@@ -60,7 +60,7 @@ fn item_for(
             })
         }
         (Status::Degraded, None) => {
-            (prefs.on_degraded && from == Status::Healthy && !after_silence)
+            (degraded_told(prefs, record.class) && from == Status::Healthy && !after_silence)
                 .then(|| item(Change::Degraded))
         }
         (Status::Healthy, Some(Announced::Degraded { since })) => {
@@ -73,6 +73,14 @@ fn item_for(
     }
 }
 
+/// Whether a target becoming degraded for `class` is told. Credits running low are told even to
+/// who did not ask for degraded: the account is about to run dry, and topping it up is the
+/// person's to do. Once per stretch: `remember` does not announce it, so its end says nothing
+/// and only a new stretch from healthy is told again.
+fn degraded_told(prefs: &NotifyPrefs, class: Class) -> bool {
+    prefs.on_degraded || class == Class::CreditsLow
+}
+
 /// What the person now knows of each item's target, for the recoveries that may follow.
 pub(crate) fn remember(items: &[AlertItem], records: &mut Records, prefs: &NotifyPrefs) {
     for item in items {
@@ -82,14 +90,18 @@ pub(crate) fn remember(items: &[AlertItem], records: &mut Records, prefs: &Notif
         let since = item.since;
         record.announced = match item.change {
             Change::Down => Some(Announced::Down { since }),
+            // Told only for its credits (`degraded_told`): its end was not asked for.
+            Change::Degraded if !prefs.on_degraded => None,
             Change::Degraded => Some(Announced::Degraded { since }),
             // "Still degraded" was said; its end is worth saying only to who asked for it.
             Change::Recovered if item.to == Status::Degraded && prefs.on_degraded => {
                 Some(Announced::Degraded { since })
             }
-            Change::Recovered | Change::BackToNormal | Change::Unreachable | Change::WasDown => {
-                None
-            }
+            Change::Recovered
+            | Change::BackToNormal
+            | Change::Unreachable
+            | Change::WasDown
+            | Change::ProviderIncident => None,
         };
     }
 }
@@ -118,6 +130,7 @@ pub(crate) fn alert_of(
         targets: items.iter().map(|i| i.target.clone()).collect(),
         items,
         offline: None,
+        provider_incident: None,
     })
 }
 
@@ -130,5 +143,7 @@ fn kind_of(change: Change) -> AlertKind {
         // Never a change item of its own; an offline alert is built where it is decided.
         Change::Unreachable => AlertKind::Offline,
         Change::WasDown => AlertKind::MaintenanceSummary,
+        // Never a change item of its own either; the provider incident alert is built apart.
+        Change::ProviderIncident => AlertKind::ProviderIncident,
     }
 }

@@ -2,22 +2,10 @@
 
 use crate::script::*;
 use crate::*;
-use monitor::config::{Maintenance, MaintenanceBand, Schedule};
+use monitor::config::MaintenanceBand;
 use monitor::{Class, Status};
 use Class::*;
 use Status::*;
-
-/// A one-off window from `start` to `end` (script seconds) over `targets` (names; empty: all).
-fn window(targets: &[&str], start: i64, end: i64) -> Maintenance {
-    Maintenance {
-        name: Some("upgrade".into()),
-        targets: (!targets.is_empty()).then(|| targets.iter().map(|n| id(n)).collect()),
-        schedule: Schedule::Once {
-            start: at(start),
-            end: at(end),
-        },
-    }
-}
 
 /// An alert as (second, kind, items as (target id, change)).
 type Told = (i64, AlertKind, Vec<(String, Change)>);

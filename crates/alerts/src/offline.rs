@@ -117,6 +117,7 @@ impl OfflineWatch {
                 until: Some(back),
                 lasted_ms: Some(millis(back - outage.since)),
             }),
+            provider_incident: None,
         })
     }
 
@@ -156,6 +157,7 @@ impl OfflineWatch {
                 until: None,
                 lasted_ms: None,
             }),
+            provider_incident: None,
         }
     }
 }

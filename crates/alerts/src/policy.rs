@@ -1,13 +1,14 @@
 //! The policy as a whole: the engine's events go in through [`Policy::observe`], alerts come out
 //! of [`Policy::flush`] at the times [`Policy::next_flush_at`] names.
 
-use crate::alert::{Alert, AlertKind, Change};
+use crate::alert::{Alert, AlertItem, AlertKind, Change, ProviderIncidentAlert, Urgency};
 use crate::caps::HourlyCap;
 use crate::changes;
 use crate::grouping::Grouping;
 use crate::maintenance::Windows;
 use crate::offline::{all_cloud_unreachable, OfflineWatch};
 use crate::prefs::NotifyPrefs;
+use crate::provider::{ProviderIncidents, Seen};
 use crate::record::{Records, TargetRecord};
 use crate::silence::Silence;
 use crate::sleep::Sleeps;
@@ -29,6 +30,7 @@ pub struct Policy {
     sleeps: Sleeps,
     cap: HourlyCap,
     windows: Windows,
+    incidents: ProviderIncidents,
     /// The latest time the caller gave; "flush now" when the policy has no better answer.
     latest_now: Option<DateTime<Utc>>,
 }
@@ -47,6 +49,7 @@ impl Policy {
             sleeps: Sleeps::default(),
             cap: HourlyCap::default(),
             windows: Windows::default(),
+            incidents: ProviderIncidents::default(),
             latest_now: None,
         }
     }
@@ -61,6 +64,7 @@ impl Policy {
         let roster = &self.roster;
         self.records.retain(|id, _| roster.contains(id));
         self.windows.retain(|id| roster.contains(id));
+        self.incidents.retain(|id| roster.contains(id));
     }
 
     /// The configured maintenance windows (`[[maintenance]]`).
@@ -106,7 +110,11 @@ impl Policy {
         match event {
             Event::Transition(t) => self.observe_transition(t, now),
             Event::Slept { from, to } => self.observe_sleep(*from, *to),
-            Event::Checked(_) | Event::Incident(_) => {}
+            Event::Checked(check) => {
+                let tell = self.prefs.enabled && self.prefs.on_provider_incident;
+                self.incidents.observe(check, now, tell);
+            }
+            Event::Incident(_) => {}
         }
     }
 
@@ -122,6 +130,7 @@ impl Policy {
             .filter_map(|r| r.report_due)
             .chain(back_online)
             .chain(self.windows.next_end())
+            .chain(self.incidents.next_due())
             .min()
     }
 
@@ -137,6 +146,7 @@ impl Policy {
             self.grouping.clear();
             self.silence.forget_held();
             self.offline.forget();
+            self.incidents.pass_over();
             return Vec::new();
         }
         self.cap.roll(now);
@@ -203,7 +213,53 @@ impl Policy {
         }
         alerts.extend(changes::alert_of(items, after_silence, now));
         alerts.extend(summary);
+        alerts.extend(self.provider_incidents(now, after_silence));
         alerts
+    }
+
+    /// One alert per provider incident due, about the targets listing it that may be told of.
+    /// After a silence, like a degraded, what came up meanwhile is passed over.
+    fn provider_incidents(&mut self, now: DateTime<Utc>, after_silence: bool) -> Vec<Alert> {
+        if after_silence || !self.prefs.on_provider_incident {
+            self.incidents.pass_over();
+        }
+        let mut alerts = Vec::new();
+        for (incident, listing) in self.incidents.take_due(now) {
+            let mut items: Vec<AlertItem> = listing
+                .iter()
+                .filter(|(id, _)| self.windows.cover_ends(id, now).is_none() && self.admits(id))
+                .map(|(id, seen)| self.incident_item(id, *seen))
+                .collect();
+            items.sort_by_key(|i| self.roster.order(&i.target));
+            if items.is_empty() {
+                continue;
+            }
+            for item in &items {
+                self.cap.count(&item.target, now);
+            }
+            alerts.push(incident_alert(incident, items, now));
+        }
+        alerts
+    }
+
+    /// A target's item in a provider incident alert: its status as our probes have it.
+    fn incident_item(&self, id: &str, seen: Seen) -> AlertItem {
+        let since = self
+            .records
+            .get(id)
+            .filter(|r| r.status == seen.status)
+            .map_or(seen.at, |r| r.since);
+        AlertItem {
+            target: id.to_string(),
+            name: self.roster.name(id),
+            change: Change::ProviderIncident,
+            from: seen.status,
+            to: seen.status,
+            class: seen.class,
+            since,
+            down_for_ms: None,
+            degraded_for_ms: None,
+        }
     }
 
     /// Holds back the pending change of `id` if a window or snooze covers it at `now`.
@@ -354,5 +410,21 @@ impl Policy {
                 record.mark_handled();
             }
         }
+    }
+}
+
+fn incident_alert(
+    incident: ProviderIncidentAlert,
+    items: Vec<AlertItem>,
+    now: DateTime<Utc>,
+) -> Alert {
+    Alert {
+        kind: AlertKind::ProviderIncident,
+        urgency: Urgency::Low,
+        at: now,
+        targets: items.iter().map(|i| i.target.clone()).collect(),
+        items,
+        offline: None,
+        provider_incident: Some(incident),
     }
 }

@@ -17,6 +17,9 @@ pub struct NotifyPrefs {
     pub on_recovered: bool,
     /// Off by default: slow or rate-limited still works, and a notice for it is mostly noise.
     pub on_degraded: bool,
+    /// Off by default: a status page is the provider's word, not ours, and our probes tell
+    /// whether the endpoint works.
+    pub on_provider_incident: bool,
     pub quiet_hours: Option<QuietHours>,
     /// Notices mentioning one target in any rolling hour; 0 silences every target.
     pub max_per_target_per_hour: u32,
@@ -39,6 +42,7 @@ impl Default for NotifyPrefs {
             on_down: true,
             on_recovered: true,
             on_degraded: false,
+            on_provider_incident: false,
             quiet_hours: None,
             max_per_target_per_hour: 4,
             muted: BTreeSet::new(),
@@ -61,6 +65,7 @@ impl NotifyPrefs {
         set(&mut prefs.on_down, file.on_down);
         set(&mut prefs.on_recovered, file.on_recovered);
         set(&mut prefs.on_degraded, file.on_degraded);
+        set(&mut prefs.on_provider_incident, file.on_provider_incident);
         if let Some((start, end)) = file.quiet_hours {
             prefs.quiet_hours = Some(QuietHours { start, end });
         }
@@ -176,6 +181,7 @@ mod tests {
         let prefs: NotifyPrefs = serde_json::from_str("{}").unwrap();
         assert_eq!(prefs, NotifyPrefs::default());
         assert!(prefs.enabled && prefs.on_down && prefs.on_recovered && !prefs.on_degraded);
+        assert!(!prefs.on_provider_incident);
         assert_eq!(prefs.max_per_target_per_hour, 4);
         let prefs: NotifyPrefs = serde_json::from_str(
             r#"{"quiet_hours": {"start": "22:00", "end": "07:00"}, "muted": ["groq"]}"#,
@@ -187,6 +193,23 @@ mod tests {
         let back: NotifyPrefs =
             serde_json::from_str(&serde_json::to_string(&prefs).unwrap()).unwrap();
         assert_eq!(back, prefs);
+    }
+
+    #[test]
+    fn the_config_file_wins() {
+        let config = monitor::config::Config::parse(
+            "[notifications]\non_provider_incident = true\non_degraded = true\n",
+            "test",
+        )
+        .unwrap();
+        let prefs = NotifyPrefs::default().with_file(&config.notifications);
+        assert!(prefs.on_provider_incident && prefs.on_degraded && prefs.on_down);
+        let config = monitor::config::Config::parse("", "test").unwrap();
+        let prefs = NotifyPrefs {
+            on_provider_incident: true,
+            ..NotifyPrefs::default()
+        };
+        assert_eq!(prefs.with_file(&config.notifications), prefs);
     }
 
     /// The shape stored in settings files: renaming or retyping a field loses users' settings.
@@ -207,6 +230,7 @@ mod tests {
                 "on_down": true,
                 "on_recovered": true,
                 "on_degraded": false,
+                "on_provider_incident": false,
                 "quiet_hours": {"start": "22:00:00", "end": "07:30:00"},
                 "max_per_target_per_hour": 4,
                 "muted": ["groq"],
@@ -234,7 +258,8 @@ mod tests {
         assert_eq!(
             strip_docs(NotifyPrefs::decl(&cfg)),
             "type NotifyPrefs = { enabled: boolean, on_down: boolean, on_recovered: boolean, \
-             on_degraded: boolean, quiet_hours: QuietHours | null, \
+             on_degraded: boolean, on_provider_incident: boolean, \
+             quiet_hours: QuietHours | null, \
              max_per_target_per_hour: number, muted: Array<string>, \
              group_window_ms?: number, offline_window_ms?: number, };"
         );

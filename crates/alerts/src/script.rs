@@ -7,7 +7,10 @@
 
 use crate::{Alert, NotifyPrefs, Policy, QuietHours, TargetMeta};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
-use monitor::{Class, Event, Status, Transition};
+use monitor::config::{Maintenance, Schedule};
+use monitor::{
+    Check, Class, Details, Event, Outcome, ProviderIncident, ProviderStatus, Status, Transition,
+};
 use Class::*;
 use Status::*;
 
@@ -51,6 +54,63 @@ pub fn tr(name: &str, from: Status, to: Status, class: Class, s: i64) -> (i64, E
     (s, Event::Transition(t))
 }
 
+/// A check of the target named `name` at `s`, its status `status`, carrying what its status
+/// page says when it follows one.
+pub fn checked(
+    name: &str,
+    status: Status,
+    class: Class,
+    page: Option<ProviderStatus>,
+    s: i64,
+) -> (i64, Event) {
+    let check = Check {
+        target: id(name),
+        outcome: Outcome {
+            at: at(s),
+            class,
+            http_status: Some(200),
+            latency_ms: 120,
+            message: String::new(),
+            details: Details {
+                provider_status: page,
+                ..Details::default()
+            },
+        },
+        status,
+        score: 1.0,
+        consecutive_failures: 0,
+    };
+    (s, Event::Checked(check))
+}
+
+/// OpenAI's status page as a target watching its "API" component sees it, listing `incidents`.
+pub fn openai_page(incidents: Vec<ProviderIncident>) -> ProviderStatus {
+    ProviderStatus {
+        provider: Some("OpenAI".into()),
+        page: Some("https://status.openai.com".into()),
+        component: Some("API".into()),
+        component_status: Some(if incidents.is_empty() {
+            monitor::ComponentStatus::Operational
+        } else {
+            monitor::ComponentStatus::PartialOutage
+        }),
+        incidents,
+        ..ProviderStatus::default()
+    }
+}
+
+/// An incident as a status page lists it, started `s` seconds from [`T0`].
+pub fn page_incident(id: &str, name: &str, status: &str, s: i64) -> ProviderIncident {
+    ProviderIncident {
+        id: Some(id.into()),
+        name: name.into(),
+        impact: Some("minor".into()),
+        status: Some(status.into()),
+        started_at: Some(at(s)),
+        url: Some(format!("https://status.openai.com/incidents/{id}")),
+    }
+}
+
 /// A target's id from its name, so a script names targets only once.
 pub fn id(name: &str) -> String {
     name.to_lowercase().replace(' ', "-")
@@ -65,6 +125,18 @@ pub fn meta(name: &str, cloud: bool) -> TargetMeta {
         id: id(name),
         name: name.into(),
         cloud,
+    }
+}
+
+/// A one-off maintenance window from `start` to `end` over `targets` (names; empty: all).
+pub fn window(targets: &[&str], start: i64, end: i64) -> Maintenance {
+    Maintenance {
+        name: Some("upgrade".into()),
+        targets: (!targets.is_empty()).then(|| targets.iter().map(|n| id(n)).collect()),
+        schedule: Schedule::Once {
+            start: at(start),
+            end: at(end),
+        },
     }
 }
 

@@ -51,6 +51,7 @@ fn a_down_target_is_told_with_its_cause() {
                 }],
                 targets: vec!["ollama".into()],
                 offline: None,
+                provider_incident: None,
             }
         )]
     );
@@ -169,6 +170,52 @@ fn degraded_is_told_only_when_asked_for() {
         tr("OpenAI", Degraded, Healthy, Ok, 120),
     ];
     assert_eq!(play(&mut p, &events, 600, utc()), []);
+}
+
+#[test]
+fn credits_running_low_are_told_once_per_stretch_without_asking_for_degraded() {
+    let mut p = policy(local(&["OpenRouter"]));
+    let events = [
+        tr("OpenRouter", Unknown, Healthy, Ok, -600),
+        tr("OpenRouter", Healthy, Degraded, CreditsLow, 0),
+        // Exhausted, then topped up a little: the down and its recovery, as always, and no
+        // second "credits low" within the stretch.
+        tr("OpenRouter", Degraded, Unhealthy, Quota, 300),
+        tr("OpenRouter", Unhealthy, Degraded, CreditsLow, 600),
+        // Its end was not asked for.
+        tr("OpenRouter", Degraded, Healthy, Ok, 900),
+        // A new stretch is told again; a degraded for anything else is not.
+        tr("OpenRouter", Healthy, Degraded, CreditsLow, 1500),
+        tr("OpenRouter", Degraded, Healthy, Ok, 1800),
+        tr("OpenRouter", Healthy, Degraded, Slow, 2400),
+    ];
+    let out = play(&mut p, &events, 3000, utc());
+    let told: Vec<_> = out.iter().map(|(s, a)| (*s, a.kind, items(a))).collect();
+    assert_eq!(
+        told,
+        [
+            (
+                3,
+                AlertKind::Degraded,
+                vec![("openrouter", Change::Degraded, CreditsLow)]
+            ),
+            (
+                303,
+                AlertKind::Down,
+                vec![("openrouter", Change::Down, Quota)]
+            ),
+            (
+                603,
+                AlertKind::Recovered,
+                vec![("openrouter", Change::Recovered, CreditsLow)]
+            ),
+            (
+                1503,
+                AlertKind::Degraded,
+                vec![("openrouter", Change::Degraded, CreditsLow)]
+            ),
+        ]
+    );
 }
 
 #[test]

@@ -202,7 +202,7 @@ fn payload(kind: ChannelKind, notice: &Notice, token: Option<&str>) -> Payload {
 }
 
 /// ntfy's priority: 5 (urgent) for a down, 4 for going offline and what is still down, 3 (the
-/// default) for recoveries and tests, 2 for degraded.
+/// default) for recoveries and tests, 2 for degraded and a provider's incident.
 pub(crate) fn ntfy_priority(event: NoticeEvent) -> u8 {
     match event {
         NoticeEvent::Down => 5,
@@ -211,7 +211,7 @@ pub(crate) fn ntfy_priority(event: NoticeEvent) -> u8 {
         | NoticeEvent::Online
         | NoticeEvent::MaintenanceSummary
         | NoticeEvent::Test => 3,
-        NoticeEvent::Degraded => 2,
+        NoticeEvent::Degraded | NoticeEvent::ProviderIncident => 2,
     }
 }
 
@@ -225,6 +225,7 @@ pub(crate) fn ntfy_tags(event: NoticeEvent) -> &'static str {
         NoticeEvent::Online => "globe_with_meridians",
         NoticeEvent::StillDown => "red_circle",
         NoticeEvent::MaintenanceSummary => "wrench",
+        NoticeEvent::ProviderIncident => "information_source",
         NoticeEvent::Test => "test_tube",
     }
 }

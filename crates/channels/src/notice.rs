@@ -2,7 +2,7 @@
 //! (`desktop_core::notice`). Its JSON is the webhook's body and the command channel's stdin, a
 //! contract receivers are written against: fields are only ever added, never renamed or removed.
 
-use alerts::{Alert, AlertItem, AlertKind, Change};
+use alerts::{Alert, AlertItem, AlertKind, Change, ProviderIncidentAlert};
 use chrono::{DateTime, FixedOffset, Utc};
 use monitor::config::NoticeEvent;
 use monitor::{Class, Kind, Status};
@@ -32,6 +32,11 @@ pub struct Notice {
     /// Every target it covers. For `online`, the cloud targets still down (possibly none); for
     /// `test`, none.
     pub targets: Vec<NoticeTarget>,
+    /// For `provider_incident`: the incident as the status page reports it, and who reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(nullable = false)]
+    pub provider_incident: Option<ProviderIncidentAlert>,
 }
 
 /// What a notice says about one target.
@@ -81,6 +86,7 @@ impl Notice {
             body: format!("The channel {channel_name:?} works: notices will arrive here."),
             at,
             targets: Vec::new(),
+            provider_incident: None,
         }
     }
 
@@ -110,6 +116,7 @@ pub fn notices(
         AlertKind::Offline => whole(NoticeEvent::Offline),
         AlertKind::BackOnline => whole(NoticeEvent::Online),
         AlertKind::MaintenanceSummary => whole(NoticeEvent::MaintenanceSummary),
+        AlertKind::ProviderIncident => whole(NoticeEvent::ProviderIncident),
         AlertKind::StillDown if alert.items.iter().any(|i| i.change == Change::Down) => {
             whole(NoticeEvent::StillDown)
         }
@@ -140,7 +147,8 @@ pub fn narrow(alert: &Alert, targets: &BTreeSet<String>) -> Option<Alert> {
         | AlertKind::BackToNormal
         | AlertKind::Mixed
         | AlertKind::StillDown
-        | AlertKind::MaintenanceSummary => {
+        | AlertKind::MaintenanceSummary
+        | AlertKind::ProviderIncident => {
             let items: Vec<AlertItem> = alert
                 .items
                 .iter()
@@ -175,6 +183,11 @@ fn event_of(change: Change) -> (NoticeEvent, Option<NoticeEvent>, AlertKind) {
             Some(NoticeEvent::Degraded),
             AlertKind::BackToNormal,
         ),
+        Change::ProviderIncident => (
+            NoticeEvent::ProviderIncident,
+            None,
+            AlertKind::ProviderIncident,
+        ),
     }
 }
 
@@ -190,6 +203,7 @@ fn split(
         AlertKind::Recovered,
         AlertKind::Degraded,
         AlertKind::BackToNormal,
+        AlertKind::ProviderIncident,
     ];
     let mut out = Vec::new();
     for kind in order {
@@ -244,6 +258,7 @@ fn notice(
                 since: i.since,
             })
             .collect(),
+        provider_incident: alert.provider_incident.clone(),
     }
 }
 
@@ -268,6 +283,7 @@ mod tests {
             Change::Recovered | Change::WasDown => (Status::Unhealthy, Status::Healthy, Class::Ok),
             Change::Degraded => (Status::Healthy, Status::Degraded, Class::Slow),
             Change::BackToNormal => (Status::Degraded, Status::Healthy, Class::Ok),
+            Change::ProviderIncident => (Status::Healthy, Status::Healthy, Class::Ok),
         };
         AlertItem {
             target: target.into(),
@@ -290,6 +306,7 @@ mod tests {
             targets: items.iter().map(|i| i.target.clone()).collect(),
             items,
             offline: None,
+            provider_incident: None,
         }
     }
 
@@ -348,7 +365,15 @@ mod tests {
         names.dedup();
         assert_eq!(
             names,
-            ["Class", "Kind", "NoticeEvent", "NoticeTarget", "Status"]
+            [
+                "Class",
+                "Kind",
+                "NoticeEvent",
+                "NoticeTarget",
+                "ProviderIncident",
+                "ProviderIncidentAlert",
+                "Status"
+            ]
         );
         let schema = serde_json::to_value(Notice::schema()).unwrap();
         assert_eq!(
@@ -422,6 +447,57 @@ mod tests {
             assert_eq!(out[0].notice.event, event);
             assert_eq!(out[0].notice.targets.len(), 2);
         }
+    }
+
+    /// A provider incident is its own event, with the incident beside the words, for receivers
+    /// that link to it.
+    #[test]
+    fn a_provider_incident_is_its_own_notice() {
+        let mut incident = alert(
+            AlertKind::ProviderIncident,
+            vec![
+                item("openai", "OpenAI", Change::ProviderIncident),
+                item("openai-mini", "OpenAI Mini", Change::ProviderIncident),
+            ],
+        );
+        incident.provider_incident = Some(ProviderIncidentAlert {
+            reporter: "OpenAI".into(),
+            page: Some("https://status.openai.com".into()),
+            incident: monitor::ProviderIncident {
+                id: Some("a1".into()),
+                name: "Elevated error rates".into(),
+                impact: Some("minor".into()),
+                status: Some("investigating".into()),
+                started_at: Some(at("2026-12-01T18:00:00Z")),
+                url: Some("https://status.openai.com/incidents/a1".into()),
+            },
+        });
+        let out = notices(&incident, &kind_of, at("2026-12-01T18:14:30Z"), utc());
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].also_needs, None);
+        assert!(out[0].wanted_by(&NoticeEvent::default_set()));
+        let json = serde_json::to_value(&out[0].notice).unwrap();
+        assert_eq!(json["event"], "provider_incident");
+        assert_eq!(json["title"], "OpenAI reports an incident");
+        assert_eq!(
+            json["body"],
+            "OpenAI reports: Elevated error rates — investigating"
+        );
+        assert_eq!(
+            json["provider_incident"]["incident"]["url"],
+            "https://status.openai.com/incidents/a1"
+        );
+        assert_eq!(json["targets"][1]["status"], "healthy");
+        let back: Notice = serde_json::from_value(json).unwrap();
+        assert_eq!(back, out[0].notice);
+
+        // A channel for one of the targets gets the incident about that one.
+        let only: BTreeSet<String> = ["openai-mini".to_string()].into();
+        let narrowed = narrow(&incident, &only).unwrap();
+        assert_eq!(narrowed.targets, ["openai-mini"]);
+        assert_eq!(narrowed.provider_incident, incident.provider_incident);
+        let none: BTreeSet<String> = ["gemini".to_string()].into();
+        assert_eq!(narrow(&incident, &none), None);
     }
 
     #[test]

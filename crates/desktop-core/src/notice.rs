@@ -26,6 +26,7 @@ pub fn render(alert: &Alert, now: DateTime<Utc>, tz: FixedOffset) -> Notice {
         AlertKind::BackOnline => back_online(alert),
         AlertKind::StillDown => still_down(&alert.items, now, tz),
         AlertKind::MaintenanceSummary => maintenance_over(&alert.items, now, tz),
+        AlertKind::ProviderIncident => provider_incident(alert),
         AlertKind::Down
         | AlertKind::Recovered
         | AlertKind::Degraded
@@ -88,6 +89,22 @@ fn maintenance_over(items: &[AlertItem], now: DateTime<Utc>, tz: FixedOffset) ->
     (summary, lines(items, Some((now, tz))))
 }
 
+/// "OpenAI reports an incident" / "OpenAI reports: Elevated error rates — investigating", in the
+/// page's own words; the provider's word, so nothing says the endpoints are down.
+fn provider_incident(alert: &Alert) -> (String, String) {
+    match &alert.provider_incident {
+        Some(incident) => (
+            format!("{} reports an incident", incident.reporter),
+            incident.words(),
+        ),
+        // Never made by the policy; a receiver's hand-made alert still reads.
+        None => (
+            "A provider reports an incident".into(),
+            format!("On the status page of {}", names(&alert.items)),
+        ),
+    }
+}
+
 fn ms_words(ms: Option<u64>) -> String {
     duration_words(ms.map_or(0, |ms| i64::try_from(ms).unwrap_or(i64::MAX)))
 }
@@ -120,6 +137,10 @@ fn sentence(item: &AlertItem, now: DateTime<Utc>, tz: FixedOffset) -> (String, S
         Change::WasDown => (
             format!("{name} works again"),
             "Was down during maintenance".into(),
+        ),
+        Change::ProviderIncident => (
+            format!("{name}'s provider reports an incident"),
+            "On its status page".into(),
         ),
     }
 }
@@ -154,6 +175,7 @@ fn line(item: &AlertItem, since: Option<(DateTime<Utc>, FixedOffset)>) -> String
         ),
         Change::Unreachable => format!("{name}: unreachable — {words}"),
         Change::WasDown => format!("{name}: was down during maintenance, works again"),
+        Change::ProviderIncident => format!("{name}: its provider reports an incident"),
     }
 }
 
@@ -167,6 +189,7 @@ fn counts(items: &[AlertItem]) -> String {
         (Change::BackToNormal, "back to normal"),
         (Change::Unreachable, "unreachable"),
         (Change::WasDown, "back after maintenance"),
+        (Change::ProviderIncident, "with a provider incident"),
     ]
     .iter()
     .map(|&(change, what)| (count(change), what))

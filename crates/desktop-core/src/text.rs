@@ -41,6 +41,16 @@ pub(crate) fn capitalized(s: &str) -> String {
     }
 }
 
+/// `text` cut to at most `max` characters, ending in "…" when cut. Characters rather than bytes:
+/// what is bounded is the width a menu shows.
+pub(crate) fn shortened(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +84,14 @@ mod tests {
             clock_words(at("2024-03-20T06:00:00Z"), now, tz),
             "20 Mar 08:00"
         );
+    }
+
+    #[test]
+    fn shortened_counts_characters_and_marks_the_cut() {
+        assert_eq!(shortened("Ollama — up", 20), "Ollama — up");
+        assert_eq!(shortened("Ollama — up 4 min", 10), "Ollama —…");
+        assert_eq!(shortened("Élevé — ça", 8), "Élevé —…");
+        assert_eq!(shortened("abc", 0), "…");
     }
 
     #[test]

@@ -4,12 +4,12 @@
 //! target).
 
 use crate::icon::IconState;
-use crate::text::{clock_words, name_list};
+use crate::text::{clock_words, name_list, shortened};
 use crate::APP_NAME;
 use alerts::local_time::pause_until_tomorrow;
 use chrono::{DateTime, FixedOffset, Utc};
 use monitor::words::duration_words;
-use monitor::{Severity, Snapshot, Status, TargetView};
+use monitor::{ProviderStatus, Severity, Snapshot, Status, TargetView};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,7 +265,18 @@ fn info(label: &str) -> MenuEntry {
     item(MenuAction::Info, label, false)
 }
 
-/// "Ollama — down 4 min (not running or unreachable)", "Gemini — checking…".
+/// Longest target line, in characters, once a provider's headline is on it: a menu is as wide as
+/// its widest line, and the page's words can be long.
+const LINE_MAX: usize = 60;
+
+/// Between our words and the provider's.
+const SEPARATOR: &str = " · ";
+
+/// Least of a headline worth showing; with less room, the line goes without it.
+const HEADLINE_MIN: usize = 12;
+
+/// "Ollama — down 4 min (not running or unreachable)", "Gemini — checking…", and when the
+/// provider's status page reports something amiss, "OpenAI — up 2 h · OpenAI reports: Elevated…".
 fn target_label(t: &TargetView, now: DateTime<Utc>) -> String {
     if !t.enabled {
         return format!("{} — disabled", t.name);
@@ -290,7 +301,19 @@ fn target_label(t: &TargetView, now: DateTime<Utc>) -> String {
     if let Some(outcome) = cause {
         label.push_str(&format!(" ({})", outcome.class.plain_words()));
     }
-    label
+    let headline = t
+        .last
+        .as_ref()
+        .and_then(|o| o.details.provider_status.as_ref())
+        .and_then(ProviderStatus::headline);
+    let room = LINE_MAX.saturating_sub(label.chars().count() + SEPARATOR.chars().count());
+    match headline {
+        // Our status stays whole; only the provider's words are cut.
+        Some(headline) if room >= HEADLINE_MIN => {
+            shortened(&format!("{label}{SEPARATOR}{headline}"), LINE_MAX)
+        }
+        _ => label,
+    }
 }
 
 /// Durations with minutes as the finest unit, so a label changes at most once a minute.
@@ -362,7 +385,7 @@ fn tooltip(snapshot: &Snapshot, enabled: &[&TargetView]) -> String {
 mod tests {
     use super::*;
     use chrono::Duration;
-    use monitor::{Class, Kind, Outcome};
+    use monitor::{Class, ComponentStatus, Kind, Outcome, ProviderIncident};
     use std::sync::Arc;
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -490,6 +513,70 @@ mod tests {
         };
         assert_eq!(action, &MenuAction::Target("ollama".into()));
         assert!(enabled);
+    }
+
+    /// The target's last check, with what its status page says.
+    fn with_page(mut t: TargetView, page: ProviderStatus) -> TargetView {
+        let mut outcome = Outcome::clone(t.last.as_deref().expect("a last check"));
+        outcome.details.provider_status = Some(page);
+        t.last = Some(Arc::new(outcome));
+        t
+    }
+
+    #[test]
+    fn a_providers_word_follows_the_target_when_its_page_reports_something() {
+        let page = |status, incidents: &[&str]| ProviderStatus {
+            provider: Some("OpenAI".into()),
+            component: Some("API".into()),
+            component_status: Some(status),
+            incidents: incidents
+                .iter()
+                .map(|name| ProviderIncident {
+                    name: name.to_string(),
+                    status: Some("investigating".into()),
+                    ..ProviderIncident::default()
+                })
+                .collect(),
+            ..ProviderStatus::default()
+        };
+        let openai = || {
+            target(
+                "OpenAI",
+                Status::Healthy,
+                Some(2 * 3600 + 5 * 60),
+                Some(Class::Ok),
+            )
+        };
+        let long_name = TargetView {
+            name: "OpenAI through the team's shared gateway in Frankfurt".into(),
+            ..openai()
+        };
+        let targets = vec![
+            with_page(
+                openai(),
+                page(ComponentStatus::PartialOutage, &["Elevated error rates"]),
+            ),
+            with_page(openai(), page(ComponentStatus::PartialOutage, &[])),
+            with_page(openai(), page(ComponentStatus::Operational, &[])),
+            with_page(openai(), page(ComponentStatus::Unknown, &[])),
+            with_page(
+                long_name,
+                page(ComponentStatus::MajorOutage, &["Elevated error rates"]),
+            ),
+        ];
+        let model = tray_model(&snapshot(targets), None, &none(), t(NOW), utc());
+        assert_eq!(
+            labels(&model.menu)[..5],
+            [
+                "OpenAI — up 2 h 5 min · OpenAI reports: Elevated error rate…",
+                "OpenAI — up 2 h 5 min · OpenAI: partial outage",
+                "OpenAI — up 2 h 5 min",
+                "OpenAI — up 2 h 5 min",
+                "OpenAI through the team's shared gateway in Frankfurt — up 2 h 5 min",
+            ]
+        );
+        // The provider's word is context: our status, and the icon, stay ours.
+        assert_eq!(model.icon, IconState::Healthy);
     }
 
     #[test]

@@ -428,7 +428,7 @@ impl ComponentStatus {
 }
 
 /// An unresolved incident on a provider's status page.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct ProviderIncident {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -498,6 +498,12 @@ impl ProviderIncident {
             None => self.name.clone(),
         }
     }
+
+    /// "OpenAI reports: Elevated error rates — investigating", `reporter` being
+    /// [`ProviderStatus::reporter`].
+    pub fn reported_by(&self, reporter: &str) -> String {
+        format!("{reporter} reports: {}", self.words())
+    }
 }
 
 impl ProviderStatus {
@@ -518,11 +524,7 @@ impl ProviderStatus {
                 0 => String::new(),
                 n => format!(" (+{n} more)"),
             };
-            return Some(format!(
-                "{} reports: {}{more}",
-                self.reporter(),
-                first.words()
-            ));
+            return Some(format!("{}{more}", first.reported_by(self.reporter())));
         }
         match self.component_status {
             Some(ComponentStatus::Operational | ComponentStatus::Unknown) | None => None,
@@ -828,6 +830,10 @@ mod tests {
             Some("https://status.example.com reports: Elevated error rates — investigating (+1 more)")
         );
         assert_eq!(incident("Slow logins", Some("")).words(), "Slow logins");
+        assert_eq!(
+            incident("Slow logins", Some("identified")).reported_by("Anthropic"),
+            "Anthropic reports: Slow logins — identified"
+        );
 
         let credits = Credits {
             remaining: Some(2.1),

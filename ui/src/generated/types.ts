@@ -418,7 +418,7 @@ export type NoArgs = Record<symbol, never>;
 /**
  * What a notice is about: the `event` of the webhook's JSON and of `events` filters.
  */
-export type NoticeEvent = "down" | "recovered" | "degraded" | "offline" | "online" | "still_down" | "maintenance_summary" | "test";
+export type NoticeEvent = "down" | "recovered" | "degraded" | "offline" | "online" | "still_down" | "maintenance_summary" | "provider_incident" | "test";
 
 /**
  * The `[notifications]` table as written; every key optional.
@@ -428,6 +428,10 @@ export type NotificationsFile = {
  * `false` sends nothing anywhere.
  */
 enabled?: boolean, on_down?: boolean, on_recovered?: boolean, on_degraded?: boolean, 
+/**
+ * A notice when a provider's status page reports an incident on a watched component.
+ */
+on_provider_incident?: boolean, 
 /**
  * Local "HH:MM"; with `quiet_to`, a stretch without notices that ends in one summary.
  */
@@ -448,7 +452,12 @@ export type NotifyPrefs = { enabled: boolean, on_down: boolean, on_recovered: bo
 /**
  * Off by default: slow or rate-limited still works, and a notice for it is mostly noise.
  */
-on_degraded: boolean, quiet_hours: QuietHours | null, 
+on_degraded: boolean, 
+/**
+ * Off by default: a status page is the provider's word, not ours, and our probes tell
+ * whether the endpoint works.
+ */
+on_provider_incident: boolean, quiet_hours: QuietHours | null, 
 /**
  * Notices mentioning one target in any rolling hour; 0 silences every target.
  */

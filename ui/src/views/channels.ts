@@ -26,6 +26,7 @@ export const NOTICE_EVENTS: Record<NoticeEvent, string> = {
   online: "back online",
   still_down: "still down (after a pause or quiet hours)",
   maintenance_summary: "summary after maintenance or a snooze",
+  provider_incident: "provider incident (its status page, when notifications ask for it)",
   test: "test notice",
 };
 

@@ -170,6 +170,7 @@ export function settings(root: HTMLElement, { api, store }: Ctx): View {
           box("notify.on_down", n.on_down, "When an endpoint goes down"),
           box("notify.on_recovered", n.on_recovered, "When it recovers"),
           box("notify.on_degraded", n.on_degraded, "When it becomes degraded (slow, rate limited)"),
+          box("notify.on_provider_incident", n.on_provider_incident, "When a provider's status page reports an incident on a watched component"),
           h("label", null, "At most ", h("input", { type: "number", name: "notify.max_per_target_per_hour", min: "0", max: "60", value: n.max_per_target_per_hour }), " per endpoint per hour"),
           h("label", null, h("input", { type: "checkbox", name: "notify.quiet", checked: n.quiet_hours !== null }), " Quiet hours from ",
             h("input", { type: "time", name: "notify.quiet_start", value: n.quiet_hours?.start.slice(0, 5) ?? "22:00" }), " to ",
@@ -201,6 +202,7 @@ export function settings(root: HTMLElement, { api, store }: Ctx): View {
       on_down: el("notify.on_down")!.checked,
       on_recovered: el("notify.on_recovered")!.checked,
       on_degraded: el("notify.on_degraded")!.checked,
+      on_provider_incident: el("notify.on_provider_incident")!.checked,
       max_per_target_per_hour: Number(el("notify.max_per_target_per_hour")!.value || n.max_per_target_per_hour),
       quiet_hours: el("notify.quiet")!.checked
         ? { start: `${el("notify.quiet_start")!.value}:00`, end: `${el("notify.quiet_end")!.value}:00` }

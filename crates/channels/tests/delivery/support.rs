@@ -85,6 +85,7 @@ pub fn item(target: &str, name: &str, change: Change) -> AlertItem {
         Change::Recovered | Change::WasDown => (Status::Unhealthy, Status::Healthy, Class::Ok),
         Change::Degraded => (Status::Healthy, Status::Degraded, Class::Slow),
         Change::BackToNormal => (Status::Degraded, Status::Healthy, Class::Ok),
+        Change::ProviderIncident => (Status::Healthy, Status::Healthy, Class::Ok),
     };
     AlertItem {
         target: target.into(),
@@ -107,6 +108,7 @@ pub fn alert(kind: AlertKind, items: Vec<AlertItem>) -> Alert {
         targets: items.iter().map(|i| i.target.clone()).collect(),
         items,
         offline: None,
+        provider_incident: None,
     }
 }
 

@@ -23,6 +23,14 @@ fn summaries(notices: &[(i64, Notice)]) -> Vec<(i64, &str)> {
         .collect()
 }
 
+/// Each notice as (second, summary, body, urgency).
+fn told(notices: &[(i64, Notice)]) -> Vec<(i64, &str, &str, Urgency)> {
+    notices
+        .iter()
+        .map(|(s, n)| (*s, n.summary.as_str(), n.body.as_str(), n.urgency))
+        .collect()
+}
+
 fn bodies(notices: &[(i64, Notice)]) -> Vec<&str> {
     notices.iter().map(|(_, n)| n.body.as_str()).collect()
 }
@@ -95,12 +103,8 @@ fn degraded_and_back_to_normal_when_asked_for() {
         tr("OpenAI", Degraded, Healthy, Ok, 120),
     ];
     let out = play(&mut p, &events, 600, utc());
-    let told: Vec<_> = out
-        .iter()
-        .map(|(s, n)| (*s, n.summary.as_str(), n.body.as_str(), n.urgency))
-        .collect();
     assert_eq!(
-        told,
+        told(&out),
         [
             (3, "OpenAI is degraded", "Rate limited", Urgency::Low),
             (
@@ -110,6 +114,57 @@ fn degraded_and_back_to_normal_when_asked_for() {
                 Urgency::Low
             ),
         ]
+    );
+}
+
+#[test]
+fn credits_running_low_are_told_without_asking_for_degraded() {
+    let mut p = policy(vec![meta("OpenRouter", true)]);
+    let events = [
+        tr("OpenRouter", Unknown, Healthy, Ok, -600),
+        tr("OpenRouter", Healthy, Degraded, CreditsLow, 0),
+    ];
+    let out = play(&mut p, &events, 600, utc());
+    assert_eq!(
+        told(&out),
+        [(3, "OpenRouter is degraded", "Credits low", Urgency::Low)]
+    );
+}
+
+#[test]
+fn a_provider_incident_in_the_pages_words() {
+    let prefs = NotifyPrefs {
+        on_provider_incident: true,
+        ..NotifyPrefs::default()
+    };
+    let mut p = Policy::new(prefs, vec![meta("OpenAI", true), meta("OpenAI Mini", true)]);
+    let page = || {
+        Some(openai_page(vec![page_incident(
+            "a1",
+            "Elevated error rates",
+            "investigating",
+            -60,
+        )]))
+    };
+    let events = [
+        tr("OpenAI", Unknown, Healthy, Ok, -600),
+        tr("OpenAI Mini", Unknown, Healthy, Ok, -600),
+        checked("OpenAI", Healthy, Ok, page(), 0),
+        checked("OpenAI Mini", Healthy, Ok, page(), 10),
+        checked("OpenAI", Healthy, Ok, page(), 30),
+    ];
+    let out = play(&mut p, &events, 600, utc());
+    assert_eq!(
+        out,
+        [(
+            30,
+            Notice {
+                summary: "OpenAI reports an incident".into(),
+                body: "OpenAI reports: Elevated error rates — investigating".into(),
+                urgency: Urgency::Low,
+                targets: vec!["openai".into(), "openai-mini".into()],
+            }
+        )]
     );
 }
 
@@ -314,6 +369,7 @@ fn alert(kind: AlertKind, items: Vec<AlertItem>) -> Alert {
         targets: items.iter().map(|i| i.target.clone()).collect(),
         items,
         offline: None,
+        provider_incident: None,
     }
 }
 
@@ -355,6 +411,33 @@ fn every_change_has_a_line() {
             .starts_with("Ollama: down since 14:00 — not running or unreachable\nGroq: recovered"),
         "{}",
         notice.body
+    );
+}
+
+/// Alerts no policy makes, as a receiver might build them, still read.
+#[test]
+fn a_provider_incident_without_its_incident_still_reads() {
+    let items = vec![item("OpenAI", Change::ProviderIncident, Healthy, Ok)];
+    let notice = render(
+        &alert(AlertKind::ProviderIncident, items.clone()),
+        at(60),
+        utc(),
+    );
+    assert_eq!(
+        (notice.summary.as_str(), notice.body.as_str()),
+        (
+            "A provider reports an incident",
+            "On the status page of OpenAI"
+        )
+    );
+    let mut both = items;
+    both.push(item("Ollama", Change::Down, Unhealthy, Connect));
+    let notice = render(&alert(AlertKind::Mixed, both), at(60), utc());
+    assert_eq!(notice.summary, "1 down, 1 with a provider incident");
+    assert_eq!(
+        notice.body,
+        "OpenAI: its provider reports an incident
+Ollama: down — not running or unreachable"
     );
 }
 

@@ -150,12 +150,15 @@ pub enum NoticeEvent {
     StillDown,
     /// After a maintenance window: what happened during it.
     MaintenanceSummary,
+    /// A provider's status page reports an incident on a watched component; only when
+    /// `on_provider_incident` asks for these.
+    ProviderIncident,
     /// Sent by "Send test notice".
     Test,
 }
 
 impl NoticeEvent {
-    pub const ALL: [NoticeEvent; 8] = [
+    pub const ALL: [NoticeEvent; 9] = [
         NoticeEvent::Down,
         NoticeEvent::Recovered,
         NoticeEvent::Degraded,
@@ -163,6 +166,7 @@ impl NoticeEvent {
         NoticeEvent::Online,
         NoticeEvent::StillDown,
         NoticeEvent::MaintenanceSummary,
+        NoticeEvent::ProviderIncident,
         NoticeEvent::Test,
     ];
 
@@ -184,6 +188,7 @@ impl NoticeEvent {
             NoticeEvent::Online => "online",
             NoticeEvent::StillDown => "still_down",
             NoticeEvent::MaintenanceSummary => "maintenance_summary",
+            NoticeEvent::ProviderIncident => "provider_incident",
             NoticeEvent::Test => "test",
         }
     }

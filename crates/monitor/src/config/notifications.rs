@@ -20,6 +20,9 @@ pub struct NotificationsFile {
     pub on_recovered: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_degraded: Option<bool>,
+    /// A notice when a provider's status page reports an incident on a watched component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_provider_incident: Option<bool>,
     /// Local "HH:MM"; with `quiet_to`, a stretch without notices that ends in one summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_from: Option<String>,
@@ -40,6 +43,7 @@ pub struct Notifications {
     pub on_down: Option<bool>,
     pub on_recovered: Option<bool>,
     pub on_degraded: Option<bool>,
+    pub on_provider_incident: Option<bool>,
     pub quiet_hours: Option<(NaiveTime, NaiveTime)>,
     pub max_per_target_per_hour: Option<u32>,
     pub muted: Option<Vec<String>>,
@@ -76,6 +80,7 @@ pub(super) fn check_notifications<E>(
         on_down: written.on_down,
         on_recovered: written.on_recovered,
         on_degraded: written.on_degraded,
+        on_provider_incident: written.on_provider_incident,
         quiet_hours,
         max_per_target_per_hour: written.max_per_target_per_hour,
         muted: written.muted.clone(),
