@@ -169,7 +169,7 @@ export function providerBands(spans: ProviderIncidentSpan[]): ProviderBand[] {
  * Follows a live check as the history does: an incident its page lists that no open band holds
  * starts one (or joins the target to it), and an open band of that page that the page no longer
  * lists ends at the check. A check that did not read the page changes nothing, nor does a page
- * that could not be read (unknown, no incidents). Pure.
+ * that could not be read (unknown, no incidents). Pure; `bands` itself when nothing changed.
  */
 export function followProviderBands(bands: ProviderBand[], target: string, o: Outcome): ProviderBand[] {
   const p = o.details.provider_status;
@@ -177,16 +177,25 @@ export function followProviderBands(bands: ProviderBand[], target: string, o: Ou
   const provider = pageOf(p);
   const at = Date.parse(o.at);
   const listed = new Map(p.incidents.map((i) => [providerKey(provider, i), i]));
+  let changed = false;
   const out = bands.map((b) => {
     if (b.provider !== provider || b.end !== Infinity) return b;
     const now = listed.get(b.key);
     if (now) {
       listed.delete(b.key);
+      const status = now.status ?? b.status;
+      if (b.targets.includes(target) && status === b.status) return b;
+      changed = true;
       const targets = b.targets.includes(target) ? b.targets : [...b.targets, target];
-      return { ...b, targets, status: now.status ?? b.status };
+      return { ...b, targets, status };
     }
-    return b.targets.includes(target) ? { ...b, end: at } : b;
+    if (!b.targets.includes(target)) return b;
+    changed = true;
+    return { ...b, end: at };
   });
+  // The same bands when nothing changed, so a caller redraws only on news: every check of a
+  // target on a page carries the page, and almost every one repeats the last.
+  if (!changed && listed.size === 0) return bands;
   for (const [key, i] of listed) {
     const start = i.started_at ? Math.min(Date.parse(i.started_at), at) : at;
     out.push({

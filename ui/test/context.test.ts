@@ -93,6 +93,8 @@ describe("provider incidents as bands", () => {
     expect(bands[0]).toMatchObject({ start: NOW - 5 * MIN, end: Infinity, targets: ["openai"], status: "identified" });
     bands = followProviderBands(bands, "azure", page(listed));
     expect(bands[0].targets).toEqual(["openai", "azure"]);
+    // The same list again is no news: the same bands, so nothing is redrawn.
+    expect(followProviderBands(bands, "openai", page(listed))).toBe(bands);
     expect(followProviderBands(bands, "openai", page([], "unknown"))).toBe(bands);
     expect(followProviderBands(bands, "openai", outcome())).toBe(bands);
     const ended = followProviderBands(bands, "openai", page([], "operational"));

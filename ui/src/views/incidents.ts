@@ -116,8 +116,7 @@ export function incidents(root: HTMLElement, { api, store }: Ctx): View {
         draw();
       } else if (c.event.type === "checked" && c.event.outcome.details.provider_status) {
         const followed = followProviderBands(reported, c.id, c.event.outcome);
-        // Every check of a target on that page carries it; most change nothing.
-        if (JSON.stringify(followed) !== JSON.stringify(reported)) {
+        if (followed !== reported) {
           reported = followed;
           draw();
         }
