@@ -79,10 +79,13 @@ impl ProviderIncidents {
     /// listed counts: the probe lists only those affecting the watched component (all of them
     /// when no component is watched).
     pub(crate) fn observe(&mut self, check: &Check, now: DateTime<Utc>, tell: bool) {
-        // No status at all: the target follows no page, and a page not read ends nothing.
+        // No status at all: the target follows no page; and a page not read ends nothing.
         let Some(status) = &check.outcome.details.provider_status else {
             return;
         };
+        if status.is_unread() {
+            return;
+        }
         let page = page_of(status);
         let listing: Vec<(Key, &ProviderIncident)> = status
             .incidents

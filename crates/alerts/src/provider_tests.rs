@@ -251,3 +251,25 @@ fn maintenance_and_snoozes_keep_their_targets_out() {
     let out = play(&mut p, &checks(0, 1200, incidents), 1200, utc());
     assert_eq!(seconds(&out), [930, 930]);
 }
+
+#[test]
+fn a_page_that_could_not_be_read_ends_nothing() {
+    let mut p = Policy::new(asked(), shared_page());
+    // Listed, then one round where the page answered nothing readable, then listed again: one
+    // incident throughout, told once (as the history keeps one span for it).
+    let mut events = checks(0, 300, |_| vec![errors()]);
+    let unread = monitor::ProviderStatus {
+        component_status: Some(monitor::ComponentStatus::Unknown),
+        incidents: Vec::new(),
+        ..openai_page(Vec::new())
+    };
+    events.push(checked("OpenAI", Healthy, Ok, Some(unread.clone()), 300));
+    events.push(checked("OpenAI Mini", Healthy, Ok, Some(unread), 310));
+    events.extend(
+        checks(330, 600, |_| vec![errors()])
+            .into_iter()
+            .filter(|(_, e)| matches!(e, Event::Checked(_))),
+    );
+    let out = play(&mut p, &events, 600, utc());
+    assert_eq!(seconds(&out), [30]);
+}

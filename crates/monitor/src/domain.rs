@@ -507,6 +507,12 @@ impl ProviderIncident {
 }
 
 impl ProviderStatus {
+    /// A page that could not be read (or not in a known shape): unknown, listing nothing. That
+    /// is no news, so it ends nothing the page reported before.
+    pub fn is_unread(&self) -> bool {
+        self.component_status == Some(ComponentStatus::Unknown) && self.incidents.is_empty()
+    }
+
     /// Who reports, for "OpenAI reports: …": the provider, else the page, else "the provider".
     pub fn reporter(&self) -> &str {
         self.provider

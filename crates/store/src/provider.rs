@@ -77,10 +77,7 @@ impl Store {
                 .or_else(|| locked(&self.shared.provider_seen).get(&r.rid).cloned());
             // A page that could not be read says "unknown" with no incidents: that is not
             // the end of what it reported before.
-            let unread = r.status.is_some_and(|s| {
-                s.component_status == Some(monitor::ComponentStatus::Unknown)
-                    && s.incidents.is_empty()
-            });
+            let unread = r.status.is_some_and(ProviderStatus::is_unread);
             if unread || before.as_deref() == Some(now) {
                 continue;
             }
