@@ -2,9 +2,8 @@
 //! when the box was ticked) with the same `--config` and `--data-dir`, so the profile that
 //! starts at login is the one the user set it in.
 //!
-//! On Linux this writes the XDG autostart entry itself: the autostart plugin's entry has an
-//! unquoted `Exec` line (a path with a space breaks it) and is named after the product name.
-//! Elsewhere the plugin does it.
+//! On Linux this writes the XDG autostart entry itself: the autostart plugin earlier versions
+//! used wrote an unquoted `Exec` line (a path with a space broke it), named after the product.
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +66,12 @@ fn is_executable(path: &Path) -> bool {
     {
         path.is_file()
     }
+}
+
+/// Elsewhere the tray app has no way to register itself yet (Linux writes its XDG entry).
+#[cfg(not(target_os = "linux"))]
+pub fn set_elsewhere(_enabled: bool, _launch: &Launch) -> Result<(), String> {
+    Err("start at login is not available on this platform yet".into())
 }
 
 /// `~/.config/autostart` (or `$XDG_CONFIG_HOME/autostart`).

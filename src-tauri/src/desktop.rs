@@ -1,29 +1,41 @@
-//! What the core asks of the desktop: keep the tray in step with the monitor, open and hide the
-//! window, start at login. The tray is a pure model (`desktop_core::tray`) recomputed on each
-//! call; only the parts that differ are pushed to the platform.
+//! What the core asks of the desktop: keep the tray in step with the monitor, open and close
+//! the window, start at login. The tray is a pure model (`desktop_core::tray`) recomputed on
+//! each call; only a model that differs reaches the tray.
 
 use crate::autostart::Launch;
-use crate::{tray, window};
+use crate::tray::Tray;
+use crate::window::Windows;
 use chrono::{DateTime, Utc};
-use desktop_core::tray::{tray_model, TrayModel};
+use desktop_core::tray::{tray_model, MenuAction, TrayModel};
 use monitor::Snapshot;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use tauri::{AppHandle, Manager};
+use tokio::sync::mpsc;
 
 pub struct DesktopShell {
-    app: AppHandle,
-    shown: Mutex<Option<TrayModel>>,
+    runtime: tokio::runtime::Handle,
+    windows: Windows,
+    /// Menu clicks go here.
+    actions: mpsc::UnboundedSender<MenuAction>,
+    /// The tray, once the first status made it, and what it shows.
+    tray: Mutex<Option<(Tray, TrayModel)>>,
     /// What starts at login.
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     launch: Launch,
 }
 
 impl DesktopShell {
-    pub fn new(app: AppHandle, launch: Launch) -> DesktopShell {
+    pub fn new(
+        runtime: tokio::runtime::Handle,
+        windows: Windows,
+        actions: mpsc::UnboundedSender<MenuAction>,
+        launch: Launch,
+    ) -> DesktopShell {
         DesktopShell {
-            app,
-            shown: Mutex::new(None),
+            runtime,
+            windows,
+            actions,
+            tray: Mutex::new(None),
             launch,
         }
     }
@@ -43,61 +55,41 @@ impl controller::Desktop for DesktopShell {
             Utc::now(),
             controller::local_offset(),
         );
-        let mut shown = self
-            .shown
+        let mut tray = self
+            .tray
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if shown.as_ref() == Some(&model) {
-            return;
-        }
-        match (self.app.tray_by_id(tray::TRAY_ID), shown.as_ref()) {
-            (Some(icon), Some(previous)) => {
-                if let Err(err) = tray::update(&self.app, &icon, previous, &model) {
-                    tracing::warn!("tray not updated: {err}");
-                    return;
-                }
+        match tray.as_mut() {
+            Some((_, shown)) if *shown == model => return,
+            Some((icon, shown)) => {
+                icon.show(model.clone());
+                *shown = model;
             }
-            (None, _) => {
-                if let Err(err) = tray::create(&self.app, &model, |app| window::show(app, None)) {
-                    tracing::error!("no tray icon: {err}");
-                    return;
-                }
+            None => {
+                let icon = Tray::spawn(&self.runtime, model.clone(), self.actions.clone());
+                *tray = Some((icon, model));
             }
-            (Some(_), None) => {}
         }
-        tracing::debug!("tray: {:?} · {}", model.icon, model.tooltip);
-        *shown = Some(model);
+        if let Some((_, model)) = tray.as_ref() {
+            tracing::debug!("tray: {:?} · {}", model.icon, model.tooltip);
+        }
     }
 
     fn open_window(&self, route: Option<&str>) {
-        window::show(&self.app, route);
+        self.windows.open(route);
     }
 
     fn hide_window(&self) {
-        window::hide(&self.app);
+        self.windows.close();
     }
 
     fn set_start_at_login(&self, enabled: bool) {
         #[cfg(target_os = "linux")]
         let result = crate::autostart::set(enabled, &self.launch).map_err(|e| e.to_string());
         #[cfg(not(target_os = "linux"))]
-        let result = {
-            use tauri_plugin_autostart::ManagerExt;
-            let launcher = self.app.autolaunch();
-            if enabled {
-                launcher.enable()
-            } else {
-                launcher.disable()
-            }
-            .map_err(|e| e.to_string())
-        };
+        let result = crate::autostart::set_elsewhere(enabled, &self.launch);
         if let Err(err) = result {
             tracing::warn!("start at login not changed: {err}");
         }
     }
-}
-
-/// The core, as every part of the app reaches it.
-pub fn core(app: &AppHandle) -> controller::Handle {
-    app.state::<controller::Handle>().inner().clone()
 }

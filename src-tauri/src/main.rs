@@ -1,11 +1,10 @@
-// No console window on Windows release builds.
-#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+//! LLM Health Monitor's tray app: the engine, the tray icon and the notices, in a process that
+//! does not link GTK or WebKit. The dashboard is a process of its own (`llm-health-window`),
+//! started when it is opened and gone when it closes (`window.rs`).
 
 mod autostart;
-#[cfg(test)]
-mod conformance;
 mod desktop;
-mod ipc;
+mod instance;
 mod keys;
 mod manpage;
 mod notifier;
@@ -18,8 +17,10 @@ mod window;
 use anyhow::Context;
 use clap::Parser;
 use controller::command::{CheckNowArgs, PauseArgs, SnoozeArgs};
-use controller::{Command, Options, Shell, Update};
+use controller::{Command, Options, Shell};
 use desktop::DesktopShell;
+use desktop_core::tray::MenuAction;
+use desktop_core::IDENTIFIER;
 use keys::{Keyring, KeyringKeys};
 use monitor::config::ConfigFile;
 use notifier::{DesktopNotices, Look, Outgoing};
@@ -28,7 +29,8 @@ use settings::SettingsStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use store::Store;
-use tauri::{Manager, RunEvent};
+use tokio::sync::mpsc;
+use window::Windows;
 
 /// LLM Health Monitor: a tray app that watches your LLM endpoints.
 #[derive(Debug, Clone, Parser)]
@@ -49,8 +51,6 @@ struct Args {
     generate_man: Option<PathBuf>,
 }
 
-const KEYRING_SERVICE: &str = "dev.llmhealth.monitor";
-
 fn main() {
     let args = Args::parse();
     // Before anything else: writing man pages needs no profile, display or bus.
@@ -61,6 +61,15 @@ fn main() {
         Ok(profile) => profile,
         Err(err) => {
             eprintln!("llm-health-monitor: {err:#}");
+            std::process::exit(1);
+        }
+    };
+    // A second launch shows the first one's window and ends, before it opens anything.
+    let instance = match instance::claim(&profile.data_dir) {
+        Ok(instance::Claim::First(listener)) => listener,
+        Ok(instance::Claim::HandedOver) => std::process::exit(0),
+        Err(err) => {
+            eprintln!("llm-health-monitor: {err}");
             std::process::exit(1);
         }
     };
@@ -81,7 +90,17 @@ fn main() {
         },
         None => None,
     };
-    if let Err(err) = run(args, profile, imported) {
+    // One thread runs the engine, the tray and the link to the window, as the command line
+    // does: at a few probes a minute there is nothing for a second one to do.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => fail_to_start(&anyhow::Error::new(err).context("starting the runtime")),
+    };
+    let ran = runtime.block_on(run(args, profile, imported, instance));
+    if let Err(err) = ran {
         fail_to_start(&err);
     }
 }
@@ -140,70 +159,19 @@ fn init_logging(log_dir: &Path) {
     }
 }
 
-fn run(args: Args, profile: Profile, imported: Option<ConfigFile>) -> anyhow::Result<()> {
-    let builder = tauri::Builder::default()
-        // First, so a second launch hands over before anything else starts.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            window::show(app, None);
-        }))
-        .plugin(tauri_plugin_store::Builder::default().build());
-    // On Linux the app writes its autostart entry itself (autostart.rs).
-    #[cfg(not(target_os = "linux"))]
-    let builder = builder.plugin(
-        tauri_plugin_autostart::Builder::new()
-            .args(
-                autostart::Launch::for_this_run(args.config.as_deref(), args.data_dir.as_deref())
-                    .args,
-            )
-            .build(),
-    );
-    let app = builder
-        .manage(window::Visibility::default())
-        .invoke_handler(ipc::handle)
-        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
-        .on_window_event(window::on_window_event)
-        .setup(move |app| {
-            // Tauri would panic on an error here, and without its causes.
-            if let Err(err) = setup(app, &args, &profile, imported.clone()) {
-                fail_to_start(&err);
-            }
-            Ok(())
-        })
-        .build(tauri::generate_context!("../tauri.conf.json"))
-        .context("starting the app")?;
-    app.run(|app, event| match event {
-        // Closing the last window must not end a tray app; only Quit (an explicit exit code) does.
-        RunEvent::ExitRequested {
-            code: None, api, ..
-        } => api.prevent_exit(),
-        RunEvent::Exit => {
-            if let Some(core) = app.try_state::<controller::Handle>() {
-                tauri::async_runtime::block_on(core.stop());
-            }
-            if let Some(file) = app.try_state::<SettingsStore>() {
-                file.save_window();
-            }
-        }
-        _ => {}
-    });
-    Ok(())
-}
-
-fn setup(
-    app: &mut tauri::App,
-    args: &Args,
-    profile: &Profile,
+async fn run(
+    args: Args,
+    profile: Profile,
     imported: Option<ConfigFile>,
+    instance: instance::Listener,
 ) -> anyhow::Result<()> {
-    let handle = app.handle().clone();
+    let runtime = tokio::runtime::Handle::current();
     let mut warnings: Vec<String> = Vec::new();
     if profile.shared {
         // Earlier versions' profile, in the platform's app data folder.
-        if let Some(moved) = handle
-            .path()
-            .app_data_dir()
-            .ok()
-            .and_then(|old| profile::move_old_profile(&old, profile))
+        if let Some(moved) = controller::paths::data_home()
+            .map(|home| home.join(IDENTIFIER))
+            .and_then(|old| profile::move_old_profile(&old, &profile))
         {
             tracing::info!("{moved}");
             warnings.push(moved);
@@ -214,9 +182,8 @@ fn setup(
         .canonicalize()
         .unwrap_or(profile.data_dir.clone());
     let settings_path = &profile.settings_path;
-    let file = SettingsStore::open(&handle, settings_path)?;
-    // The window's geometry stays in the store for the window's next opening.
-    let (mut settings, _, unreadable) = file.load();
+    let file = SettingsStore::open(settings_path)?;
+    let (mut settings, unreadable) = file.load();
     warnings.extend(unreadable);
     let config_source = match (&args.config, imported) {
         (Some(path), Some(config)) => {
@@ -236,11 +203,10 @@ fn setup(
         }
     };
     controller::SettingsFile::save(&file, &settings)?;
-    app.manage(file.clone());
-    app.manage(window::WebviewData(profile.data_dir.join("webview")));
 
     let db_path = &profile.db_path;
-    let (store, notes) = tauri::async_runtime::block_on(Store::open_for_run(db_path))
+    let (store, notes) = Store::open_for_run(db_path)
+        .await
         .with_context(|| format!("opening the history database {}", db_path.display()))?;
     warnings.extend(notes.damage);
     if let Some(report) = notes.unclean {
@@ -248,8 +214,8 @@ fn setup(
     }
 
     let service = match &args.data_dir {
-        None => KEYRING_SERVICE.to_string(),
-        Some(_) => format!("{KEYRING_SERVICE}:{}", data_dir.display()),
+        None => IDENTIFIER.to_string(),
+        Some(_) => format!("{IDENTIFIER}:{}", data_dir.display()),
     };
     let launch = autostart::Launch::for_this_run(args.config.as_deref(), args.data_dir.as_deref());
     // The entry follows the app: after an install or a move it starts this program again.
@@ -261,20 +227,32 @@ fn setup(
     }
     let first_run =
         args.config.is_none() && settings.config.targets.is_empty() && !settings.onboarded;
+    let windows = Windows::new(
+        runtime.clone(),
+        file.clone(),
+        profile.data_dir.join("webview"),
+    );
     let look = Look {
-        icon: app_icon(&handle),
-        desktop_entry: handle.config().identifier.clone(),
+        icon: app_icon(),
+        desktop_entry: IDENTIFIER.into(),
     };
-    let clicked = handle.clone();
+    let clicked = windows.clone();
     let notices = notifier::spawn(
         look,
-        Arc::new(move |route: Option<String>| window::show(&clicked, route.as_deref())),
+        Arc::new(move |route: Option<String>| clicked.open(route.as_deref())),
+        runtime.clone(),
     );
+    let (actions, mut clicks) = mpsc::unbounded_channel::<MenuAction>();
     let shell = Shell {
-        settings_file: Box::new(file),
+        settings_file: Box::new(file.clone()),
         keys: Some(Arc::new(Keyring(Arc::new(KeyringKeys::new(service))))),
         notifier: Some(Arc::new(DesktopNotices(notices.clone()))),
-        desktop: Some(Arc::new(DesktopShell::new(handle.clone(), launch))),
+        desktop: Some(Arc::new(DesktopShell::new(
+            runtime.clone(),
+            windows.clone(),
+            actions,
+            launch,
+        ))),
     };
     let options = Options {
         store,
@@ -283,17 +261,35 @@ fn setup(
         config_source,
         first_run,
     };
-    // The controller's tasks must be spawned from inside the async runtime.
-    let started = tauri::async_runtime::block_on(async { controller::start(options, shell) });
-    app.manage(started.handle.clone());
+    let started = controller::start(options, shell);
+    let core = started.handle;
+    windows.serve(core.clone());
     warnings.extend(started.warnings);
     for warning in warnings {
         tracing::warn!("{warning}");
         let _ = notices.send(Outgoing::from_app(warning));
     }
-    forward_to_window(&handle, started.handle);
-    show_window_without_tray(&handle, notices);
-    stop_on_signals(&handle);
+    let later_launches = windows.clone();
+    let _socket = instance.serve(&runtime, move || later_launches.open(None));
+    show_window_without_tray(&windows, notices);
+
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            click = clicks.recv() => match click {
+                Some(MenuAction::Quit) | None => break,
+                Some(action) => on_menu(&core, &windows, action),
+            },
+            () = &mut stop => {
+                tracing::info!("stopping on signal");
+                break;
+            }
+        }
+    }
+    windows.close();
+    core.stop().await;
+    file.save_window();
     Ok(())
 }
 
@@ -301,18 +297,17 @@ fn setup(
 /// different), since a notification server reads the icon from a file or its icon theme, and
 /// the theme has the app's icon only when it is installed. Without the file, the theme's icon
 /// of the app's desktop entry.
-fn app_icon(app: &tauri::AppHandle) -> String {
+fn app_icon() -> String {
     const PNG: &[u8] = include_bytes!("../../icons/128x128.png");
-    let fallback = app.config().identifier.clone();
-    let Ok(dir) = app.path().app_cache_dir() else {
-        return fallback;
+    let Some(dir) = controller::paths::cache_home().map(|home| home.join(IDENTIFIER)) else {
+        return IDENTIFIER.into();
     };
     let path = dir.join("notification-icon.png");
     if std::fs::read(&path).ok().as_deref() != Some(PNG) {
         let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, PNG));
         if let Err(err) = written {
             tracing::warn!("notices without the app's icon ({}): {err}", path.display());
-            return fallback;
+            return IDENTIFIER.into();
         }
     }
     path.display().to_string()
@@ -320,8 +315,8 @@ fn app_icon(app: &tauri::AppHandle) -> String {
 
 /// Without a tray host the app would be invisible: the window opens instead, and a notice says
 /// why and what to install.
-fn show_window_without_tray(app: &tauri::AppHandle, notices: std::sync::mpsc::Sender<Outgoing>) {
-    let app = app.clone();
+fn show_window_without_tray(windows: &Windows, notices: std::sync::mpsc::Sender<Outgoing>) {
+    let windows = windows.clone();
     let spawned = std::thread::Builder::new()
         .name("tray-host".into())
         .spawn(move || {
@@ -329,7 +324,7 @@ fn show_window_without_tray(app: &tauri::AppHandle, notices: std::sync::mpsc::Se
                 return;
             }
             tracing::warn!("{}", tray_host::NO_TRAY);
-            window::show(&app, None);
+            windows.open(None);
             let _ = notices.send(Outgoing::from_app(tray_host::NO_TRAY.into()));
         });
     if let Err(err) = spawned {
@@ -337,42 +332,14 @@ fn show_window_without_tray(app: &tauri::AppHandle, notices: std::sync::mpsc::Se
     }
 }
 
-/// Engine events and state changes reach the window while it is visible, as the core
-/// serialized them.
-fn forward_to_window(app: &tauri::AppHandle, core: controller::Handle) {
-    let app = app.clone();
-    let mut updates = core.subscribe();
-    tauri::async_runtime::spawn(async move {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            match updates.recv().await {
-                Ok(Update::Monitor(event)) => {
-                    if window::is_visible(&app) {
-                        window::emit_json(&app, "monitor-event", &event.json());
-                    }
-                }
-                Ok(Update::State(json)) => window::emit_json(&app, "monitor-state", &json),
-                // What was missed is in a fresh state.
-                Err(RecvError::Lagged(_)) => window::emit_state(&app),
-                Err(RecvError::Closed) => return,
-            }
-        }
-    });
-}
-
-fn on_menu(app: &tauri::AppHandle, id: &str) {
-    use desktop_core::tray::MenuAction;
-    let Some(action) = MenuAction::from_id(id) else {
-        return;
-    };
+fn on_menu(core: &controller::Handle, windows: &Windows, action: MenuAction) {
     let command = match action {
         MenuAction::Target(target) => {
-            return window::show(app, Some(&window::target_route(&target)));
+            return windows.open(Some(&window::target_route(&target)));
         }
-        MenuAction::OpenDashboard => return window::show(app, None),
-        MenuAction::OpenSettings => return window::show(app, Some("settings")),
-        MenuAction::Quit => return app.exit(0),
-        MenuAction::Info => return,
+        MenuAction::OpenDashboard => return windows.open(None),
+        MenuAction::OpenSettings => return windows.open(Some("settings")),
+        MenuAction::Quit | MenuAction::Info => return,
         MenuAction::CheckNow => Command::CheckNow(CheckNowArgs { target: None }),
         MenuAction::PauseHour => Command::PauseNotifications(PauseArgs { minutes: Some(60) }),
         MenuAction::PauseUntilTomorrow => {
@@ -389,8 +356,8 @@ fn on_menu(app: &tauri::AppHandle, id: &str) {
         }),
         MenuAction::EndSnooze(id) => Command::SnoozeTarget(SnoozeArgs { id, minutes: None }),
     };
-    let core = desktop::core(app);
-    tauri::async_runtime::spawn(async move {
+    let core = core.clone();
+    tokio::spawn(async move {
         if let Err(err) = core.run(command).await {
             tracing::warn!("{err}");
         }
@@ -398,25 +365,32 @@ fn on_menu(app: &tauri::AppHandle, id: &str) {
 }
 
 /// SIGTERM and Ctrl-C end the app the way Quit does, so history records a clean stop.
-fn stop_on_signals(app: &tauri::AppHandle) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let Ok(mut term) = signal(SignalKind::terminate()) else {
-                return;
-            };
-            tokio::select! {
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        tracing::info!("stopping on signal");
-        app.exit(0);
-    });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_identifier_is_the_one_tauri_conf_names() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../tauri.conf.json")).expect("tauri.conf.json");
+        assert_eq!(conf["identifier"], desktop_core::IDENTIFIER);
+    }
 }

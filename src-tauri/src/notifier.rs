@@ -138,13 +138,18 @@ impl DownNotices {
     }
 }
 
-pub fn spawn(look: Look, on_click: OnClick) -> mpsc::Sender<Outgoing> {
+/// `runtime` is where shown notices wait for their click.
+pub fn spawn(
+    look: Look,
+    on_click: OnClick,
+    runtime: tokio::runtime::Handle,
+) -> mpsc::Sender<Outgoing> {
     let (tx, rx) = mpsc::channel::<Outgoing>();
     let spawned = std::thread::Builder::new()
         .name("notifier".into())
         .spawn(move || {
             let mut downs = DownNotices::default();
-            let mut kept = Kept::default();
+            let mut kept = Kept::new(runtime);
             for outgoing in rx {
                 let replaces = downs.replaces(&outgoing.recovered);
                 let notice = &outgoing.notice;
@@ -206,8 +211,9 @@ fn freedesktop(_: &mut Notification, _: &Look, _: Urgency) {}
 /// The handles of recent notices. On freedesktop desktops each waits, on the app's async
 /// runtime, for its notice to be clicked or closed; one that is replaced, or that falls out of
 /// the most recent [`KEPT_HANDLES`], stops waiting and is dropped.
-#[derive(Default)]
 struct Kept {
+    #[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
+    runtime: tokio::runtime::Handle,
     #[cfg(all(unix, not(target_os = "macos")))]
     waiting: VecDeque<(u32, tokio::sync::oneshot::Sender<()>)>,
     #[cfg(not(all(unix, not(target_os = "macos"))))]
@@ -215,6 +221,16 @@ struct Kept {
 }
 
 impl Kept {
+    fn new(runtime: tokio::runtime::Handle) -> Kept {
+        Kept {
+            runtime,
+            #[cfg(all(unix, not(target_os = "macos")))]
+            waiting: VecDeque::new(),
+            #[cfg(not(all(unix, not(target_os = "macos"))))]
+            handles: VecDeque::new(),
+        }
+    }
+
     /// Keeps the handle; returns the notification's id where the platform has one.
     #[cfg(all(unix, not(target_os = "macos")))]
     fn keep(
@@ -229,7 +245,7 @@ impl Kept {
         self.waiting.retain(|(waiting, _)| *waiting != id);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let on_click = on_click.clone();
-        tauri::async_runtime::spawn(async move {
+        self.runtime.spawn(async move {
             let clicked = |response: &notify_rust::NotificationResponse| {
                 if matches!(response, notify_rust::NotificationResponse::Default) {
                     on_click(route);

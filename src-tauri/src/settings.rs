@@ -1,22 +1,16 @@
-//! The settings file of one profile (`settings.json`, through tauri-plugin-store): the core's
-//! settings, and the window's geometry, which only the app has.
+//! The settings file of one profile (`settings.json`): the core's settings, and the window's
+//! geometry, which only the app has. The file is the one tauri-plugin-store wrote for earlier
+//! versions (an object whose `settings` key holds them); keys this version does not know are
+//! kept as they are.
 
+use controller::window_link::WindowGeometry;
 use controller::{CoreError, Settings};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tauri::Wry;
-use tauri_plugin_store::{Store, StoreExt};
 
 const KEY: &str = "settings";
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct WindowGeometry {
-    pub x: i32,
-    pub y: i32,
-    pub width: u32,
-    pub height: u32,
-}
 
 /// What the file holds: the core's settings with the window beside them, as one object (the
 /// shape earlier versions wrote).
@@ -29,13 +23,14 @@ struct Stored {
 }
 
 /// The settings file of one profile. The core saves through it on every change; the window's
-/// geometry is saved when the window hides and when the app stops.
+/// geometry is saved when the window closes.
 #[derive(Clone)]
 pub struct SettingsStore {
-    store: Arc<Store<Wry>>,
     path: PathBuf,
+    /// The file's object as last read or written, other keys included.
+    entries: Arc<Mutex<Map<String, Value>>>,
     last: Arc<Mutex<Stored>>,
-    /// Why the file on disk was set aside before the store opened, for [`SettingsStore::load`].
+    /// Why the file on disk was set aside when it was opened, for [`SettingsStore::load`].
     set_aside: Option<String>,
 }
 
@@ -44,50 +39,50 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl SettingsStore {
-    /// tauri-plugin-store opens a file it cannot parse as empty, without a word, and the next
-    /// save overwrites it; its own saves are plain overwrites, and it saves on its own timer.
-    /// So a file that is no JSON is set aside first, the timer is off, and [`Self::write`]
+    /// A file that is no JSON object is set aside first (never overwritten), and every write
     /// replaces the file atomically.
-    pub fn open(app: &tauri::AppHandle, path: &Path) -> Result<SettingsStore, CoreError> {
+    pub fn open(path: &Path) -> Result<SettingsStore, CoreError> {
         let set_aside = set_aside_if_unreadable(path);
-        let store = app
-            .store_builder(path)
-            .disable_auto_save()
-            .build()
-            .map_err(|e| CoreError::Save {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        let entries = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice::<Map<String, Value>>(&bytes).unwrap_or_default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
+            Err(e) => {
+                return Err(CoreError::Save {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })
+            }
+        };
         Ok(SettingsStore {
-            store,
             path: path.to_path_buf(),
+            entries: Arc::new(Mutex::new(entries)),
             last: Arc::default(),
             set_aside,
         })
     }
 
-    /// The saved settings and window; a file that no longer parses is set aside (never
-    /// silently lost) and the defaults are used, with a warning saying where the copy went.
-    pub fn load(&self) -> (Settings, Option<WindowGeometry>, Option<String>) {
-        let Some(value) = self.store.get(KEY) else {
-            return (Settings::default(), None, self.set_aside.clone());
+    /// The saved settings; a file that no longer parses is set aside (never silently lost)
+    /// and the defaults are used, with a warning saying where the copy went.
+    pub fn load(&self) -> (Settings, Option<String>) {
+        let Some(value) = lock(&self.entries).get(KEY).cloned() else {
+            return (Settings::default(), self.set_aside.clone());
         };
         match serde_json::from_value::<Stored>(value) {
             Ok(stored) => {
                 *lock(&self.last) = stored.clone();
-                (stored.settings, stored.window, None)
+                (stored.settings, None)
             }
-            // Parsed, but not as settings: the store holds it, so a copy is what goes aside.
+            // Parsed, but not as settings: a copy is what goes aside.
             Err(err) => {
                 let aside = aside_path(&self.path);
                 let kept = std::fs::copy(&self.path, &aside).map(|_| aside);
                 let warning = unreadable_warning(&self.path, &err.to_string(), kept);
-                (Settings::default(), None, Some(warning))
+                (Settings::default(), Some(warning))
             }
         }
     }
 
-    /// Where the window was last, for the next time it is created.
+    /// Where the window was last, for the next time it is opened.
     pub fn window(&self) -> Option<WindowGeometry> {
         lock(&self.last).window
     }
@@ -110,11 +105,11 @@ impl SettingsStore {
             message,
         };
         let value = serde_json::to_value(stored).map_err(|e| failed(e.to_string()))?;
-        self.store.set(KEY, value);
-        // The whole store, as the plugin would write it, but never half-written.
-        let entries: serde_json::Map<String, serde_json::Value> =
-            self.store.entries().into_iter().collect();
-        let bytes = serde_json::to_vec_pretty(&entries).map_err(|e| failed(e.to_string()))?;
+        let bytes = {
+            let mut entries = lock(&self.entries);
+            entries.insert(KEY.into(), value);
+            serde_json::to_vec_pretty(&*entries).map_err(|e| failed(e.to_string()))?
+        };
         controller::toml_file::write_atomically(&self.path, &bytes)
             .map_err(|e| failed(e.to_string()))
     }
@@ -198,6 +193,35 @@ mod tests {
         let back: Stored =
             serde_json::from_value(serde_json::to_value(&stored).expect("json")).expect("again");
         assert_eq!(back, stored);
+    }
+
+    #[test]
+    fn saving_keeps_what_else_the_file_holds_and_the_window_beside_the_settings() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, br#"{"someone-else": [1, 2]}"#).expect("write");
+        let file = SettingsStore::open(&path).expect("open");
+        let (mut settings, warning) = file.load();
+        assert_eq!(warning, None);
+        settings.onboarded = true;
+        let geometry = WindowGeometry {
+            x: 10,
+            y: 20,
+            width: 900,
+            height: 700,
+        };
+        file.remember_window(geometry);
+        controller::SettingsFile::save(&file, &settings).expect("save");
+        let json: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        assert_eq!(json["someone-else"], serde_json::json!([1, 2]));
+        assert_eq!(json["settings"]["window"]["width"], 900);
+
+        let again = SettingsStore::open(&path).expect("reopen");
+        let (loaded, warning) = again.load();
+        assert_eq!(warning, None);
+        assert!(loaded.onboarded);
+        assert_eq!(again.window(), Some(geometry));
     }
 
     #[test]

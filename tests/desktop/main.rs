@@ -1,11 +1,12 @@
-//! The desktop app end to end: the real `llm-health-monitor` binary, started by `tauri-driver`
-//! in a session of its own (Xvfb, a private session bus, a real tray host, dunst), watching fake
+//! The desktop app end to end: the real `llm-health-monitor` binary, started as a person starts
+//! it, in a session of its own (Xvfb, a private session bus, a real tray host, dunst), watching fake
 //! Ollama and OpenAI servers through a scripted outage and recovery. What a person would see is
 //! checked where a person would see it: the tray icon through the tray protocol and on the
-//! screen, notifications at the notification server, the window through WebDriver and X.
+//! screen, notifications at the notification server, the window through WebDriver (attached to
+//! each window once it is open, through WebKitWebDriver) and X.
 //! Screenshots land in `target/desktop-e2e/` for people to look at.
 //!
-//! Needs the desktop test tools and tauri-driver; `scripts/test` installs them and runs this
+//! Needs the desktop test tools and WebKitWebDriver; `scripts/test` installs them and runs this
 //! with `--ignored`.
 
 mod session;
@@ -14,7 +15,7 @@ mod webdriver;
 
 use desktop_core::icon::IconState;
 use fake_llm::{FakeServer, Flavor};
-use session::{wait_for, Session};
+use session::{read_png, wait_for, Session};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -31,20 +32,6 @@ fn shots_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/desktop-e2e");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
-}
-
-fn tauri_driver() -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .expect("HOME");
-    let path = home.join("bin/tauri-driver");
-    assert!(
-        path.exists(),
-        "tauri-driver is not installed ({}): scripts/test installs it",
-        path.display()
-    );
-    path
 }
 
 /// The state an icon shows, told by its dominant opaque color.
@@ -70,25 +57,6 @@ fn close(px: &[u8], color: [u8; 3], tolerance: i32) -> bool {
         .all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= tolerance)
 }
 
-fn read_png(path: &Path) -> Option<(u32, u32, Vec<u8>)> {
-    let file = std::fs::File::open(path).ok()?;
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().ok()?;
-    let mut buf = vec![0; reader.output_buffer_size()?];
-    let info = reader.next_frame(&mut buf).ok()?;
-    buf.truncate(info.buffer_size());
-    let rgba = match info.color_type {
-        png::ColorType::Rgba => buf,
-        png::ColorType::Rgb => buf
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect(),
-        _ => return None,
-    };
-    Some((info.width, info.height, rgba))
-}
-
 struct Watch<'a> {
     session: &'a Session,
     shots: PathBuf,
@@ -111,9 +79,8 @@ impl Watch<'_> {
         let start = Instant::now();
         loop {
             let published = item
-                .icon_file(self.session)
-                .and_then(|p| read_png(&p))
-                .and_then(|(_, _, rgba)| icon_state(&rgba));
+                .icon_rgba(self.session)
+                .and_then(|rgba| icon_state(&rgba));
             if published == Some(state) {
                 break;
             }
@@ -165,70 +132,49 @@ const CLOUD_KEY_VARS: &[&str] = &[
     "OLLAMA_HOST",
 ];
 
-fn start_driver(session: &Session, port: u16, extra_env: &[(&str, String)]) -> Child {
-    let log = std::fs::File::create(session.dir.join("tauri-driver.log")).expect("log");
-    let mut command = session.command(tauri_driver().to_str().expect("utf-8 path"));
+const APP: &str = env!("CARGO_BIN_EXE_llm-health-monitor");
+
+/// Starts the app as a person does, with WebKit's automation allowed in the window it will
+/// start, and that window's remote inspector at a port of the test's: a WebDriver session
+/// attaches there once a window is open ([`Launched::attach`]), and again for each new one.
+fn launch(session: &Session, args: &[String], extra_env: &[(&str, String)]) -> Launched {
+    let inspector = free_port();
+    let log = std::fs::File::create(session.dir.join("app.log")).expect("log");
+    let mut command = session.command(APP);
     for var in CLOUD_KEY_VARS {
         command.env_remove(var);
     }
-    command
+    let app = command
+        .args(args)
         .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())))
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &(port + 1).to_string(),
-        ])
         .env("E2E_OPENAI_KEY", KEY)
         .env("LLM_HEALTH_LOG", "info")
+        .env("TAURI_WEBVIEW_AUTOMATION", "true")
+        .env("WEBKIT_INSPECTOR_SERVER", format!("127.0.0.1:{inspector}"))
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
         .spawn()
-        .expect("tauri-driver")
-}
-
-const APP: &str = env!("CARGO_BIN_EXE_llm-health-monitor");
-
-/// Starts the app through tauri-driver, which is how WebDriver gets its window. The app has no
-/// window until it is opened, and the session is made only once one exists: the session comes
-/// from [`Launched::attach`] after the window was opened.
-fn launch(
-    session: &Session,
-    rt: &tokio::runtime::Runtime,
-    args: &[String],
-    extra_env: &[(&str, String)],
-) -> Launched {
-    let port = free_port();
-    let driver_process = start_driver(session, port, extra_env);
-    let rt = rt.handle().clone();
-    let args = args.to_vec();
-    let pending = std::thread::spawn(move || {
-        WebDriver::launch(&rt, &format!("http://127.0.0.1:{port}"), APP, &args)
-    });
-    Launched {
-        pending,
-        driver_process,
-    }
+        .expect("the app");
+    Launched { app, inspector }
 }
 
 struct Launched {
-    pending: std::thread::JoinHandle<WebDriver>,
-    driver_process: Child,
+    app: Child,
+    inspector: u16,
 }
 
 impl Launched {
-    /// The WebDriver session on the window just opened.
-    fn attach(self) -> (WebDriver, Child) {
-        let driver = self.pending.join().expect("the WebDriver session");
-        (driver, self.driver_process)
+    /// A WebDriver session on the window open now.
+    fn attach(&self, session: &Session, rt: &tokio::runtime::Runtime) -> WebDriver {
+        WebDriver::attach(session, rt.handle(), self.inspector, free_port())
     }
 }
 
-/// Every process below `driver_process` (tauri-driver, WebKitWebDriver, the app and its web
-/// processes), as pid and command name (which the kernel cuts at 15 characters).
-fn descendants(driver_process: &Child) -> Vec<(u32, String)> {
-    let mut family = vec![(driver_process.id(), String::new())];
+/// Every process below the app's (its window, WebKit's processes), as pid and command name
+/// (which the kernel cuts at 15 characters).
+fn descendants(app: &Child) -> Vec<(u32, String)> {
+    let mut family = vec![(app.id(), String::new())];
     let mut i = 0;
     while i < family.len() {
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -255,22 +201,29 @@ fn descendants(driver_process: &Child) -> Vec<(u32, String)> {
 }
 
 /// WebKit's web processes the app runs now: one while its window is open, none once closed.
-fn web_processes(driver_process: &Child) -> usize {
-    descendants(driver_process)
+fn web_processes(app: &Child) -> usize {
+    descendants(app)
         .iter()
         .filter(|(_, name)| name == "WebKitWebProces")
         .count()
 }
 
 /// Quits from the tray menu, as a person would, and waits for the tray item to go.
-fn quit(session: &Session, item: &TrayItem, driver: WebDriver, mut driver_process: Child) {
+fn quit(session: &Session, item: &TrayItem, driver: WebDriver, mut launched: Launched) {
     item.click(session, "Quit");
     wait_for("the app to exit", Duration::from_secs(15), || {
         TrayItem::find(session).is_none()
     });
     driver.end();
-    let _ = driver_process.kill();
-    let _ = driver_process.wait();
+    let mut status = None;
+    wait_for("the app's process to end", Duration::from_secs(15), || {
+        status = launched.app.try_wait().expect("the app's process");
+        status.is_some()
+    });
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the app ended with {status:?}"
+    );
 }
 
 fn free_port() -> u16 {
@@ -280,8 +233,41 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The tray app, which runs all the time, holds none of a toolkit or WebKit: those are the
+/// window's, a process of its own that lives only while the window is open.
 #[test]
-#[ignore = "needs Xvfb, a tray host, dunst and tauri-driver: run by scripts/test"]
+fn the_tray_app_links_neither_gtk_nor_webkit() {
+    let out = std::process::Command::new("ldd")
+        .arg(APP)
+        .output()
+        .expect("ldd (libc-bin)");
+    let linked = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{linked}");
+    for library in [
+        "libwebkit",
+        "libgtk",
+        "libgdk",
+        "libjavascriptcore",
+        "libsoup",
+    ] {
+        assert!(
+            !linked.contains(library),
+            "{APP} links {library}:\n{linked}"
+        );
+    }
+    let window = Path::new(APP).with_file_name("llm-health-window");
+    let out = std::process::Command::new("ldd")
+        .arg(&window)
+        .output()
+        .expect("ldd");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("libwebkit2gtk"),
+        "the window process is the one with WebKit"
+    );
+}
+
+#[test]
+#[ignore = "needs Xvfb, a tray host, dunst and WebKitWebDriver: run by scripts/test"]
 fn tray_notifications_and_window_follow_an_outage() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let temp = tempfile::tempdir().expect("tempdir");
@@ -328,7 +314,6 @@ api_key_env = "E2E_OPENAI_KEY"
 
     let launched = launch(
         &session,
-        &rt,
         &[
             "--config".into(),
             config.display().to_string(),
@@ -367,12 +352,12 @@ api_key_env = "E2E_OPENAI_KEY"
         !session.window_shown(TITLE),
         "the window should start hidden"
     );
-    assert_eq!(web_processes(&launched.driver_process), 0);
+    assert_eq!(web_processes(&launched.app), 0);
     item.click(&session, "Open dashboard");
     wait_for("the dashboard window", Duration::from_secs(10), || {
         session.window_shown(TITLE)
     });
-    let (driver, driver_process) = launched.attach();
+    let driver = launched.attach(&session, &rt);
     let shown = driver.wait_until(
         "both targets listed as up",
         Duration::from_secs(15),
@@ -621,7 +606,7 @@ api_key_env = "E2E_OPENAI_KEY"
     });
     // Closed is gone: the web process ends with the window.
     wait_for("the web process to end", Duration::from_secs(10), || {
-        web_processes(&driver_process) == 0
+        web_processes(&launched.app) == 0
     });
     let second = session
         .command(APP)
@@ -640,8 +625,9 @@ api_key_env = "E2E_OPENAI_KEY"
         Duration::from_secs(10),
         || session.window_shown(TITLE),
     );
-    // The window made anew shows the dashboard with its data again.
-    driver.follow_window(Duration::from_secs(10));
+    // The window made anew (a process of its own) shows the dashboard with its data again.
+    driver.end();
+    let driver = launched.attach(&session, &rt);
     driver.wait_until(
         "both targets listed in the reopened window",
         Duration::from_secs(15),
@@ -649,7 +635,7 @@ api_key_env = "E2E_OPENAI_KEY"
     );
 
     // Quit from the tray ends the app cleanly; the key never reached the profile's files.
-    quit(&session, &item, driver, driver_process);
+    quit(&session, &item, driver, launched);
     let mut checked = 0;
     // Every file of the profile, the logs and the web view's storage included.
     let mut folders = vec![data_dir.clone()];
@@ -692,7 +678,7 @@ api_key_env = "E2E_OPENAI_KEY"
 }
 
 #[test]
-#[ignore = "needs Xvfb, a tray host, dunst and tauri-driver: run by scripts/test"]
+#[ignore = "needs Xvfb, a tray host, dunst and WebKitWebDriver: run by scripts/test"]
 fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let temp = tempfile::tempdir().expect("tempdir");
@@ -703,7 +689,6 @@ fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
     let data_dir = temp.path().join("fresh-profile");
     let launched = launch(
         &session,
-        &rt,
         &["--data-dir".into(), data_dir.display().to_string()],
         &[("OLLAMA_HOST", ollama.addr().to_string())],
     );
@@ -727,7 +712,7 @@ fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
     wait_for("the onboarding window", Duration::from_secs(20), || {
         session.window_shown(TITLE)
     });
-    let (driver, driver_process) = launched.attach();
+    let driver = launched.attach(&session, &rt);
     let offers = driver.wait_until(
         "the detected endpoints offered",
         Duration::from_secs(15),
@@ -765,11 +750,11 @@ fn first_run_offers_detected_endpoints_and_adds_only_the_chosen() {
     let saved: serde_json::Value = serde_json::from_str(&settings).expect("settings JSON");
     assert_eq!(saved["settings"]["onboarded"], true, "{settings}");
 
-    quit(&session, &item, driver, driver_process);
+    quit(&session, &item, driver, launched);
 }
 
 #[test]
-#[ignore = "needs Xvfb, dunst and tauri-driver: run by scripts/test"]
+#[ignore = "needs Xvfb, dunst and WebKitWebDriver: run by scripts/test"]
 fn without_a_tray_host_the_window_opens_and_the_old_profile_moves_home() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let temp = tempfile::tempdir().expect("tempdir");
@@ -799,13 +784,13 @@ fn without_a_tray_host_the_window_opens_and_the_old_profile_moves_home() {
     .expect("old autostart entry");
 
     // No --data-dir: the user's own profile.
-    let launched = launch(&session, &rt, &[], &[]);
+    let mut launched = launch(&session, &[], &[]);
     wait_for(
         "the window, opened because nothing shows a tray icon",
         Duration::from_secs(40),
         || session.window_shown(TITLE),
     );
-    let (driver, driver_process) = launched.attach();
+    let driver = launched.attach(&session, &rt);
     session.wait_notification(0, Duration::from_secs(15), |n| {
         n.body.contains("No system tray is running")
             && n.body.contains("gnome-shell-extension-appindicator")
@@ -883,23 +868,16 @@ fn without_a_tray_host_the_window_opens_and_the_old_profile_moves_home() {
     );
 
     // No tray to quit from: SIGTERM, as a session's end sends it.
-    let app = descendants(&driver_process)
-        .into_iter()
-        .find(|(_, name)| name == "llm-health-moni")
-        .map(|(pid, _)| pid)
-        .expect("the app's process");
     let _ = std::process::Command::new("kill")
-        .args(["-TERM", &app.to_string()])
+        .args(["-TERM", &launched.app.id().to_string()])
         .status();
+    let mut status = None;
     wait_for("the app to exit", Duration::from_secs(15), || {
-        !Path::new(&format!("/proc/{app}")).exists()
-            || std::fs::read_to_string(format!("/proc/{app}/stat"))
-                .is_ok_and(|s| s.contains(") Z "))
+        status = launched.app.try_wait().expect("the app's process");
+        status.is_some()
     });
+    assert!(status.is_some_and(|s| s.success()), "SIGTERM: {status:?}");
     driver.end();
-    let mut driver_process = driver_process;
-    let _ = driver_process.kill();
-    let _ = driver_process.wait();
 }
 
 #[test]

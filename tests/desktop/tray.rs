@@ -53,9 +53,40 @@ impl TrayItem {
             .map(|v| v["data"].clone())
     }
 
-    /// The icon as the host would load it: a PNG named by IconName in IconThemePath (how
-    /// AppIndicator publishes icons), or a full path in IconName.
-    pub fn icon_file(&self, session: &Session) -> Option<PathBuf> {
+    /// The icon as the host draws it, as RGBA: the largest of the item's pixmaps (ARGB32 in
+    /// network byte order, how the app publishes its icon), or else the PNG that IconName names,
+    /// in IconThemePath or as a full path (how AppIndicator publishes icons).
+    pub fn icon_rgba(&self, session: &Session) -> Option<Vec<u8>> {
+        let pixmaps = self.property(session, "IconPixmap");
+        let largest = pixmaps
+            .as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|pixmap| {
+                let width = pixmap.get(0)?.as_u64()?;
+                let height = pixmap.get(1)?.as_u64()?;
+                let bytes: Vec<u8> = pixmap
+                    .get(2)?
+                    .as_array()?
+                    .iter()
+                    .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                    .collect::<Option<_>>()?;
+                (bytes.len() as u64 == width * height * 4).then_some((width * height, bytes))
+            })
+            .max_by_key(|(area, _)| *area);
+        if let Some((_, argb)) = largest {
+            return Some(
+                argb.chunks_exact(4)
+                    .flat_map(|px| [px[1], px[2], px[3], px[0]])
+                    .collect(),
+            );
+        }
+        let file = self.icon_file(session)?;
+        crate::session::read_png(&file).map(|(_, _, rgba)| rgba)
+    }
+
+    fn icon_file(&self, session: &Session) -> Option<PathBuf> {
         let name = self.property(session, "IconName")?.as_str()?.to_string();
         if name.is_empty() {
             return None;

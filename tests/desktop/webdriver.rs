@@ -1,7 +1,10 @@
-//! Just enough W3C WebDriver to drive the app's window through `tauri-driver` (which runs
-//! WebKitWebDriver and starts the app binary itself).
+//! Just enough W3C WebDriver to drive the app's window: a WebKitWebDriver of its own for each
+//! window, attached to the window's remote inspector once it is open (`--target`), so the test
+//! reaches the window the way the app made it rather than a browser the driver launched.
 
+use crate::session::Session;
 use serde_json::{json, Value};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 
@@ -10,21 +13,31 @@ pub struct WebDriver {
     session: String,
     client: reqwest::Client,
     rt: Handle,
+    driver: Child,
 }
 
 impl WebDriver {
-    /// Starts the application through the driver at `base` (e.g. http://127.0.0.1:4444).
-    pub fn launch(rt: &Handle, base: &str, application: &str, args: &[String]) -> WebDriver {
+    /// A session on the window whose inspector listens at `inspector`, through a WebKitWebDriver
+    /// at `port`.
+    pub fn attach(session: &Session, rt: &Handle, inspector: u16, port: u16) -> WebDriver {
+        let log =
+            std::fs::File::create(session.dir.join(format!("webdriver-{port}.log"))).expect("log");
+        let driver = session
+            .command("WebKitWebDriver")
+            .args([
+                format!("--port={port}"),
+                format!("--target=127.0.0.1:{inspector}"),
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("WebKitWebDriver (the webkit2gtk-driver package)");
+        let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
-        let caps = json!({
-            "capabilities": {
-                "alwaysMatch": {
-                    "tauri:options": { "application": application, "args": args }
-                }
-            }
-        });
+        let caps = json!({ "capabilities": { "alwaysMatch": {} } });
         let started = Instant::now();
-        let response: Value = loop {
+        let session = loop {
             let attempt = rt.block_on(async {
                 client
                     .post(format!("{base}/session"))
@@ -34,24 +47,24 @@ impl WebDriver {
                     .json::<Value>()
                     .await
             });
-            match attempt {
-                Ok(v) => break v,
-                Err(err) if started.elapsed() < Duration::from_secs(20) => {
-                    let _ = err;
+            let id = attempt
+                .as_ref()
+                .ok()
+                .and_then(|v| v["value"]["sessionId"].as_str().map(str::to_string));
+            match id {
+                Some(id) => break id,
+                None if started.elapsed() < Duration::from_secs(20) => {
                     std::thread::sleep(Duration::from_millis(250));
                 }
-                Err(err) => panic!("tauri-driver did not answer: {err}"),
+                None => panic!("no WebDriver session on the window: {attempt:?}"),
             }
         };
-        let session = response["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {response}"))
-            .to_string();
         WebDriver {
-            base: base.to_string(),
+            base,
             session,
             client,
             rt: rt.clone(),
+            driver,
         }
     }
 
@@ -67,32 +80,6 @@ impl WebDriver {
             .block_on(async { request.send().await?.json::<Value>().await })
             .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"));
         value["value"].clone()
-    }
-
-    /// Switches to the app's window of the moment: the app creates its window each time it is
-    /// opened (and destroys it when closed), so after a reopening the session has a new one.
-    pub fn follow_window(&self, timeout: Duration) {
-        let start = Instant::now();
-        loop {
-            if let Some(handle) = self
-                .call(reqwest::Method::GET, "/window/handles", None)
-                .as_array()
-                .and_then(|handles| handles.last())
-                .and_then(Value::as_str)
-            {
-                self.call(
-                    reqwest::Method::POST,
-                    "/window",
-                    Some(json!({ "handle": handle })),
-                );
-                return;
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "no window to attach to within {timeout:?}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
     }
 
     /// Runs a script in the page and returns its result.
@@ -131,5 +118,13 @@ impl WebDriver {
         let _ = self
             .rt
             .block_on(async { self.client.delete(url).send().await });
+    }
+}
+
+/// The driver ends with its session, a failed test's too.
+impl Drop for WebDriver {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }

@@ -18,6 +18,7 @@ pub mod shell;
 pub mod toml_file;
 pub mod typescript;
 pub mod views;
+pub mod window_link;
 
 pub use command::{Access, Capability, Command, CommandName};
 pub use controller::{local_offset, start, Handle, LiveEvent, Options, Reply, Started, Update};

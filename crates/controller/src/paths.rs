@@ -31,9 +31,19 @@ pub fn config_dir() -> Option<PathBuf> {
     config_home().map(|d| d.join(APP_DIR))
 }
 
+/// `$XDG_DATA_HOME` or `~/.local/share`.
+pub fn data_home() -> Option<PathBuf> {
+    xdg("XDG_DATA_HOME", ".local/share")
+}
+
+/// `$XDG_CACHE_HOME` or `~/.cache`.
+pub fn cache_home() -> Option<PathBuf> {
+    xdg("XDG_CACHE_HOME", ".cache")
+}
+
 /// `$XDG_DATA_HOME/llm-health` or `~/.local/share/llm-health`: history and logs.
 pub fn data_dir() -> Option<PathBuf> {
-    xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join(APP_DIR))
+    data_home().map(|d| d.join(APP_DIR))
 }
 
 /// `$LLM_HEALTH_CONFIG`, else `config.toml` in [`config_dir`].

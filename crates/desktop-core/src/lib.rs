@@ -15,3 +15,7 @@ pub use tray::{tray_model, MenuAction, MenuEntry, TrayModel};
 
 /// The product's name as the desktop shows it.
 pub const APP_NAME: &str = "LLM Health Monitor";
+
+/// The app's identifier (`tauri.conf.json`): its desktop entry's name, the keyring service, and
+/// the folder names earlier versions used.
+pub const IDENTIFIER: &str = "dev.llmhealth.monitor";

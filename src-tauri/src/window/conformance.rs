@@ -1,5 +1,6 @@
 //! The conformance suite: every command of the core through both transports, the app's IPC
-//! (Tauri's own IPC path on its mock runtime, with this app's handler) and `serve`'s HTTP. Each
+//! (Tauri's own IPC path on its mock runtime, with this window's handler, over the link to the
+//! tray app's half, as the two processes talk) and `serve`'s HTTP. Each
 //! transport gets its own core, started from the same files, and both are sent the same
 //! commands in the same order: every answer, result or error text, must be the same.
 
@@ -128,7 +129,36 @@ impl Ipc {
             .invoke_handler(crate::ipc::handle)
             .build(mock_context(noop_assets()))
             .expect("mock app");
-        app.manage(core.handle.clone());
+        // The two processes' pipes: the window's output is the tray app's input and back.
+        let (window_out, tray_in) = std::os::unix::net::UnixStream::pair().expect("pipe");
+        let (tray_out, window_in) = std::os::unix::net::UnixStream::pair().expect("pipe");
+        let link = crate::link::Link::new(Box::new(window_out));
+        link.listen(std::io::BufReader::new(window_in), app.handle().clone());
+        app.manage(link);
+        let served = core.handle.clone();
+        tauri::async_runtime::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            tray_in.set_nonblocking(true).expect("nonblocking");
+            tray_out.set_nonblocking(true).expect("nonblocking");
+            let tray_in = tokio::net::UnixStream::from_std(tray_in).expect("tokio");
+            let mut tray_out = tokio::net::UnixStream::from_std(tray_out).expect("tokio");
+            let (to_window, mut outgoing) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                while let Some(message) = outgoing.recv().await {
+                    let line = controller::window_link::ToWindow::line(&message);
+                    if tray_out.write_all(line.as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            controller::window_link::serve_window(
+                served,
+                tokio::io::BufReader::new(tray_in),
+                to_window,
+                |_| {},
+            )
+            .await;
+        });
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .expect("mock window");
