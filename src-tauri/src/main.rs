@@ -182,7 +182,7 @@ async fn run(
         .canonicalize()
         .unwrap_or(profile.data_dir.clone());
     let settings_path = &profile.settings_path;
-    let file = SettingsStore::open(settings_path)?;
+    let file = SettingsStore::open(settings_path);
     let (mut settings, unreadable) = file.load();
     warnings.extend(unreadable);
     let config_source = match (&args.config, imported) {

@@ -41,24 +41,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SettingsStore {
     /// A file that is no JSON object is set aside first (never overwritten), and every write
     /// replaces the file atomically.
-    pub fn open(path: &Path) -> Result<SettingsStore, CoreError> {
-        let set_aside = set_aside_if_unreadable(path);
-        let entries = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice::<Map<String, Value>>(&bytes).unwrap_or_default(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-            Err(e) => {
-                return Err(CoreError::Save {
-                    path: path.to_path_buf(),
-                    message: e.to_string(),
-                })
-            }
-        };
-        Ok(SettingsStore {
+    pub fn open(path: &Path) -> SettingsStore {
+        let (entries, set_aside) = read_entries(path);
+        SettingsStore {
             path: path.to_path_buf(),
             entries: Arc::new(Mutex::new(entries)),
             last: Arc::default(),
             set_aside,
-        })
+        }
     }
 
     /// The saved settings; a file that no longer parses is set aside (never silently lost)
@@ -137,24 +127,22 @@ fn unreadable_warning(path: &Path, why: &str, kept: std::io::Result<PathBuf>) ->
     }
 }
 
-/// Moves a settings file that is no JSON object out of the way, so nothing overwrites it;
-/// the warning says where it went.
-fn set_aside_if_unreadable(path: &Path) -> Option<String> {
+/// The file's object, read once. A file that cannot be read or is no JSON object is moved out of the way, so
+/// nothing overwrites it, and the file starts empty; the warning says where it went.
+fn read_entries(path: &Path) -> (Map<String, Value>, Option<String>) {
     let why = match std::fs::read(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Map::new(), None),
         Err(e) => e.to_string(),
-        Ok(bytes) => {
-            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
-                Ok(_) => return None,
-                Err(e) => format!("not a JSON object: {e}"),
-            }
-        }
+        Ok(bytes) => match serde_json::from_slice::<Map<String, Value>>(&bytes) {
+            Ok(entries) => return (entries, None),
+            Err(e) => format!("not a JSON object: {e}"),
+        },
     };
     let aside = aside_path(path);
     let kept = std::fs::rename(path, &aside).map(|()| aside);
     let warning = unreadable_warning(path, &why, kept);
     tracing::warn!("{warning}");
-    Some(warning)
+    (Map::new(), Some(warning))
 }
 
 impl controller::SettingsFile for SettingsStore {
@@ -200,7 +188,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("settings.json");
         std::fs::write(&path, br#"{"someone-else": [1, 2]}"#).expect("write");
-        let file = SettingsStore::open(&path).expect("open");
+        let file = SettingsStore::open(&path);
         let (mut settings, warning) = file.load();
         assert_eq!(warning, None);
         settings.onboarded = true;
@@ -217,7 +205,7 @@ mod tests {
         assert_eq!(json["someone-else"], serde_json::json!([1, 2]));
         assert_eq!(json["settings"]["window"]["width"], 900);
 
-        let again = SettingsStore::open(&path).expect("reopen");
+        let again = SettingsStore::open(&path);
         let (loaded, warning) = again.load();
         assert_eq!(warning, None);
         assert!(loaded.onboarded);
@@ -230,7 +218,7 @@ mod tests {
         let path = dir.path().join("settings.json");
         let damaged = b"{\"settings\": {\"config\": tru";
         std::fs::write(&path, damaged).expect("write");
-        let warning = set_aside_if_unreadable(&path).expect("reported");
+        let warning = SettingsStore::open(&path).set_aside.expect("reported");
         assert!(!path.exists(), "nothing may overwrite it in place");
         let aside: Vec<PathBuf> = std::fs::read_dir(dir.path())
             .expect("dir")
@@ -246,8 +234,9 @@ mod tests {
 
         // A good file, and no file, are left alone.
         std::fs::write(&path, b"{\"settings\": {}}").expect("write");
-        assert_eq!(set_aside_if_unreadable(&path), None);
+        assert_eq!(SettingsStore::open(&path).set_aside, None);
         assert!(path.exists());
-        assert_eq!(set_aside_if_unreadable(&dir.path().join("none.json")), None);
+        let none = dir.path().join("none.json");
+        assert_eq!(SettingsStore::open(&none).set_aside, None);
     }
 }

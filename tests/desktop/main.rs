@@ -169,6 +169,16 @@ impl Launched {
     fn attach(&self, session: &Session, rt: &tokio::runtime::Runtime) -> WebDriver {
         WebDriver::attach(session, rt.handle(), self.inspector, free_port())
     }
+
+    /// How the app's process ended, once it has (within 15 s).
+    fn exit_status(&mut self) -> std::process::ExitStatus {
+        let mut status = None;
+        wait_for("the app's process to end", Duration::from_secs(15), || {
+            status = self.app.try_wait().expect("the app's process");
+            status.is_some()
+        });
+        status.expect("ended")
+    }
 }
 
 /// Every process below the app's (its window, WebKit's processes), as pid and command name
@@ -215,15 +225,8 @@ fn quit(session: &Session, item: &TrayItem, driver: WebDriver, mut launched: Lau
         TrayItem::find(session).is_none()
     });
     driver.end();
-    let mut status = None;
-    wait_for("the app's process to end", Duration::from_secs(15), || {
-        status = launched.app.try_wait().expect("the app's process");
-        status.is_some()
-    });
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "the app ended with {status:?}"
-    );
+    let status = launched.exit_status();
+    assert!(status.success(), "the app ended with {status}");
 }
 
 fn free_port() -> u16 {
@@ -871,12 +874,8 @@ fn without_a_tray_host_the_window_opens_and_the_old_profile_moves_home() {
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &launched.app.id().to_string()])
         .status();
-    let mut status = None;
-    wait_for("the app to exit", Duration::from_secs(15), || {
-        status = launched.app.try_wait().expect("the app's process");
-        status.is_some()
-    });
-    assert!(status.is_some_and(|s| s.success()), "SIGTERM: {status:?}");
+    let status = launched.exit_status();
+    assert!(status.success(), "SIGTERM: {status}");
     driver.end();
 }
 

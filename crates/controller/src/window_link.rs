@@ -62,12 +62,13 @@ pub enum ToWindow {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FromWindow {
-    /// One command of the page, as it came.
+    /// One command of the page, as it came: its arguments are the text the page sent, which
+    /// the core parses as it parses an HTTP body (`CommandName::from_json`).
     Call {
         id: u64,
         command: String,
         #[serde(default)]
-        args: Option<Box<RawValue>>,
+        args: String,
     },
     /// Where the window is now (sent when it closes), for its next opening.
     Geometry(WindowGeometry),
@@ -95,13 +96,10 @@ fn line_of(message: &impl Serialize) -> String {
 }
 
 /// What the page asked for, as the core's command; the refusal's words when it is none.
-pub fn command_of(name: &str, args: Option<&RawValue>) -> Result<Command, String> {
-    let name = CommandName::parse(name).map_err(|e| e.to_string())?;
-    match args {
-        Some(raw) => name.from_json(raw.get().as_bytes()),
-        None => name.from_value(serde_json::Value::Null),
-    }
-    .map_err(|e| e.to_string())
+pub fn command_of(name: &str, args: &str) -> Result<Command, String> {
+    CommandName::parse(name)
+        .and_then(|name| name.from_json(args.as_bytes()))
+        .map_err(|e| e.to_string())
 }
 
 fn raw(json: &str) -> Option<Box<RawValue>> {
@@ -134,7 +132,7 @@ pub async fn serve_window<R>(
                 };
                 match serde_json::from_str::<FromWindow>(&line) {
                     Ok(FromWindow::Call { id, command, args }) => {
-                        answer(&core, &to_window, id, &command, args.as_deref());
+                        answer(&core, &to_window, id, &command, &args);
                     }
                     Ok(FromWindow::Geometry(geometry)) => on_geometry(geometry),
                     // Not ours: a library writing to the window's standard output.
@@ -168,7 +166,7 @@ fn answer(
     to_window: &mpsc::UnboundedSender<ToWindow>,
     id: u64,
     name: &str,
-    args: Option<&RawValue>,
+    args: &str,
 ) {
     let command = command_of(name, args);
     let core = core.clone();
@@ -212,7 +210,7 @@ mod tests {
         let call = FromWindow::Call {
             id: 7,
             command: "history".into(),
-            args: raw(r#"{"target":"a\nb","range":"24h"}"#),
+            args: r#"{"target":"a\nb","range":"24h"}"#.into(),
         };
         let line = call.line();
         assert_eq!(line.matches('\n').count(), 1, "{line}");
@@ -222,10 +220,7 @@ mod tests {
             panic!("not a call: {line}");
         };
         assert_eq!((id, command.as_str()), (7, "history"));
-        assert_eq!(
-            args.expect("args").get(),
-            r#"{"target":"a\nb","range":"24h"}"#
-        );
+        assert_eq!(args, r#"{"target":"a\nb","range":"24h"}"#);
 
         for json in [r#"{"points":[1,2]}"#, "null"] {
             let reply = ToWindow::Reply {
@@ -247,10 +242,9 @@ mod tests {
 
     #[test]
     fn an_unknown_command_or_bad_arguments_are_refused_in_words() {
-        assert!(command_of("get_state", None).is_ok());
-        let unknown = command_of("rm_rf", None).expect_err("unknown");
+        assert!(command_of("get_state", "").is_ok());
+        let unknown = command_of("rm_rf", "").expect_err("unknown");
         assert!(unknown.contains("rm_rf"), "{unknown}");
-        let bad = raw(r#"{"target": 5}"#);
-        assert!(command_of("history", bad.as_deref()).is_err());
+        assert!(command_of("history", r#"{"target": 5}"#).is_err());
     }
 }

@@ -3,7 +3,6 @@
 //! core's list is the only one, so the app and `serve` cannot drift apart.
 
 use crate::link::Link;
-use serde_json::value::RawValue;
 use tauri::ipc::{Invoke, InvokeBody, InvokeError, InvokeResponseBody};
 use tauri::{Manager, Runtime};
 
@@ -21,23 +20,14 @@ pub fn handle<R: Runtime>(invoke: Invoke<R>) -> bool {
             .reject("the window is still starting: try again in a moment");
         return true;
     };
+    // The arguments as text, parsed in one place for every transport: by the core.
     let args = match invoke.message.payload() {
-        InvokeBody::Json(value) => {
-            RawValue::from_string(value.to_string()).map_err(|e| e.to_string())
-        }
-        InvokeBody::Raw(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
-            RawValue::from_string("null".into()).map_err(|e| e.to_string())
-        }
-        InvokeBody::Raw(bytes) => std::str::from_utf8(bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|text| RawValue::from_string(text.to_string()).map_err(|e| e.to_string())),
+        InvokeBody::Json(value) => value.to_string(),
+        InvokeBody::Raw(bytes) => String::from_utf8_lossy(bytes).into_owned(),
     };
     let command = invoke.message.command().to_string();
     invoke.resolver.respond_async_serialized(async move {
-        let reply = match args {
-            Ok(args) => link.call(&command, Some(args)).await,
-            Err(err) => Err(format!("the arguments of {command} are not JSON: {err}")),
-        };
+        let reply = link.call(&command, args).await;
         reply
             .map(|json| InvokeResponseBody::Json(json.get().to_string()))
             .map_err(|err| InvokeError(serde_json::Value::String(err)))

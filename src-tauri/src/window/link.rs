@@ -65,7 +65,7 @@ impl Link {
     }
 
     /// Runs one of the page's commands in the tray app.
-    pub async fn call(&self, command: &str, args: Option<Box<RawValue>>) -> Answer {
+    pub async fn call(&self, command: &str, args: String) -> Answer {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
