@@ -95,7 +95,11 @@ impl Session {
                 "1280x800x24",
                 "-nolisten",
                 "tcp",
-            ]),
+                // The screen as a file (XWD), so a benchmark can watch it without starting a
+                // screenshot program, which would take a core from what it measures.
+                "-fbdir",
+            ])
+            .arg(session.framebuffer_dir()),
         );
         wait_for("Xvfb socket", Duration::from_secs(15), || {
             Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
@@ -367,6 +371,46 @@ impl Session {
     }
 
     /// Whether a top-level window with this title is mapped (shown) on the screen.
+    fn framebuffer_dir(&self) -> PathBuf {
+        let dir = self.dir.join("framebuffer");
+        let _ = std::fs::create_dir_all(&dir);
+        dir
+    }
+
+    /// How many pixels of the whole screen, as Xvfb holds it this moment, `matches` takes (as
+    /// RGB), read from its `-fbdir` file (XWD: a big-endian header, a colour map, then the
+    /// pixels); None when the file cannot be read.
+    pub fn count_screen_pixels(&self, matches: impl Fn([u8; 3]) -> bool) -> Option<usize> {
+        let bytes = std::fs::read(self.framebuffer_dir().join("Xvfb_screen0")).ok()?;
+        let field = |i: usize| -> Option<usize> {
+            let b = bytes.get(i * 4..i * 4 + 4)?;
+            usize::try_from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok()
+        };
+        let (header, width, height) = (field(0)?, field(4)?, field(5)?);
+        let (lsb_first, bits_per_pixel, bytes_per_line, colours) =
+            (field(7)? == 0, field(11)?, field(12)?, field(19)?);
+        if bits_per_pixel != 32 {
+            return None;
+        }
+        let pixels = bytes.get(header + colours * 12..)?;
+        let mut count = 0;
+        for y in 0..height {
+            let row = pixels.get(y * bytes_per_line..y * bytes_per_line + width * 4)?;
+            // 0x00RRGGBB in the server's byte order.
+            count += row
+                .chunks_exact(4)
+                .filter(|px| {
+                    matches(if lsb_first {
+                        [px[2], px[1], px[0]]
+                    } else {
+                        [px[1], px[2], px[3]]
+                    })
+                })
+                .count();
+        }
+        Some(count)
+    }
+
     pub fn window_shown(&self, title: &str) -> bool {
         let output = Command::new("xwininfo")
             .args(["-display", &self.display, "-name", title])
