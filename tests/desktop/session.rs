@@ -88,18 +88,19 @@ impl Session {
 
         session.spawn(
             "Xvfb",
-            Command::new("Xvfb").args([
-                session.display.as_str(),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-                // The screen as a file (XWD), so a benchmark can watch it without starting a
-                // screenshot program, which would take a core from what it measures.
-                "-fbdir",
-            ])
-            .arg(session.framebuffer_dir()),
+            Command::new("Xvfb")
+                .args([
+                    session.display.as_str(),
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                    // The screen as a file (XWD), so a benchmark can watch it without starting a
+                    // screenshot program, which would take a core from what it measures.
+                    "-fbdir",
+                ])
+                .arg(session.framebuffer_dir()),
         );
         wait_for("Xvfb socket", Duration::from_secs(15), || {
             Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()

@@ -175,7 +175,8 @@ pub(crate) const CHECK_COLUMNS: usize = 10;
 /// `INSERT INTO checks … VALUES (…), (…), …` for `rows` rows (one of [`INSERT_SIZES`]). SQLite
 /// allows 32,766 parameters; the biggest statement used binds 2,560.
 pub(crate) fn insert_checks(rows: usize) -> &'static str {
-    static SQL: [OnceLock<String>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static SQL: [OnceLock<String>; INSERT_SIZES.len()] =
+        [const { OnceLock::new() }; INSERT_SIZES.len()];
     let slot = INSERT_SIZES
         .iter()
         .position(|&n| n == rows)
@@ -203,9 +204,11 @@ pub(crate) fn insert_checks(rows: usize) -> &'static str {
     })
 }
 
-/// Statement sizes, biggest first: a batch is cut into as few statements as possible while
-/// every statement text stays one of three, so all of them stay in sqlx's statement cache.
-pub(crate) const INSERT_SIZES: [usize; 3] = [256, 16, 1];
+/// Statement sizes, biggest first: a batch is cut into as few statements as possible (the
+/// binary digits of its length below 256: at most one statement of each size, since every
+/// statement is a round trip to sqlx's connection thread), while the statement texts stay few
+/// enough to all stay in sqlx's statement cache.
+pub(crate) const INSERT_SIZES: [usize; 9] = [256, 128, 64, 32, 16, 8, 4, 2, 1];
 
 #[cfg(test)]
 mod tests {
