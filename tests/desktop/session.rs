@@ -381,6 +381,8 @@ impl Session {
     /// How many pixels of the whole screen, as Xvfb holds it this moment, `matches` takes (as
     /// RGB), read from its `-fbdir` file (XWD: a big-endian header, a colour map, then the
     /// pixels); None when the file cannot be read.
+    // Only the idle bench measures paint this way; the e2e tests read the page over WebDriver.
+    #[allow(dead_code)]
     pub fn count_screen_pixels(&self, matches: impl Fn([u8; 3]) -> bool) -> Option<usize> {
         let bytes = std::fs::read(self.framebuffer_dir().join("Xvfb_screen0")).ok()?;
         let field = |i: usize| -> Option<usize> {
