@@ -3,7 +3,8 @@
 import { canRun, type Backend } from "./api";
 import { tickAgo } from "./format";
 import { fromAppRoute, navigate, parseRoute, type Route } from "./router";
-import { BEATS, SeriesRefresh, Store } from "./store";
+import { BEATS, firstReads, SERIES, type FirstReads } from "./reads";
+import { SeriesRefresh, Store } from "./store";
 import { dashboard } from "./views/dashboard";
 import { onboarding } from "./views/onboarding";
 import { renderSummary } from "./views/summary";
@@ -21,9 +22,12 @@ const VIEWS: Record<Route["view"], (root: HTMLElement, ctx: Ctx, r: Route) => Vi
   target: (root, ctx, r) => targetReport(root, ctx, r.view === "target" ? r.id : ""),
 };
 
+/** How long the page waits for the history before it draws the rows without it. */
+const FIRST_READS_WAIT_MS = 300;
+
 const byId = (id: string) => document.getElementById(id) as HTMLElement;
 
-export function start(api: Backend): void {
+export function start(api: Backend, first: FirstReads = firstReads(api)): void {
   const store = new Store();
   const root = byId("view");
   const message = byId("app-message");
@@ -77,10 +81,9 @@ export function start(api: Backend): void {
     if (yes) tick();
   }
 
-  function loadSeries() {
+  function loadSeries(read = api.timeline(SERIES)): Promise<unknown> {
     series.started(Date.now());
-    api
-      .timeline({ range: "24h", buckets: 48 })
+    return read
       .then(
         (t) => store.setSeries(t),
         (err: Error) => (message.textContent = `Could not read the history: ${err.message}`),
@@ -89,8 +92,8 @@ export function start(api: Backend): void {
   }
 
   /** The heartbeat strips' last checks: on start, and after events may have been missed. */
-  function loadBeats() {
-    api.recentChecks(null, BEATS).then(
+  function loadBeats(read = api.recentChecks(null, BEATS)): Promise<unknown> {
+    return read.then(
       (r) => store.setBeats(r),
       (err: Error) => (message.textContent = `Could not read the last checks: ${err.message}`),
     );
@@ -150,12 +153,19 @@ export function start(api: Backend): void {
   });
 
   show(parseRoute(location.hash));
-  api.getState().then(
+  // The first reads land as one change, so the page is drawn once with all of them instead of
+  // three times (the rows, then their sparklines, then their heartbeat strips; each a whole
+  // dashboard of 50 rows); a slow history holds the rows back no longer than FIRST_READS_WAIT_MS.
+  store.hold();
+  const release = window.setTimeout(() => store.release(), FIRST_READS_WAIT_MS);
+  const firstState = first.state.then(
     (s) => store.setState(s),
     (err: Error) => (message.textContent = `Could not reach the monitor: ${err.message}`),
   );
-  loadSeries();
-  loadBeats();
+  Promise.allSettled([firstState, loadSeries(first.series), loadBeats(first.beats)]).then(() => {
+    window.clearTimeout(release);
+    store.release();
+  });
   visible(document.visibilityState === "visible");
 }
 

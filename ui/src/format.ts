@@ -41,12 +41,16 @@ export function bytes(v: number | undefined): string {
   return `${x.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
-const withDate = (d: Date) => d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+// Made once: `toLocaleTimeString` with options builds a new formatter on every call (about
+// 0.1 ms), and the dashboard writes 1,500 check times (the heartbeat strips' titles) per render.
+const TIME = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+const DATE_TIME = new Intl.DateTimeFormat([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const withDate = (d: Date) => DATE_TIME.format(d);
 
 export function clock(at: string | number): string {
   const d = new Date(at);
   const sameDay = new Date().toDateString() === d.toDateString();
-  return sameDay ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : withDate(d);
+  return sameDay ? TIME.format(d) : withDate(d);
 }
 
 /** A span of time: the date on both ends when they fall on different days, never "11:08 – 11:08". */

@@ -1,4 +1,7 @@
 import { createBackend } from "./api";
-import { start } from "./app";
+import { firstReads } from "./reads";
 
-start(createBackend());
+// The reads go out before the rest of the page's code has loaded (a chunk of its own).
+const api = createBackend();
+const first = firstReads(api);
+void import("./app").then(({ start }) => start(api, first));

@@ -3,10 +3,9 @@
 import { applyCheck, applyTransition } from "./series";
 import { applyEvent, upsertIncident } from "./state";
 import { beatOf } from "./context";
+import { BEATS } from "./reads";
 import type { Beat, HistoryView, Incident, MonitorEvent, RecentChecks, StateView, TimelineView } from "./generated/types";
 
-/** How many checks a row's heartbeat strip shows. */
-export const BEATS = 30;
 
 export type TargetEvent = Extract<MonitorEvent, { type: "checked" | "transition" }>;
 
@@ -35,8 +34,27 @@ export class Store {
     return () => this.subs.delete(f);
   }
 
+  /** While held, changes are not told one by one: `release` tells one "state" for them all. */
+  private held = false;
+  private changedWhileHeld = false;
+
   private emit(c: Change) {
+    if (this.held) {
+      this.changedWhileHeld = true;
+      return;
+    }
     this.subs.forEach((f) => f(c));
+  }
+
+  hold() {
+    this.held = true;
+  }
+
+  release() {
+    if (!this.held) return;
+    this.held = false;
+    if (this.changedWhileHeld) this.emit({ kind: "state" });
+    this.changedWhileHeld = false;
   }
 
   setState(s: StateView) {

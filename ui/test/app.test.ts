@@ -70,6 +70,30 @@ describe("the page", () => {
     expect(document.getElementById("summary")!.textContent).toBe("All 1 healthy.");
   });
 
+  it("draws the dashboard once with the first reads, not once for each", async () => {
+    const drawn: Element[] = [];
+    new MutationObserver((records) => {
+      for (const r of records) r.addedNodes.forEach((n) => n instanceof Element && n.matches("tr[data-target]") && drawn.push(n));
+    }).observe(document.body, { childList: true, subtree: true });
+    boot();
+    await vi.advanceTimersByTimeAsync(0);
+    const row = document.querySelector('tr[data-target="ollama"]')!;
+    // State, 24-hour history and heartbeat strips, all in the one drawing.
+    expect(row.querySelector("svg.spark")).not.toBeNull();
+    expect(row.querySelector(".beats")).not.toBeNull();
+    expect(drawn).toHaveLength(1);
+  });
+
+  it("draws the rows without the history when it is slow to come", async () => {
+    boot(false, (() => new Promise(() => {})) as never);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(document.querySelector('tr[data-target="ollama"]')).toBeNull();
+    await vi.advanceTimersByTimeAsync(300);
+    const row = document.querySelector('tr[data-target="ollama"]')!;
+    expect(row).not.toBeNull();
+    expect(row.querySelector("svg.spark")).toBeNull();
+  });
+
   it("says when the history cannot be written, until it can again", async () => {
     const fake = boot();
     await vi.advanceTimersByTimeAsync(0);

@@ -53,6 +53,10 @@ describe("dashboard", () => {
     dashboard(root, ctx(fakeBackend(true).api, store));
     const row = root.querySelector<HTMLTableRowElement>('tr[data-target="ollama"]')!;
     expect(row.querySelector("svg.spark path")!.getAttribute("d")).toMatch(/^M0\.0 /);
+    // The 24 buckets with failures are ticks of one path.
+    const ticks = row.querySelectorAll("svg.spark .fail");
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0].getAttribute("d")!.match(/M/g)).toHaveLength(24);
     expect(row.cells[3].textContent).toBe("110 ms · 230 ms · 12.5 s");
     expect(row.cells[4].textContent).toBe("1.3% ↑");
     expect(row.cells[4].querySelector("[aria-label]")!.getAttribute("aria-label")).toContain("rising");
