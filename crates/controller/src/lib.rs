@@ -11,6 +11,7 @@
 pub mod command;
 pub mod controller;
 pub mod error;
+pub mod memory;
 pub mod openapi;
 pub mod paths;
 pub mod settings;
