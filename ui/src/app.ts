@@ -152,11 +152,14 @@ export function start(api: Backend, first: FirstReads = firstReads(api)): void {
     if (show(parseRoute(location.hash))) byId("main").focus({ preventScroll: true });
   });
 
-  show(parseRoute(location.hash));
-  // The first reads land as one change, so the page is drawn once with all of them instead of
-  // three times (the rows, then their sparklines, then their heartbeat strips; each a whole
-  // dashboard of 50 rows); a slow history holds the rows back no longer than FIRST_READS_WAIT_MS.
-  store.hold();
+  const route = parseRoute(location.hash);
+  show(route);
+  // On the dashboard the first reads land as one change, so it is drawn once with all of them
+  // instead of three times (the rows, then their sparklines, then their heartbeat strips; each a
+  // whole dashboard of 50 rows); a slow history holds the rows back no longer than
+  // FIRST_READS_WAIT_MS. Another page needs only the state, for the header: it is not held up
+  // (nor is the page's layout moved under the pointer once the reads are in).
+  if (route.view === "dashboard") store.hold();
   const release = window.setTimeout(() => store.release(), FIRST_READS_WAIT_MS);
   const firstState = first.state.then(
     (s) => store.setState(s),

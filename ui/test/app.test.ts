@@ -8,9 +8,9 @@ import { history as historyView, iso, NOW, outcome, settingsView, stateView, tar
 
 const body = indexHtml.match(/<body>([\s\S]*)<\/body>/)![1];
 
-function boot(inApp = false, timeline: Replies["timeline"] = timelineView([historyView("ollama")])) {
+function boot(inApp = false, timeline: Replies["timeline"] = timelineView([historyView("ollama")]), route = "/#/") {
   document.body.innerHTML = body.replace(/<script[\s\S]*?<\/script>/, "");
-  history.replaceState(null, "", "/#/");
+  history.replaceState(null, "", route);
   const state = stateView([target("ollama", "healthy", { name: "Ollama", last: outcome({ at: iso(NOW - 12_000) }) })]);
   const fake = fakeBackend(inApp, {
     getState: state,
@@ -92,6 +92,12 @@ describe("the page", () => {
     const row = document.querySelector('tr[data-target="ollama"]')!;
     expect(row).not.toBeNull();
     expect(row.querySelector("svg.spark")).toBeNull();
+  });
+
+  it("on another page, shows the state at once, without waiting for the dashboard's history", async () => {
+    boot(false, (() => new Promise(() => {})) as never, "/#/incidents");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(document.getElementById("summary")!.textContent).toBe("All 1 healthy.");
   });
 
   it("says when the history cannot be written, until it can again", async () => {
