@@ -293,7 +293,15 @@ impl Store {
                     .map_err(self.db_err("pull back 5-minute roll-up horizon"))?;
             }
             if kept.is_some_and(|k| k > limit) {
-                set_meta(&mut tx, RAW_KEPT_FROM, limit)
+                // The run ahead deleted the raw rows that existed then, so every raw row there
+                // is now came after it and is whole: the horizon goes back to the first of them,
+                // or checks written in the hour before `limit` would read as missing.
+                let first: Option<i64> = sqlx::query_scalar("SELECT min(ts_ms) FROM checks")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(self.db_err("read the first raw check"))?;
+                let back = first.map_or(limit, |first| first.min(limit));
+                set_meta(&mut tx, RAW_KEPT_FROM, back)
                     .await
                     .map_err(self.db_err("pull back raw horizon"))?;
             }

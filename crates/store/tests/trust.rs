@@ -384,7 +384,10 @@ async fn horizons_left_in_the_future_are_pulled_back_and_hide_nothing() {
         .await
         .unwrap()
         .store;
-    let now = Utc::now().timestamp_millis();
+    // Five minutes past an hour, so the checks of the last ten minutes straddle it (the raw
+    // horizon was once pulled back to the hour, hiding the checks before it).
+    let hour = 60 * MIN;
+    let now = Utc::now().timestamp_millis().div_euclid(hour) * hour - hour + 5 * MIN;
     // A maintenance run a year ahead (an older version believed the clock): horizons go there.
     store
         .maintain(ts(now + YEAR), &Retention::default())

@@ -153,6 +153,8 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
   let refineTimer: number | undefined;
   let textTimer: number | undefined;
   let drag: { x: number; view: Span } | null = null;
+  /** Where a pointer rests over the canvas (canvas pixels), while it is there. */
+  let pointer: { x: number; y: number } | null = null;
   let loadSeq = 0;
 
   const canvas = h("canvas", {
@@ -239,6 +241,8 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
     frame = requestAnimationFrame(() => {
       frame = 0;
       draw();
+      // What is under a resting pointer may have moved (a zoom, a live check): say what it is now.
+      if (pointer && !drag && selected < 0) hover(pointer.x, pointer.y);
     });
   }
 
@@ -572,16 +576,21 @@ export function timelineChart(host: HTMLElement, opts: ChartOptions): View & { s
       return;
     }
     const r = canvas.getBoundingClientRect();
-    const x = e.clientX - r.left;
-    const y = e.clientY - r.top;
+    pointer = { x: e.clientX - r.left, y: e.clientY - r.top };
+    hover(pointer.x, pointer.y);
+  });
+  function hover(x: number, y: number) {
     const m = hitMarker(markers, x, y);
     const b = m ? null : hitBand(bandHits, x, y);
     showTip(m, b && { r: b, x, y });
-  });
+  }
   const endDrag = () => (drag = null);
   canvas.addEventListener("pointerup", endDrag);
   canvas.addEventListener("pointercancel", endDrag);
-  canvas.addEventListener("pointerleave", () => !drag && showTip(null));
+  canvas.addEventListener("pointerleave", () => {
+    pointer = null;
+    if (!drag) showTip(null);
+  });
   canvas.addEventListener("blur", () => showTip(null));
 
   canvas.addEventListener("keydown", (e) => {
