@@ -159,16 +159,12 @@ export function start(api: Backend, first: FirstReads = firstReads(api)): void {
   // whole dashboard of 50 rows); a slow history holds the rows back no longer than
   // FIRST_READS_WAIT_MS. Another page needs only the state, for the header: it is not held up
   // (nor is the page's layout moved under the pointer once the reads are in).
-  if (route.view === "dashboard") store.hold();
-  const release = window.setTimeout(() => store.release(), FIRST_READS_WAIT_MS);
   const firstState = first.state.then(
     (s) => store.setState(s),
     (err: Error) => (message.textContent = `Could not reach the monitor: ${err.message}`),
   );
-  Promise.allSettled([firstState, loadSeries(first.series), loadBeats(first.beats)]).then(() => {
-    window.clearTimeout(release);
-    store.release();
-  });
+  const reads = Promise.allSettled([firstState, loadSeries(first.series), loadBeats(first.beats)]);
+  if (route.view === "dashboard") store.holdUntil(reads, FIRST_READS_WAIT_MS);
   visible(document.visibilityState === "visible");
 }
 

@@ -45,19 +45,18 @@ export function bytes(v: number | undefined): string {
 // 0.1 ms), and the dashboard writes 1,500 check times (the heartbeat strips' titles) per render.
 const TIME = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
 const DATE_TIME = new Intl.DateTimeFormat([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-const withDate = (d: Date) => DATE_TIME.format(d);
 
 export function clock(at: string | number): string {
   const d = new Date(at);
   const sameDay = new Date().toDateString() === d.toDateString();
-  return sameDay ? TIME.format(d) : withDate(d);
+  return (sameDay ? TIME : DATE_TIME).format(d);
 }
 
 /** A span of time: the date on both ends when they fall on different days, never "11:08 – 11:08". */
 export function clockRange(from: string | number, to: string | number): string {
   const a = new Date(from);
   const b = new Date(to);
-  return a.toDateString() === b.toDateString() ? `${clock(from)} – ${clock(to)}` : `${withDate(a)} – ${withDate(b)}`;
+  return a.toDateString() === b.toDateString() ? `${clock(from)} – ${clock(to)}` : `${DATE_TIME.format(a)} – ${DATE_TIME.format(b)}`;
 }
 
 /**

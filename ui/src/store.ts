@@ -34,7 +34,7 @@ export class Store {
     return () => this.subs.delete(f);
   }
 
-  /** While held, changes are not told one by one: `release` tells one "state" for them all. */
+  /** While held, changes are not told one by one: the release tells one "state" for them all. */
   private held = false;
   private changedWhileHeld = false;
 
@@ -46,11 +46,17 @@ export class Store {
     this.subs.forEach((f) => f(c));
   }
 
-  hold() {
+  /** Holds the changes back until `done` settles, or `maxMs` at most. */
+  holdUntil(done: Promise<unknown>, maxMs: number) {
     this.held = true;
+    const timer = setTimeout(() => this.release(), maxMs);
+    void done.then(() => {
+      clearTimeout(timer);
+      this.release();
+    });
   }
 
-  release() {
+  private release() {
     if (!this.held) return;
     this.held = false;
     if (this.changedWhileHeld) this.emit({ kind: "state" });

@@ -164,14 +164,7 @@ pub fn start(options: Options, shell: Shell) -> Started {
         tokio::spawn(detect_offers(requests.clone()));
     }
     tokio::spawn(owner.serve(inbox));
-    tokio::spawn(async {
-        tokio::time::sleep(crate::memory::SETTLE).await;
-        match tokio::task::spawn_blocking(crate::memory::give_back).await {
-            Ok(Ok(given)) => tracing::debug!(?given, "start-up memory given back"),
-            Ok(Err(err)) => tracing::debug!("start-up memory stays: {err}"),
-            Err(err) => tracing::debug!("start-up memory stays: {err}"),
-        }
-    });
+    tokio::spawn(crate::memory::give_back_once_settled());
     Started {
         handle: Handle {
             requests,

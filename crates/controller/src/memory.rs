@@ -13,6 +13,20 @@ use std::time::Duration;
 /// are done by then, so the pages that come back are the steady loop's own.
 pub const SETTLE: Duration = Duration::from_secs(30);
 
+/// Waits [`SETTLE`], then gives the start-up memory back (on a blocking thread: the page-out
+/// can take milliseconds) and logs what came of it.
+pub async fn give_back_once_settled() {
+    tokio::time::sleep(SETTLE).await;
+    let given = tokio::task::spawn_blocking(give_back)
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|given| given);
+    match given {
+        Ok(given) => tracing::debug!(?given, "start-up memory given back"),
+        Err(err) => tracing::debug!("start-up memory stays: {err}"),
+    }
+}
+
 /// What [`give_back`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct GivenBack {
